@@ -1,0 +1,91 @@
+# Attune: every habit is a target. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= uv
+PY := $(UV) run --frozen
+KAFKA_PORT ?= 9092
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
+DEMO_PAGER_PORT ?= 8099
+
+.PHONY: help install kafka-up kafka-down kafka-status services-up services-down services-status \
+        demo demo-down schemas lint format test test-unit test-integration test-e2e train evaluate \
+        corpus-stats bench-classifier compose-config clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Install uv (if missing) and the locked workspace into .venv
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+kafka-up: ## Start the local single-node Kafka (KRaft, jars from Maven Central); no-op if running
+	@deploy/kafka/kafka.sh up
+
+kafka-down: ## Stop the local Kafka (data stays in .run/kafka)
+	@deploy/kafka/kafka.sh down
+
+kafka-status: ## Is the local Kafka running?
+	@deploy/kafka/kafka.sh status
+
+services-up: install kafka-up ## Start ingest, classifier, router, escalation as local processes
+	@deploy/local/services.sh up
+
+services-down: ## Stop the four services
+	@deploy/local/services.sh down
+
+services-status: ## Which services run, and are they ready?
+	@deploy/local/services.sh status
+
+demo: install kafka-up ## Run the whole pipeline on real Kafka and show alerts reaching a clinician
+	@deploy/local/services.sh down >/dev/null
+	@ATTUNE_ESCALATION_WEBHOOK_URLS='["http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"]' deploy/local/services.sh up
+	@ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
+	@echo "Console notifications as the services printed them:"
+	@grep -h '^\[ATTUNE' .run/logs/escalation.log | tail -n 6
+	@echo "Stop everything with: make demo-down"
+
+demo-down: ## Stop the services and Kafka started by the demo
+	@deploy/local/services.sh down
+	@deploy/kafka/kafka.sh down
+
+schemas: ## Export the event contracts as JSON Schema into schemas/json/
+	$(PY) python -m attune_schemas
+
+format: ## Format and autofix with ruff
+	$(PY) ruff format .
+	$(PY) ruff check --fix .
+
+lint: ## ruff (lint + format check) and mypy --strict
+	$(PY) ruff check .
+	$(PY) ruff format --check .
+	$(PY) mypy .
+
+test-unit: ## Fast tier: in-memory broker, fakes, no servers
+	$(PY) pytest tests/unit -q
+
+test-integration: kafka-up ## Real Kafka and a real database, one service at a time
+	$(PY) pytest tests/integration -q
+
+test-e2e: kafka-up ## All four services as processes on real Kafka
+	$(PY) pytest tests/e2e -q
+
+test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e
+	@$(MAKE) --no-print-directory test-unit test-integration test-e2e
+
+train: ## Rebuild the rupture model from models/corpus (fixed seeds) into models/artifacts
+	$(PY) attune-train
+
+evaluate: ## Evaluate the model (test split + AnnoMI) and write models/MODEL_CARD.md
+	$(PY) attune-evaluate
+
+corpus-stats: ## Counts per label, marker and split of the labelled corpus
+	$(PY) python -m attune_models.corpus
+
+bench-classifier: kafka-up ## Classifier throughput (single vs batch, end to end vs raw aiokafka) and memory
+	$(PY) python -m attune_models.bench
+
+compose-config: ## Validate docker-compose.yml (needs docker-compose, no engine)
+	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+
+clean: ## Remove local state (.run), caches and the virtualenv
+	rm -rf .run .venv .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""What every Attune service shares: delivery rules, health, logging, time, ids."""

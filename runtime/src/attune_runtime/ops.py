@@ -1,0 +1,54 @@
+"""The operational HTTP routes every service serves: /metrics, /health/live, /health/ready."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from faststream.asgi import AsgiResponse, get
+from faststream.asgi.types import ASGIApp, Scope
+from prometheus_client import CollectorRegistry, make_asgi_app
+
+from attune_runtime.health import Readiness
+
+
+def _json(body: dict[str, Any], status: int) -> AsgiResponse:
+    return AsgiResponse(
+        json.dumps(body).encode(), status, headers={"content-type": "application/json"}
+    )
+
+
+def ops_routes(readiness: Readiness, registry: CollectorRegistry) -> list[tuple[str, ASGIApp]]:
+    @get(include_in_schema=False)
+    async def live(scope: Scope) -> AsgiResponse:
+        # The event loop answered: the process is alive. Kafka trouble is readiness, not liveness.
+        return _json({"status": "alive"}, 200)
+
+    @get(include_in_schema=False)
+    async def ready(scope: Scope) -> AsgiResponse:
+        ok, report = await readiness.evaluate()
+        return _json(report, 200 if ok else 503)
+
+    return [
+        ("/health/live", live),
+        ("/health/ready", ready),
+        ("/metrics", make_asgi_app(registry)),
+    ]
+
+
+class _Asgi:
+    """Wraps an ASGI callable so Starlette routes to it by exact path (no slash redirect)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def add_ops_routes(app: Any, readiness: Readiness, registry: CollectorRegistry) -> None:
+    """Install the same ops routes on a FastAPI/Starlette app."""
+    from starlette.routing import Route
+
+    for path, route in ops_routes(readiness, registry):
+        app.router.routes.append(Route(path, _Asgi(route), include_in_schema=False))

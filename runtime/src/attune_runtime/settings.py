@@ -1,0 +1,34 @@
+"""Settings every service shares; each service extends them with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
+    )
+    # Prepended to every topic name: lets test runs and tenants share one cluster safely.
+    topic_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        validation_alias=AliasChoices("ATTUNE_TOPIC_PREFIX", "topic_prefix"),
+    )
+    topic_partitions: int = Field(default=3, ge=1)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    # A consumer with lag that has not moved for this long is reported not ready.
+    stall_after_seconds: float = Field(default=60.0, gt=0)
+    # Back-off before a message that failed transiently is retried (doubles up to the max).
+    retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    retry_backoff_max_seconds: float = Field(default=30.0, ge=0)
+
+    def topic(self, name: str) -> str:
+        """The cluster name of a topic of the topic table."""
+        return f"{self.topic_prefix}{name}"

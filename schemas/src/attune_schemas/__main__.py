@@ -1,0 +1,3 @@
+from attune_schemas.export import main
+
+main()

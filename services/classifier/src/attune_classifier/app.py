@@ -1,0 +1,114 @@
+"""create_app(settings): the classifier service as one ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiokafka import ConsumerRecord, TopicPartition
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.health import ConsumerProgress, Readiness
+from attune_runtime.kafka import ensure_topics, make_broker
+from attune_runtime.ops import ops_routes
+from attune_runtime.replay import WarmUp
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import CollectorRegistry
+
+from attune_classifier import handlers
+from attune_classifier.assess import Assessor
+from attune_classifier.metrics import ClassifierMetrics
+from attune_classifier.model import load_scorer
+from attune_classifier.scoring import Scorer
+from attune_classifier.settings import ClassifierSettings
+from attune_classifier.window import Windows
+
+
+@dataclass
+class Classifier:
+    app: AsgiFastStream
+    broker: KafkaBroker
+    windows: Windows
+    assessor: Assessor
+    warm_up: WarmUp | None
+
+
+def create_app(settings: ClassifierSettings) -> AsgiFastStream:
+    return build(settings).app
+
+
+def build(
+    settings: ClassifierSettings,
+    *,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+    scorer: Scorer | None = None,
+    rebuild_on_assign: bool = True,
+) -> Classifier:
+    clock = clock or SystemClock()
+    registry = registry or CollectorRegistry()
+    scorer = scorer or load_scorer(settings)
+    progress = ConsumerProgress(clock)
+    broker = make_broker(settings, service="classifier", registry=registry, progress=progress)
+    metrics = ClassifierMetrics(registry)
+    metrics.model_info.labels(scorer.version).set(1)
+    windows = Windows(
+        max_conversations=settings.max_conversations,
+        idle_expiry=timedelta(seconds=settings.idle_expiry_seconds),
+    )
+    assessor = Assessor(scorer=scorer, windows=windows, clock=clock)
+
+    def rebuild(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        events, _ = handlers.decode_records(records)
+        assessor.process(events)  # same code path as live traffic; output discarded
+        metrics.replayed.inc(len(events))
+
+    def forget(partitions: Collection[TopicPartition]) -> None:
+        windows.forget_partitions({tp.partition for tp in partitions})
+
+    warm_up = (
+        WarmUp(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.group_id,
+            lookback=timedelta(seconds=settings.idle_expiry_seconds),
+            clock=clock,
+            apply=rebuild,
+            forget=forget,
+        )
+        if rebuild_on_assign
+        else None
+    )
+    handlers.register(
+        broker,
+        settings=settings,
+        assessor=assessor,
+        windows=windows,
+        metrics=metrics,
+        clock=clock,
+        warm_up=warm_up,
+    )
+    readiness = Readiness(
+        subscribers=list(broker.subscribers),
+        progress=progress,
+        stall_after_seconds=settings.stall_after_seconds,
+    )
+
+    async def provision() -> None:
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            partitions=settings.topic_partitions,
+            prefix=settings.topic_prefix,
+        )
+
+    app = AsgiFastStream(
+        broker,
+        asgi_routes=ops_routes(readiness, registry),
+        on_startup=[provision] if rebuild_on_assign else [],
+        asyncapi_path="/docs/asyncapi",
+        logger=logging.getLogger("attune.app"),
+        specification=AsyncAPI(title="Attune classifier", version="0.1.0"),
+    )
+    return Classifier(app, broker, windows, assessor, warm_up)

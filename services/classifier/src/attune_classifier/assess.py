@@ -1,0 +1,219 @@
+"""From conversation events to rupture assessments: window, behaviour, scorer, evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from attune_runtime.clock import Clock
+from attune_runtime.ids import derived_id
+from attune_schemas import (
+    ConversationEvent,
+    EndReason,
+    Engagement,
+    Evidence,
+    FeedbackSubmitted,
+    MessageSent,
+    RuptureAssessment,
+    RuptureType,
+    Scores,
+    Sender,
+    SessionEnded,
+    SessionMissed,
+    SessionStarted,
+    TriggeringTurn,
+)
+from attune_schemas.common import SCHEMA_VERSION
+
+from attune_classifier import disengagement
+from attune_classifier.scoring import ContextTurn, MessageScore, Scorer, ScoringInput
+from attune_classifier.window import Behaviour, ConversationWindow, Turn, Windows, word_count
+
+ELEVATED = 0.5  # a client turn at or above this rupture score is part of a rupture episode
+CONTEXT_TURNS = 4
+EXCERPT_CHARS = 300
+
+_MINIMAL = re.compile(
+    r"^\W*(?:ok(?:ay)?|k+|fine|whatever|idk|dunno|i dunno|sure|meh|i guess|guess so|maybe|"
+    r"nothing|not really|no idea|cool|mhm+|hm+|eh|nah|same|if you say so|yeah|yep|no|yes)\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_minimal(text: str) -> bool:
+    return bool(_MINIMAL.match(text)) or word_count(text) <= 1
+
+
+@dataclass
+class _Pending:
+    event: ConversationEvent
+    window: ConversationWindow
+    turn: Turn | None = None
+    behaviour: Behaviour | None = None
+    scoring: ScoringInput | None = None
+    abandoned: bool = False
+
+
+class Assessor:
+    def __init__(self, *, scorer: Scorer, windows: Windows, clock: Clock) -> None:
+        self.scorer = scorer
+        self.windows = windows
+        self.clock = clock
+
+    def process(
+        self, events: Sequence[tuple[ConversationEvent, int | None]]
+    ) -> list[RuptureAssessment]:
+        """Apply events in order; score client messages as one batch; return assessments."""
+        pending = [p for e, part in events if (p := self._observe(e, part)) is not None]
+        to_score = [p.scoring for p in pending if p.scoring is not None]
+        scores = iter(self.scorer.score_batch(to_score) if to_score else [])
+        out = []
+        for p in pending:
+            score = next(scores) if p.scoring is not None else None
+            out.append(self._assess(p, score))
+        return out
+
+    def _observe(self, event: ConversationEvent, partition: int | None) -> _Pending | None:
+        window = self.windows.open(
+            event.conversation_id, event.tenant_id, partition, event.occurred_at
+        )
+        if window.already_seen(event.event_id):
+            return None
+        window.mark_seen(event.event_id, event.occurred_at)
+        if isinstance(event, MessageSent):
+            context = tuple(
+                ContextTurn(t.sender.value, t.text) for t in list(window.turns)[-CONTEXT_TURNS:]
+            )
+            turn = Turn(
+                event.message_id,
+                event.sender,
+                event.occurred_at,
+                word_count(event.text),
+                event.text[:400],
+            )
+            behaviour = window.add_turn(turn, minimal=is_minimal(event.text))
+            if event.sender is not Sender.CLIENT or behaviour is None:
+                return None
+            scoring = ScoringInput(
+                text=event.text,
+                context=context,
+                latency_s=behaviour.latency_s,
+                length_ratio=behaviour.length_ratio,
+                latency_ratio=behaviour.latency_ratio,
+                minimal_streak=behaviour.minimal_streak,
+            )
+            return _Pending(event, window, turn, behaviour, scoring)
+        if isinstance(event, SessionStarted):
+            window.session_id = event.session_id
+            return None
+        if isinstance(event, SessionEnded):
+            last = window.last_turn()
+            abandoned = (
+                event.reason in (EndReason.CLIENT_LEFT, EndReason.TIMED_OUT)
+                and last is not None
+                and last.sender is Sender.AI
+            )
+            return _Pending(event, window, abandoned=True) if abandoned else None
+        if isinstance(event, SessionMissed):
+            window.missed_sessions += 1
+            return _Pending(event, window)
+        if isinstance(event, FeedbackSubmitted):
+            window.last_feedback = event.rating
+            return _Pending(event, window) if event.rating <= 2 else None
+        return None  # type: ignore[unreachable]  # kept for event types added later
+
+    def _assess(self, p: _Pending, score: MessageScore | None) -> RuptureAssessment:
+        event, window = p.event, p.window
+        found = disengagement.signals(window, p.behaviour, abandoned_after_ai_turn=p.abandoned)
+        disengaged = disengagement.score(found)
+        message_id = p.turn.message_id if p.turn else None
+        evidence: list[Evidence] = []
+        trigger: TriggeringTurn | None = None
+        if score is not None and p.turn is not None:
+            p.turn.rupture = score.rupture
+            evidence.extend(_marker_evidence(event, score, message_id))
+            if score.rupture >= ELEVATED:
+                trigger = _trigger(window, p.turn)
+        elif p.abandoned:
+            last_ai = window.last_turn()
+            if last_ai is not None:
+                trigger = TriggeringTurn(
+                    message_id=last_ai.message_id,
+                    excerpt=last_ai.text[:EXCERPT_CHARS],
+                    seconds_before=max(0.0, (event.occurred_at - last_ai.at).total_seconds()),
+                )
+        evidence.extend(disengagement.evidence(found, message_id))
+        withdrawal = score.withdrawal if score else 0.0
+        confrontation = score.confrontation if score else 0.0
+        rupture = score.rupture if score else 0.0
+        rupture_type = RuptureType.NONE
+        if rupture >= ELEVATED:
+            rupture_type = (
+                RuptureType.CONFRONTATION if confrontation >= withdrawal else RuptureType.WITHDRAWAL
+            )
+        b = p.behaviour
+        return RuptureAssessment(
+            event_id=derived_id("assessment", event.event_id),
+            schema_version=SCHEMA_VERSION,
+            conversation_id=event.conversation_id,
+            tenant_id=event.tenant_id,
+            occurred_at=event.occurred_at,
+            source_event_id=event.event_id,
+            message_id=message_id,
+            session_id=window.session_id,
+            assessed_at=self.clock.now(),
+            model_version=self.scorer.version,
+            scores=Scores(
+                rupture=round(rupture, 4),
+                withdrawal=round(withdrawal, 4),
+                confrontation=round(confrontation, 4),
+                disengagement=disengaged,
+                crisis=round(score.crisis, 4) if score else 0.0,
+            ),
+            rupture_type=rupture_type,
+            crisis=bool(score and (score.crisis_rule or score.crisis >= 0.5)),
+            crisis_categories=score.crisis_categories if score else (),
+            evidence=tuple(evidence),
+            triggering_turn=trigger,
+            engagement=Engagement(
+                reply_length_ratio=b.length_ratio if b else None,
+                reply_latency_ratio=b.latency_ratio if b else None,
+                minimal_response_streak=b.minimal_streak if b else window.minimal_streak,
+                client_turns_seen=window.client_turns,
+            ),
+        )
+
+
+def _marker_evidence(
+    event: ConversationEvent, score: MessageScore, message_id: str | None
+) -> list[Evidence]:
+    text = event.text if isinstance(event, MessageSent) else ""
+    return [
+        Evidence(
+            marker=h.marker,
+            family=h.family,
+            message_id=message_id,
+            start=h.start,
+            end=h.end,
+            excerpt=text[h.start : h.end][:EXCERPT_CHARS],
+            source="rule",
+        )
+        for h in score.markers
+    ]
+
+
+def _trigger(window: ConversationWindow, turn: Turn) -> TriggeringTurn | None:
+    ai = window.triggering_ai_turn(turn, ELEVATED)
+    if ai is None:
+        return None
+    return TriggeringTurn(
+        message_id=ai.message_id,
+        excerpt=ai.text[:EXCERPT_CHARS],
+        seconds_before=_seconds(turn.at, ai.at),
+    )
+
+
+def _seconds(later: datetime, earlier: datetime) -> float:
+    return max(0.0, (later - earlier).total_seconds())

@@ -1,0 +1,96 @@
+"""Thin subscriber: decode a batch, assess it, publish assessments, then commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from attune_runtime.clock import Clock
+from attune_runtime.dead_letter import dead_letter
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
+from attune_runtime.replay import WarmUp
+from attune_schemas import ConversationEvent, InvalidMessage, conversation_event_adapter, decode
+from attune_schemas.topics import CONVERSATION_EVENTS, CONVERSATION_EVENTS_DLQ, RUPTURE_ASSESSMENTS
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from attune_classifier.assess import Assessor
+from attune_classifier.metrics import ClassifierMetrics
+from attune_classifier.settings import ClassifierSettings
+from attune_classifier.window import Windows
+
+log = structlog.get_logger(__name__)
+
+
+def decode_records(
+    records: Sequence[Any],
+) -> tuple[list[tuple[ConversationEvent, int]], list[tuple[Any, InvalidMessage]]]:
+    good: list[tuple[ConversationEvent, int]] = []
+    bad: list[tuple[Any, InvalidMessage]] = []
+    for record in records:
+        try:
+            good.append((decode(conversation_event_adapter, record.value), record.partition))
+        except InvalidMessage as exc:
+            bad.append((record, exc))
+    return good, bad
+
+
+def register(
+    broker: KafkaBroker,
+    *,
+    settings: ClassifierSettings,
+    assessor: Assessor,
+    windows: Windows,
+    metrics: ClassifierMetrics,
+    clock: Clock,
+    warm_up: WarmUp | None,
+) -> None:
+    @broker.subscriber(
+        settings.topic(CONVERSATION_EVENTS),
+        group_id=settings.group_id,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        listener=warm_up,
+        ack_policy=ACK_POLICY,
+        auto_offset_reset=AUTO_OFFSET_RESET,
+    )
+    async def on_events(msg: KafkaMessage) -> None:
+        records = (
+            msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
+        )
+        metrics.batch_size.observe(len(records))
+        events, poison = decode_records(records)
+        for record, exc in poison:
+            metrics.dead_letters.labels(exc.reason).inc()
+            metrics.events.labels("dead_lettered").inc()
+            await dead_letter(
+                broker,
+                dlq_topic=settings.topic(CONVERSATION_EVENTS_DLQ),
+                record=record,
+                error=exc,
+                service="classifier",
+                clock=clock,
+            )
+        started = time.perf_counter()
+        assessments = assessor.process(events)
+        metrics.scoring_seconds.observe(time.perf_counter() - started)
+        # Commit (on return) only after every assessment is acknowledged by the broker.
+        await publish_all(broker, [(settings.topic(RUPTURE_ASSESSMENTS), a) for a in assessments])
+        metrics.events.labels("processed").inc(len(events))
+        for a in assessments:
+            metrics.assessments.labels(a.rupture_type.value, str(a.crisis).lower()).inc()
+            log.info(
+                "assessment_published",
+                assessment_id=str(a.event_id),
+                conversation_id=a.conversation_id,
+                message_id=a.message_id,
+                rupture=a.scores.rupture,
+                rupture_type=a.rupture_type.value,
+                disengagement=a.scores.disengagement,
+                crisis=a.crisis,
+                markers=sorted({e.marker for e in a.evidence}),
+            )
+        windows.expire()
+        metrics.conversations.set(len(windows))

@@ -1,0 +1,299 @@
+"""Marker phrases for the 3RS rupture markers and crisis language, with the spans they match.
+
+Transparent by design: every hit names its marker and where it is, so a clinician can read
+why. The learned model uses these hits as features; crisis hits are also a rule that the model
+can never overrule (explicit crisis language is not left to a threshold).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from attune_schemas import CrisisCategory, MarkerFamily
+
+WITHDRAWAL_MARKERS = (
+    "denial",
+    "minimal_response",
+    "abstract_communication",
+    "avoidant_storytelling",
+    "deferential_appeasing",
+    "content_affect_split",
+    "self_criticism_hopelessness",
+)
+CONFRONTATION_MARKERS = (
+    "complaints_about_therapist",
+    "rejecting_intervention",
+    "complaints_about_activities",
+    "complaints_about_parameters",
+    "complaints_about_progress",
+    "defending_self",
+    "control_pressure",
+)
+CRISIS_MARKERS = tuple(c.value for c in CrisisCategory)
+
+
+@dataclass(frozen=True)
+class MarkerHit:
+    marker: str
+    family: MarkerFamily
+    start: int
+    end: int
+
+
+def _c(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+_ME = r"(?:my ?self|me)"
+_PERSON = (
+    r"(?:him|her|them|someone|somebody|people|my (?:son|daughter|kids?|child|children|baby|"
+    r"wife|husband|partner|boyfriend|girlfriend|mum|mom|dad|father|mother|brother|sister|"
+    r"boss|neighbou?r|ex|roommate|flatmate|coworker|colleague|teacher))"
+)
+
+WITHDRAWAL: dict[str, tuple[re.Pattern[str], ...]] = {
+    "denial": _c(
+        r"\b(?:i'?m|i am|it'?s|its|everything'?s|all) (?:totally |really |just )?(?:fine|ok(?:ay)?|good)\b(?=.*\b(?:really|honestly|whatever|don'?t worry|doesn'?t matter|it'?s nothing|forget it)\b)",
+        r"\b(?:it |that )?(?:doesn'?t|does not|didn'?t) (?:really )?matter\b",
+        r"\bnot (?:a|that) big (?:a )?deal\b",
+        r"\bnothing'?s? (?:is )?wrong\b",
+        r"\bi'?m over it\b",
+        r"\bit'?s nothing\b",
+        r"\bno big deal\b",
+        r"\bi don'?t (?:really )?(?:care|mind) (?:anymore|about it)\b",
+    ),
+    "minimal_response": _c(
+        r"^\W*(?:ok(?:ay)?|k+|fine|whatever|idk|i dunno|dunno|sure|meh|i guess|guess so|"
+        r"maybe|nothing|not really|no idea|cool|yeah whatever|if you say so|mhm+|hm+|eh|"
+        r"doesn'?t matter|same|nah|yep|yup|no|yes|yeah)\W*$",
+    ),
+    "abstract_communication": _c(
+        r"\bpeople (?:in general|generally|usually|always)\b",
+        r"\b(?:in|on a) (?:theoretical|general|abstract) (?:level|sense)\b",
+        r"\bone (?:could|might|would) (?:say|argue)\b",
+        r"\b(?:society|human nature|the system) (?:is|just)\b",
+        r"\bthat'?s just how (?:things|life|it) (?:is|are|works?)\b",
+    ),
+    "avoidant_storytelling": _c(
+        r"^\W*anyway(?:s)?\b",
+        r"\b(?:can we|let'?s) (?:talk about|change) (?:something else|the subject|topic)\b",
+        r"\bi don'?t (?:want|wanna) to (?:talk|get into) (?:about )?(?:it|that|this)\b",
+        r"\bchanging the subject\b",
+        r"\bon (?:a|another) (?:different|random|unrelated) note\b",
+        r"\bdid (?:you|u) (?:see|watch|hear)\b",
+    ),
+    "deferential_appeasing": _c(
+        r"\byou'?re (?:probably |totally |absolutely )?right\b",
+        r"\bwhatever you (?:think|say|want|suggest)\b",
+        r"\bi'?ll do (?:whatever|anything) you (?:say|want|suggest)\b",
+        r"\bsorry (?:for|about) (?:being|wasting|bothering|going on)\b",
+        r"\byou know (?:best|better)\b",
+        r"\bi'?m sorry,? i'?ll (?:try|do) (?:harder|better)\b",
+    ),
+    "content_affect_split": _c(
+        r"\b(?:died|dead|left|dumped|fired|divorc\w*|cheated|hospital|funeral|kicked out)\b[^.!?]{0,60}\b(?:lol|lmao|haha+|hehe|😂|🙃)",
+        r"(?:lol|lmao|haha+|😂|🙃)[^.!?]{0,40}\b(?:died|dead|left|dumped|fired|divorc\w*|cheated|hospital|funeral)\b",
+        r"\bbut (?:whatever|it'?s fine),? (?:lol|haha)\b",
+    ),
+    "self_criticism_hopelessness": _c(
+        r"\bi'?m (?:so |such an? |just )?(?:useless|hopeless|pathetic|worthless|a failure|"
+        r"a mess|stupid|an idiot|a loser|broken|a lost cause)\b",
+        r"\b(?:nothing|it) (?:will|is ever going to|'?ll) (?:ever )?(?:change|get better|help|work)\b(?<!will change)",
+        r"\bwhat'?s the point\b",
+        r"\bwhy (?:even )?bother\b",
+        r"\b(?:there'?s )?no point\b",
+        r"\bit'?s (?:all )?hopeless\b",
+        r"\bi (?:always|just) (?:mess|screw|fuck) (?:it|everything|things) up\b",
+        r"\bi can'?t do anything right\b",
+    ),
+}
+
+CONFRONTATION: dict[str, tuple[re.Pattern[str], ...]] = {
+    "complaints_about_therapist": _c(
+        r"\byou'?re (?:just |only )?(?:a |an )?(?:stupid |dumb |useless )?(?:bot|robot|machine|program|ai|computer|algorithm|script)\b",
+        r"\byou (?:don'?t|do not|can'?t|cannot|never) (?:even )?(?:understand|get it|listen|hear me|care)\b",
+        r"\byou'?re not (?:even )?(?:listening|helping|hearing me|getting it)\b",
+        r"\byou (?:keep|always) (?:saying|repeating|asking|telling)\b",
+        r"\byou sound like (?:a|an|my)\b",
+        r"\b(?:stop|quit) (?:repeating|saying that|parroting|lecturing)\b",
+        r"\b(?:useless|stupid|pointless|dumb) (?:bot|ai|app|chatbot|thing)\b",
+        r"\byou (?:have|'?ve) no idea\b",
+        r"\bnot what i (?:said|meant|asked)\b",
+    ),
+    "rejecting_intervention": _c(
+        r"\b(?:that|this|it)(?:'s| is| was)? (?:not|n'?t) (?:very |really |at all )?(?:helpful|useful|going to help|gonna help)\b",
+        r"\b(?:that|this) (?:doesn'?t|does not|won'?t|will not|didn'?t) (?:help|work)\b",
+        r"\bi (?:don'?t|do not) (?:want|need) (?:a |to (?:join|go to|try|do) )?(?:a )?(?:support )?(?:group|therapy|meds|medication|hotline|breathing|meditation|exercises?)\b",
+        r"\bi(?:'ve| have) (?:already )?tried (?:that|this|it)\b",
+        r"\bno thanks\b",
+        r"\bthat won'?t work\b",
+        r"\b(?:not|never) (?:going to|gonna) (?:do|try) (?:that|this)\b",
+    ),
+    "complaints_about_activities": _c(
+        r"\b(?:these|this|the|your) (?:exercises?|worksheets?|journal(?:ing)?|homework|tasks?|activities|techniques?|breathing thing|mood log|check-?ins?|quizz?(?:es)?)\b[^.!?]{0,30}\b(?:pointless|useless|stupid|dumb|waste|boring|silly|don'?t (?:help|work)|childish)\b",
+    ),
+    "complaints_about_parameters": _c(
+        r"\bwhy (?:do|must|should) i (?:have to|need to|always have to)\b",
+        r"\b(?:your|these) (?:answers|replies|responses|messages) (?:are|is) (?:way |too )+(?:long|short|generic)\b",
+        r"\b(?:a |an )?(?:real|actual) (?:person|human|therapist|counsell?or|doctor)\b",
+        r"\b(?:too many|so many) (?:questions|notifications|reminders|messages)\b",
+        r"\b(?:stop|quit) (?:sending|messaging|notifying|pinging)\b",
+    ),
+    "complaints_about_progress": _c(
+        r"\b(?:this|it|therapy|the app|talking to you)(?:'s| is)? (?:not|n'?t) (?:working|helping|going anywhere)\b",
+        r"\bgoing (?:round )?in circles\b",
+        r"\b(?:not|no) (?:getting|feeling) (?:any )?better\b",
+        r"\bwaste of (?:my )?time\b",
+        r"\b(?:no|zero) (?:progress|difference|change)\b",
+        r"\bnothing(?:'s| has)? changed\b",
+    ),
+    "defending_self": _c(
+        r"\bi(?:'m| am) not (?:being )?(?:lazy|stupid|crazy|dramatic|making (?:it|this|excuses)|an alcoholic|an addict|weak)\b",
+        r"\bi (?:am|AM) trying\b",
+        r"\byou don'?t know (?:me|my (?:life|situation)|what (?:it'?s|i'?m))\b",
+        r"\bdon'?t (?:judge|lecture) me\b",
+        r"\bthat'?s not fair\b",
+    ),
+    "control_pressure": _c(
+        r"\bjust (?:tell|give) me\b",
+        r"\b(?:answer|respond to) (?:my|the) (?:question|message)\b",
+        r"\bstop asking(?: me)?\b",
+        r"\b(?:yes or no|straight answer)\b",
+        r"\bdo what i (?:say|ask(?:ed)?)\b",
+        r"\bi (?:need|want) you to (?:tell|fix|give)\b",
+    ),
+}
+
+CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
+    CrisisCategory.SUICIDAL_IDEATION.value: _c(
+        # "kill me" is nearly always the idiom ("my legs are killing me"); ideation says myself.
+        r"\b(?:kill|killing|killed|end|ending|ended) my ?self\b",
+        r"\b(?:want|wish|need) (?:someone|somebody|something) (?:to|would|could) (?:just )?kill me\b",
+        r"\bkms\b",
+        r"\bsuicid(?:e|al)\b",
+        r"\bunalive\b",
+        r"\b(?:end|ending|take|taking) (?:it all|my (?:own )?life|things)\b",
+        r"\b(?:want|wanna|wanted|wish|wishing|going) (?:to )?(?:die|be dead)\b",
+        r"\bwish (?:i|I) (?:was|were|wasn'?t|weren'?t) (?:dead|here|alive|born|around)\b",
+        r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were)n'?t (?:here|around))\b",
+        r"\b(?:don'?t|do not|dont) (?:want|wanna) to (?:be here|exist|live|be alive|wake up|go on)\b",
+        r"\b(?:go to sleep|fall asleep) and (?:not|never) wake up\b",
+        r"\bno (?:reason|point) (?:to|in) (?:live|living|going on|being here)\b",
+        r"\bcan'?t (?:go on|do this anymore|keep going)\b",
+        r"\b(?:won'?t|will not|not going to) be (?:around|here) (?:much )?(?:longer|for long|anymore)\b",
+        r"\b(?:giving|gave) (?:away )?(?:my|all my) (?:stuff|things|belongings)(?: away)?\b",
+        r"\b(?:goodbye|suicide) (?:note|letter)\b",
+        r"\b(?:overdose|od)\b",
+        r"\b(?:jump|jumping) (?:off|in front of)\b",
+        r"\bhang(?:ing)? {_ME}\b".replace("{_ME}", _ME),
+        r"\b(?:disappear|not exist) (?:forever|for good|permanently)\b",
+        r"\bend(?:ing)? it\b(?! with)",
+    ),
+    CrisisCategory.SELF_HARM.value: _c(
+        rf"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) {_ME}\b",
+        r"\bself[- ]?harm(?:ing)?\b",
+        r"\bcut(?:ting)? (?:again|my (?:arms?|wrists?|legs?|thighs?))\b",
+        r"\b(?:razor|blade)s?\b",
+        r"\brelaps(?:e|ed|ing) (?:on|with) (?:cutting|self[- ]?harm)\b",
+    ),
+    CrisisCategory.HARM_TO_OTHERS.value: _c(
+        rf"\b(?:want|wanna|going|gonna|could|might|will|feel like|thinking about|thought about|urge to) (?:to )?(?:really )?(?:hurt|kill|stab|strangle|shoot|hit|beat|smother|shake|choke) {_PERSON}\b",
+        rf"\b(?:hurt|kill|stab|strangle|shoot|beat|smother|choke) {_PERSON} (?:if|when|before|one day)\b",
+        r"\bmake (?:him|her|them) (?:pay|suffer)\b",
+        r"\bshake the baby\b",
+    ),
+    CrisisCategory.ABUSE_DISCLOSURE.value: _c(
+        r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
+        r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my)\b",
+        r"\b(?:abus(?:e|es|ed|ive|ing))\b",
+        r"\b(?:molest\w*|raped?|sexual(?:ly)? assault\w*)\b",
+        r"\b(?:afraid|scared|terrified) (?:of (?:him|her|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad))|to go home)\b",
+        r"\b(?:not|never) allowed to (?:see|leave|go out|have|talk to|call)\b",
+        r"\b(?:checks|controls|takes) my (?:phone|money|messages|bank)\b",
+        r"\block(?:s|ed) me (?:in|out)\b",
+    ),
+}
+
+# Explicit denials, idioms and quotes that must not count as crisis on their own.
+CRISIS_EXCLUSIONS = _c(
+    r"\b(?:i'?m|i am|im) not (?:feeling )?(?:suicidal|going to (?:kill|hurt) myself)\b",
+    r"\bnot (?:at all )?suicidal\b",
+    r"\b(?:never|not) (?:been|felt|feeling|had) (?:suicidal|any (?:suicidal )?thoughts)\b",
+    r"\bno (?:thoughts|plans?|intention|urges?) (?:of|to|about) (?:suicide|killing myself|hurting myself|self[- ]?harm|harming myself|ending)\b",
+    r"\b(?:would|will|could)(?: never|n'?t ever|n'?t) (?:ever )?(?:kill|hurt|harm) (?:myself|anyone|him|her)\b",
+    r"\bi (?:don'?t|do not) (?:want to|wanna) (?:die|kill myself|hurt myself|hurt anyone)\b",
+    r"\b(?:is|are|was|were|been|it'?s|they'?re) (?:absolutely |literally |just )?killing me\b",
+    r"\b(?:could|would|'d) (?:kill|murder|die) for\b",
+    r"\b(?:dying|die) (?:to (?:know|see|try|get|hear|go)|of (?:embarrassment|shame|boredom|laughter))\b",
+    r"\b(?:bored|scared|worried|tickled|freezing) to death\b",
+    r"\bdead (?:tired|serious|on|set|end|line)\b",
+    r"\bkill(?:ing|ed)? (?:time|it|the (?:vibe|mood|lights))\b",
+    r"\bkilled it\b",
+    r"\bmurder a\b",
+    r"\bstress(?:ed)? me out\b",
+    r"\b(?:used to|years ago|when i was (?:younger|a teen(?:ager)?|in school))\b[^.!?]{0,60}\b(?:but|and) (?:i'?m|i am|i'?ve been) (?:safe|fine|okay|ok|good|past|over) (?:now|for years|for a long time|that)\b",
+)
+
+_NEGATION_BEFORE = re.compile(
+    r"\b(?:not|never|no|don'?t|do not|didn'?t|wouldn'?t|won'?t|isn'?t|ain'?t|nobody)\b(?:\s+\w+){0,2}\s*$",
+    re.IGNORECASE,
+)
+
+FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...] = (
+    (MarkerFamily.WITHDRAWAL, WITHDRAWAL),
+    (MarkerFamily.CONFRONTATION, CONFRONTATION),
+    (MarkerFamily.CRISIS, CRISIS),
+)
+
+
+def normalise(text: str) -> str:
+    """Same length as the input, so match spans index the original text."""
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+
+
+def _excluded(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start < e or s < end <= e or (start <= s and e <= end) for s, e in spans)
+
+
+def find_markers(text: str) -> list[MarkerHit]:
+    """All marker hits in a client message, crisis hits minus denials, idioms and quotes."""
+    norm = normalise(text)
+    excluded = [m.span() for p in CRISIS_EXCLUSIONS for m in p.finditer(norm)]
+    hits: list[MarkerHit] = []
+    for family, table in FAMILIES:
+        for marker, patterns in table.items():
+            for pattern in patterns:
+                for m in pattern.finditer(norm):
+                    start, end = m.span()
+                    if family is MarkerFamily.CRISIS:
+                        if _excluded(excluded, start, end):
+                            continue
+                        if _NEGATION_BEFORE.search(
+                            norm[max(0, start - 30) : start]
+                        ) and not _is_wish(norm, start):
+                            continue
+                    hits.append(MarkerHit(marker, family, start, end))
+    return _dedupe(hits)
+
+
+def _is_wish(text: str, start: int) -> bool:
+    # "I don't want to be here anymore" is ideation even though a negation precedes it.
+    return bool(
+        re.search(r"(?:don'?t|do not) (?:want|wanna) to $", text[max(0, start - 20) : start], re.I)
+    )
+
+
+def _dedupe(hits: list[MarkerHit]) -> list[MarkerHit]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for h in sorted(hits, key=lambda h: (h.start, h.end)):
+        key = (h.marker, h.start, h.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
+
+
+def crisis_categories(hits: list[MarkerHit]) -> list[CrisisCategory]:
+    return sorted({CrisisCategory(h.marker) for h in hits if h.family is MarkerFamily.CRISIS})

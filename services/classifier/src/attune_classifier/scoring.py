@@ -1,0 +1,166 @@
+"""The scorer interface, and the transparent marker-phrase scorer behind it.
+
+A scorer sees one client message in context and returns class probabilities plus the marker
+hits it can point to. The learned model (`model.py`) implements the same interface.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from attune_schemas import CrisisCategory, MarkerFamily
+
+from attune_classifier.lexicon import CRISIS_MARKERS, MarkerHit, crisis_categories, find_markers
+
+
+@dataclass(frozen=True, slots=True)
+class ContextTurn:
+    sender: str  # "client", "ai" (or "counsellor" in the corpus), "clinician"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringInput:
+    text: str
+    context: tuple[ContextTurn, ...] = ()
+    latency_s: float | None = None
+    length_ratio: float | None = None
+    latency_ratio: float | None = None
+    minimal_streak: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MessageScore:
+    none: float
+    withdrawal: float
+    confrontation: float
+    crisis: float
+    markers: tuple[MarkerHit, ...]
+    crisis_categories: tuple[CrisisCategory, ...]
+    crisis_rule: bool
+
+    @property
+    def rupture(self) -> float:
+        return min(1.0, self.withdrawal + self.confrontation)
+
+
+class Scorer(Protocol):
+    @property
+    def version(self) -> str: ...
+
+    def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]: ...
+
+
+_CLOSED_QUESTION = re.compile(
+    r"\b(?:do|does|did|is|are|was|were|have|has|had|can|could|would|will|should|shall|am|may|"
+    r"any|ready|okay|ok|right)\b[^?]*\?\s*$",
+    re.IGNORECASE,
+)
+_OPEN_QUESTION = re.compile(
+    r"\b(?:what|how|why|tell me|describe|say more)\b[^?]*\?\s*$", re.IGNORECASE
+)
+
+
+def preceding_assistant_turn(context: Sequence[ContextTurn]) -> str | None:
+    for turn in reversed(context):
+        if turn.sender != "client":
+            return turn.text
+        break
+    return None
+
+
+def is_closed_question(turn: str | None) -> bool:
+    """'Did you sleep?' invites 'yes'; a one-word reply to it is not a withdrawal."""
+    if not turn:
+        return False
+    last = re.split(r"(?<=[.!?])\s+", turn.strip())[-1]
+    return bool(_CLOSED_QUESTION.search(last)) and not _OPEN_QUESTION.search(last)
+
+
+# How strongly one marker hit speaks for its family (combined by noisy-OR).
+MARKER_WEIGHTS: dict[str, float] = {
+    "denial": 0.45,
+    "minimal_response": 0.45,
+    "abstract_communication": 0.3,
+    "avoidant_storytelling": 0.45,
+    "deferential_appeasing": 0.45,
+    "content_affect_split": 0.5,
+    "self_criticism_hopelessness": 0.55,
+    "complaints_about_therapist": 0.75,
+    "rejecting_intervention": 0.7,
+    "complaints_about_activities": 0.7,
+    "complaints_about_parameters": 0.55,
+    "complaints_about_progress": 0.7,
+    "defending_self": 0.6,
+    "control_pressure": 0.6,
+}
+
+
+def _noisy_or(weights: Sequence[float]) -> float:
+    p = 1.0
+    for w in weights:
+        p *= 1.0 - w
+    return 1.0 - p
+
+
+class LexiconScorer:
+    """Marker phrases plus reply length and latency against the client's own baseline."""
+
+    version = "lexicon-1"
+
+    def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]:
+        return [self.score(i) for i in inputs]
+
+    def score(self, item: ScoringInput) -> MessageScore:
+        hits = find_markers(item.text)
+        closed = is_closed_question(preceding_assistant_turn(item.context))
+        withdrawal_w: list[float] = []
+        confrontation_w: list[float] = []
+        for h in hits:
+            weight = MARKER_WEIGHTS.get(h.marker, 0.0)
+            if h.marker == "minimal_response" and closed:
+                weight = 0.05
+            if h.family is MarkerFamily.WITHDRAWAL:
+                withdrawal_w.append(weight)
+            elif h.family is MarkerFamily.CONFRONTATION:
+                confrontation_w.append(weight)
+        # Behaviour: much shorter and slower than this client's usual replies.
+        if item.length_ratio is not None and item.length_ratio < 0.35 and not closed:
+            withdrawal_w.append(0.25)
+        if item.latency_ratio is not None and item.latency_ratio > 3.0:
+            withdrawal_w.append(0.15)
+        if item.minimal_streak >= 2 and not closed:
+            withdrawal_w.append(0.2)
+        categories = tuple(crisis_categories(hits))
+        crisis = 0.97 if categories else 0.01
+        withdrawal = _noisy_or(withdrawal_w) * (1 - crisis)
+        confrontation = _noisy_or(confrontation_w) * (1 - crisis)
+        rupture_mass = withdrawal + confrontation
+        if rupture_mass + crisis > 1.0:
+            scale = (1.0 - crisis) / rupture_mass
+            withdrawal, confrontation = withdrawal * scale, confrontation * scale
+        none = max(0.0, 1.0 - withdrawal - confrontation - crisis)
+        return MessageScore(
+            none=round(none, 4),
+            withdrawal=round(withdrawal, 4),
+            confrontation=round(confrontation, 4),
+            crisis=crisis,
+            markers=tuple(hits),
+            crisis_categories=categories,
+            crisis_rule=bool(categories),
+        )
+
+
+__all__ = [
+    "CRISIS_MARKERS",
+    "ContextTurn",
+    "LexiconScorer",
+    "MessageScore",
+    "Scorer",
+    "ScoringInput",
+    "is_closed_question",
+    "preceding_assistant_turn",
+]

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from attune_runtime.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[4] / "models" / "artifacts"
+
+
+class ClassifierSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATTUNE_CLASSIFIER_", populate_by_name=True, extra="ignore"
+    )
+
+    http_port: int = 8002
+    group_id: str = "attune-classifier"
+    batch_max_records: int = Field(default=256, gt=0)
+    batch_timeout_ms: int = Field(default=50, ge=0)
+    max_conversations: int = Field(default=200_000, gt=0)
+    # Conversations idle longer than this (event time) are dropped; restarts rebuild this far back.
+    idle_expiry_seconds: float = Field(default=6 * 3600, gt=0)
+    scorer: Literal["model", "lexicon"] = "lexicon"
+    model_dir: Path = DEFAULT_MODEL_DIR

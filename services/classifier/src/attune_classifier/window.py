@@ -1,0 +1,188 @@
+"""Bounded per-conversation state: recent turns, the client's own baseline, behaviour signals."""
+
+from __future__ import annotations
+
+import statistics
+from collections import OrderedDict, deque
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from attune_schemas import Sender
+
+TEXT_KEEP = 400  # characters of a turn kept for context and the triggering-turn excerpt
+TURNS_KEEP = 8
+BASELINE_KEEP = 20
+BASELINE_MIN = 3
+RECENT_EXCLUDED = 2  # the newest replies are compared against the baseline, not part of it
+SEEN_KEEP = 64
+
+
+@dataclass(slots=True)
+class Turn:
+    message_id: str
+    sender: Sender
+    at: datetime
+    words: int
+    text: str
+    rupture: float = 0.0
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass(slots=True)
+class Behaviour:
+    """How this client reply compares with the client's own earlier replies."""
+
+    latency_s: float | None
+    length_ratio: float | None
+    latency_ratio: float | None
+    minimal_streak: int
+    client_turns: int
+
+
+@dataclass(slots=True)
+class ConversationWindow:
+    conversation_id: str
+    tenant_id: str
+    partition: int | None
+    last_seen: datetime
+    turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=TURNS_KEEP))
+    lengths: deque[int] = field(default_factory=lambda: deque(maxlen=BASELINE_KEEP))
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=BASELINE_KEEP))
+    minimal_streak: int = 0
+    client_turns: int = 0
+    missed_sessions: int = 0
+    last_feedback: int | None = None
+    session_id: str | None = None
+    seen: deque[UUID] = field(default_factory=lambda: deque(maxlen=SEEN_KEEP))
+
+    def already_seen(self, event_id: UUID) -> bool:
+        return event_id in self.seen
+
+    def mark_seen(self, event_id: UUID, at: datetime) -> None:
+        self.seen.append(event_id)
+        self.last_seen = max(self.last_seen, at)
+
+    def context(self) -> list[Turn]:
+        return list(self.turns)
+
+    def last_turn(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+    def add_turn(self, turn: Turn, *, minimal: bool) -> Behaviour | None:
+        """Append a turn; for a client turn return its behaviour against the baseline."""
+        previous = self.last_turn()
+        self.turns.append(turn)
+        if turn.sender is not Sender.CLIENT:
+            return None
+        latency = None
+        if previous is not None and previous.sender is Sender.AI:
+            latency = max(0.0, (turn.at - previous.at).total_seconds())
+        behaviour = Behaviour(
+            latency_s=latency,
+            length_ratio=_ratio(turn.words, self.lengths),
+            latency_ratio=None if latency is None else _ratio(latency, self.latencies),
+            minimal_streak=self.minimal_streak + 1 if minimal else 0,
+            client_turns=self.client_turns + 1,
+        )
+        self.minimal_streak = behaviour.minimal_streak
+        self.client_turns += 1
+        self.lengths.append(turn.words)
+        if latency is not None:
+            self.latencies.append(latency)
+        return behaviour
+
+    def triggering_ai_turn(self, upto: Turn, threshold: float) -> Turn | None:
+        """The AI turn just before the run of elevated client turns ending at `upto` began."""
+        turns = list(self.turns)
+        end = next((i for i, t in enumerate(turns) if t is upto), None)
+        if end is None:
+            return None
+        earliest_elevated = None
+        for i in range(end, -1, -1):
+            t = turns[i]
+            if t.sender is Sender.CLIENT:
+                if t.rupture >= threshold:
+                    earliest_elevated = i
+                else:
+                    break
+        if earliest_elevated is None:
+            return None
+        for j in range(earliest_elevated - 1, -1, -1):
+            if turns[j].sender is Sender.AI:
+                return turns[j]
+        return None
+
+
+def _ratio(value: float, history: deque[int] | deque[float]) -> float | None:
+    # Baseline: the client's earlier replies, leaving out the newest ones being compared.
+    usable = list(history)[: max(0, len(history) - RECENT_EXCLUDED)]
+    if len(usable) < BASELINE_MIN:
+        return None
+    baseline = statistics.median(usable)
+    if baseline <= 0:
+        return None
+    return round(value / baseline, 4)
+
+
+class Windows:
+    """All live conversations, bounded by count (least recently active evicted) and idle time.
+
+    Idle time is measured in event time against the newest event seen (the watermark), so a
+    backfill of old conversations behaves like live traffic.
+    """
+
+    def __init__(self, *, max_conversations: int, idle_expiry: timedelta) -> None:
+        self.max_conversations = max_conversations
+        self.idle_expiry = idle_expiry
+        self.watermark: datetime | None = None
+        self._windows: OrderedDict[str, ConversationWindow] = OrderedDict()
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def __iter__(self) -> Iterator[ConversationWindow]:
+        return iter(list(self._windows.values()))
+
+    def get(self, conversation_id: str) -> ConversationWindow | None:
+        return self._windows.get(conversation_id)
+
+    def open(
+        self, conversation_id: str, tenant_id: str, partition: int | None, at: datetime
+    ) -> ConversationWindow:
+        if self.watermark is None or at > self.watermark:
+            self.watermark = at
+        window = self._windows.get(conversation_id)
+        if window is None:
+            window = ConversationWindow(conversation_id, tenant_id, partition, last_seen=at)
+            self._windows[conversation_id] = window
+            while len(self._windows) > self.max_conversations:
+                self._windows.popitem(last=False)
+                self.evicted += 1
+        else:
+            self._windows.move_to_end(conversation_id)
+            if partition is not None:
+                window.partition = partition
+        return window
+
+    def expire(self) -> int:
+        """Drop conversations idle for longer than `idle_expiry` behind the watermark."""
+        if self.watermark is None:
+            return 0
+        horizon = self.watermark - self.idle_expiry
+        stale = [cid for cid, w in self._windows.items() if w.last_seen < horizon]
+        for cid in stale:
+            del self._windows[cid]
+        return len(stale)
+
+    def forget_partitions(self, partitions: Collection[int]) -> int:
+        """After a rebalance, drop conversations whose partition another instance now owns."""
+        gone = [cid for cid, w in self._windows.items() if w.partition in partitions]
+        for cid in gone:
+            del self._windows[cid]
+        return len(gone)

@@ -1,0 +1,158 @@
+"""create_app(settings): the escalation service as one ASGI app (consumer, API, workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.health import Check, ConsumerProgress, Readiness
+from attune_runtime.kafka import ensure_topics, make_broker
+from attune_runtime.ops import add_ops_routes
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from attune_escalation import api, handlers
+from attune_escalation.db import make_engine, make_sessions
+from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.migrate import upgrade_async
+from attune_escalation.notify import Notifier
+from attune_escalation.notify.console import ConsoleNotifier
+from attune_escalation.notify.delivery import Delivery
+from attune_escalation.notify.webhook import WebhookNotifier
+from attune_escalation.outbox import OutboxRelay
+from attune_escalation.settings import EscalationSettings
+
+
+@dataclass
+class Escalation:
+    app: FastAPI
+    broker: KafkaBroker
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay
+    delivery: Delivery
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def create_app(settings: EscalationSettings) -> FastAPI:
+    return build(settings).app
+
+
+def build(
+    settings: EscalationSettings,
+    *,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+    notifiers: list[Notifier] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    manage_topics: bool = True,
+    run_workers: bool = True,
+) -> Escalation:
+    clock = clock or SystemClock()
+    registry = registry or CollectorRegistry()
+    progress = ConsumerProgress(clock)
+    broker = make_broker(settings, service="escalation", registry=registry, progress=progress)
+    metrics = EscalationMetrics(registry)
+    engine = make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    client = http_client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    if notifiers is None:
+        notifiers = [ConsoleNotifier()] if settings.console_notifications else []
+        notifiers += [
+            WebhookNotifier(url, client=client, index=i)
+            for i, url in enumerate(settings.webhook_urls)
+        ]
+    by_channel = {n.channel: n for n in notifiers}
+    relay = OutboxRelay(
+        sessions=sessions,
+        broker=broker,
+        clock=clock,
+        metrics=metrics,
+        poll_seconds=settings.poll_seconds,
+        topic_prefix=settings.topic_prefix,
+    )
+    delivery = Delivery(
+        sessions=sessions,
+        notifiers=by_channel,
+        clock=clock,
+        metrics=metrics,
+        max_attempts=settings.notify_max_attempts,
+        backoff_seconds=settings.notify_backoff_seconds,
+        backoff_max_seconds=settings.notify_backoff_max_seconds,
+        poll_seconds=settings.poll_seconds,
+    )
+    delivery.on_recorded = relay.wakeup
+
+    def on_commit() -> None:
+        relay.wakeup.set()
+        delivery.wakeup.set()
+
+    handlers.register(
+        broker,
+        settings=settings,
+        sessions=sessions,
+        channels=list(by_channel),
+        metrics=metrics,
+        clock=clock,
+        on_commit=on_commit,
+    )
+    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery)
+
+    async def database_check() -> Check:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return Check("database", True)
+
+    async def workers_check() -> Check:
+        dead = [t.get_name() for t in service.tasks if t.done()]
+        return Check("workers", not dead, {"stopped": dead} if dead else {})
+
+    readiness = Readiness(
+        subscribers=list(broker.subscribers),
+        progress=progress,
+        stall_after_seconds=settings.stall_after_seconds,
+        extra_checks=[database_check, workers_check],
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await upgrade_async(settings.database_url)
+        if manage_topics:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+            )
+        await broker.start()
+        if run_workers:
+            service.tasks = [
+                asyncio.create_task(relay.run(), name="outbox_relay"),
+                asyncio.create_task(delivery.run(), name="notification_delivery"),
+            ]
+        try:
+            yield
+        finally:
+            for task in service.tasks:
+                task.cancel()
+            for task in service.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await broker.stop()
+            if http_client is None:
+                await client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title="Attune escalation", version="0.1.0", lifespan=lifespan)
+    app.include_router(
+        api.router(sessions=sessions, clock=clock, metrics=metrics, on_commit=on_commit)
+    )
+    add_ops_routes(app, readiness, registry)
+    service.app = app
+    return service

@@ -1,0 +1,78 @@
+"""Thin subscriber: an alert opens or joins an incident in one transaction, then commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import structlog
+from attune_runtime.clock import Clock
+from attune_runtime.dead_letter import dead_letter
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET
+from attune_schemas import Alert, InvalidMessage, decode
+from attune_schemas.topics import ALERTS, ALERTS_DLQ, topic
+from faststream.kafka import KafkaBroker, KafkaMessage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from attune_escalation import incidents
+from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.settings import EscalationSettings
+
+log = structlog.get_logger(__name__)
+ALERT = topic(ALERTS).value
+
+
+def register(
+    broker: KafkaBroker,
+    *,
+    settings: EscalationSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    channels: Sequence[str],
+    metrics: EscalationMetrics,
+    clock: Clock,
+    on_commit: Callable[[], None],
+) -> None:
+    @broker.subscriber(
+        settings.topic(ALERTS),
+        group_id=settings.group_id,
+        ack_policy=ACK_POLICY,
+        auto_offset_reset=AUTO_OFFSET_RESET,
+    )
+    async def on_alert(msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        try:
+            alert: Alert = decode(ALERT, msg.body)
+        except InvalidMessage as exc:
+            metrics.dead_letters.labels(exc.reason).inc()
+            metrics.alerts.labels("dead_lettered").inc()
+            await dead_letter(
+                broker,
+                dlq_topic=settings.topic(ALERTS_DLQ),
+                record=record,
+                error=exc,
+                service="escalation",
+                clock=clock,
+            )
+            return
+        async with sessions() as session, session.begin():
+            result = await incidents.apply_alert(
+                session,
+                alert=alert,
+                now=clock.now(),
+                channels=channels,
+                public_url=settings.public_url,
+            )
+        outcome = "duplicate" if result.duplicate else "opened" if result.opened else "grouped"
+        metrics.alerts.labels(outcome).inc()
+        if result.opened:
+            metrics.incidents.labels(alert.severity.value).inc()
+        log.info(
+            "alert_applied",
+            alert_id=str(alert.alert_id),
+            incident_id=result.incident_id,
+            conversation_id=alert.conversation_id,
+            kind=alert.kind.value,
+            severity=alert.severity.value,
+            outcome=outcome,
+            controls=[c.value for c in result.controls],
+        )
+        on_commit()

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class EscalationMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.alerts = Counter(
+            "attune_escalation_alerts_total",
+            "Alert events consumed, by outcome (opened, grouped, duplicate, dead_lettered).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.incidents = Counter(
+            "attune_escalation_incidents_total",
+            "Incidents opened, by the severity they opened with.",
+            ["severity"],
+            registry=registry,
+        )
+        self.actions = Counter(
+            "attune_escalation_clinician_actions_total",
+            "Clinician actions through the API.",
+            ["action"],
+            registry=registry,
+        )
+        self.notifications = Counter(
+            "attune_escalation_notifications_total",
+            "Notification attempts, by channel and result.",
+            ["channel", "result"],
+            registry=registry,
+        )
+        self.outbox_published = Counter(
+            "attune_escalation_outbox_published_total",
+            "Outbox rows relayed to Kafka, by topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.outbox_failures = Counter(
+            "attune_escalation_outbox_failures_total",
+            "Relay passes that failed (broker or database unavailable).",
+            registry=registry,
+        )
+        self.outbox_pending = Gauge(
+            "attune_escalation_outbox_pending",
+            "Outbox rows not yet relayed to Kafka.",
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "attune_escalation_dead_letters_total",
+            "Records written to alerts.dlq.",
+            ["reason"],
+            registry=registry,
+        )

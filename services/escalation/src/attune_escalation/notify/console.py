@@ -1,0 +1,29 @@
+"""The console channel: a line a clinician on duty (or the demo) reads in the terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+_ICON = {"critical": "!!!", "high": "!! ", "warning": "!  "}
+
+
+class ConsoleNotifier:
+    channel = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        severity = str(payload.get("severity", "warning"))
+        detail = payload.get("crisis_categories") or payload.get("markers") or []
+        line = (
+            f"[ATTUNE {_ICON.get(severity, '   ')}{severity.upper()}] {payload.get('alert_kind')} "
+            f"({payload.get('reason')}) conversation={payload.get('conversation_id')} "
+            f"signals={','.join(detail)} risk={payload.get('risk')} -> {payload.get('url')}"
+        )
+        print(line, file=self.stream, flush=True)

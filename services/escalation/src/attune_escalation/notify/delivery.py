@@ -1,0 +1,149 @@
+"""Delivers queued notifications, retrying retryable failures with back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from datetime import timedelta
+
+import structlog
+from attune_runtime.clock import Clock
+from attune_schemas import EscalationAction
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from attune_escalation.db import Incident, Notification
+from attune_escalation.incidents import record_event
+from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.notify import Notifier, NotifyError
+
+log = structlog.get_logger(__name__)
+
+
+class Delivery:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        notifiers: Mapping[str, Notifier],
+        clock: Clock,
+        metrics: EscalationMetrics,
+        max_attempts: int,
+        backoff_seconds: float,
+        backoff_max_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self.sessions = sessions
+        self.notifiers = notifiers
+        self.clock = clock
+        self.metrics = metrics
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.backoff_max_seconds = backoff_max_seconds
+        self.poll_seconds = poll_seconds
+        self.wakeup = asyncio.Event()
+        self.on_recorded: asyncio.Event | None = None  # the outbox relay's wake-up
+
+    async def deliver_due(self) -> int:
+        """Attempt every notification whose time has come; returns how many were attempted."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            due = (
+                await session.scalars(
+                    select(Notification.id)
+                    .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+                    .order_by(Notification.created_at)
+                    .limit(50)
+                )
+            ).all()
+        for notification_id in due:
+            await self._attempt(notification_id)
+        if due and self.on_recorded is not None:
+            self.on_recorded.set()
+        return len(due)
+
+    async def _attempt(self, notification_id: str) -> None:
+        async with self.sessions() as session, session.begin():
+            n = await session.get(Notification, notification_id, with_for_update=True)
+            if n is None or n.status != "pending":
+                return
+            incident = await session.get(Incident, n.incident_id)
+            assert incident is not None
+            notifier = self.notifiers.get(n.channel)
+            n.attempts += 1
+            now = self.clock.now()
+            error: NotifyError | None = None
+            if notifier is None:
+                error = NotifyError("channel_not_configured", retryable=False)
+            else:
+                try:
+                    await notifier.send(dict(n.payload))
+                except NotifyError as exc:
+                    error = exc
+            if error is None:
+                n.status, n.sent_at, n.last_error = "sent", now, None
+                self.metrics.notifications.labels(n.channel, "sent").inc()
+                record_event(
+                    session,
+                    incident,
+                    EscalationAction.NOTIFIED,
+                    "system",
+                    now,
+                    {"channel": n.channel, "notification_id": n.id, "attempts": n.attempts},
+                )
+                log.info(
+                    "notification_sent",
+                    incident_id=incident.id,
+                    channel=n.channel,
+                    attempts=n.attempts,
+                )
+                return
+            n.last_error = error.reason[:300]
+            if error.retryable and n.attempts < self.max_attempts:
+                delay = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** (n.attempts - 1))
+                n.next_attempt_at = now + timedelta(seconds=delay)
+                self.metrics.notifications.labels(n.channel, "retrying").inc()
+                log.warning(
+                    "notification_retry_scheduled",
+                    incident_id=incident.id,
+                    channel=n.channel,
+                    reason=error.reason,
+                    attempts=n.attempts,
+                    delay_seconds=delay,
+                )
+                return
+            n.status = "failed"
+            self.metrics.notifications.labels(n.channel, "failed").inc()
+            record_event(
+                session,
+                incident,
+                EscalationAction.NOTIFICATION_FAILED,
+                "system",
+                now,
+                {
+                    "channel": n.channel,
+                    "notification_id": n.id,
+                    "reason": error.reason,
+                    "attempts": n.attempts,
+                },
+            )
+            log.error(
+                "notification_failed",
+                incident_id=incident.id,
+                channel=n.channel,
+                reason=error.reason,
+                attempts=n.attempts,
+            )
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("notification_worker_error", error=type(exc).__name__)
+            self.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)

@@ -1,0 +1,115 @@
+"""Transactional outbox: stage Kafka messages with the state change, relay them at least once.
+
+Rows hold the topic-table name; the relay adds the deployment's topic prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import structlog
+from attune_runtime.clock import Clock
+from attune_schemas import EventEnvelope
+from faststream.kafka import KafkaBroker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from attune_escalation.db import OutboxMessage
+from attune_escalation.metrics import EscalationMetrics
+
+log = structlog.get_logger(__name__)
+
+
+def stage(session: AsyncSession, *, topic: str, event: EventEnvelope, now: datetime) -> None:
+    session.add(
+        OutboxMessage(
+            topic=topic,
+            key=event.conversation_id,
+            event_id=str(event.event_id),
+            payload=event.model_dump_json(),
+            created_at=now,
+        )
+    )
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in insertion order; marks each after the broker acks."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: KafkaBroker,
+        clock: Clock,
+        metrics: EscalationMetrics,
+        poll_seconds: float,
+        topic_prefix: str = "",
+        batch: int = 100,
+    ) -> None:
+        self.topic_prefix = topic_prefix
+        self.sessions = sessions
+        self.broker = broker
+        self.clock = clock
+        self.metrics = metrics
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.wakeup = asyncio.Event()
+
+    async def relay_once(self) -> int:
+        """Relay one batch; returns how many rows were published."""
+        async with self.sessions() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.published_at.is_(None))
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                row.attempts += 1
+                # A crash after this publish but before commit republishes the row: at least
+                # once. Consumers deduplicate on the event_id inside the payload.
+                await self.broker.publish(
+                    row.payload.encode(),
+                    topic=f"{self.topic_prefix}{row.topic}",
+                    key=row.key.encode(),
+                    headers={"event_type": row.topic},
+                )
+                row.published_at = self.clock.now()
+                self.metrics.outbox_published.labels(row.topic).inc()
+        return len(rows)
+
+    async def pending(self) -> int:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(OutboxMessage.id).where(OutboxMessage.published_at.is_(None))
+            )
+            return len(rows.all())
+
+    async def run(self) -> None:
+        backoff = self.poll_seconds
+        while True:
+            try:
+                while await self.relay_once():
+                    pass
+                backoff = self.poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database down: keep the rows, try again later
+                log.warning("outbox_relay_failed", error=type(exc).__name__, retry_in=backoff)
+                self.metrics.outbox_failures.inc()
+                backoff = min(backoff * 2, 30.0)
+            self.metrics.outbox_pending.set(await self._safe_pending())
+            self.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=backoff)
+
+    async def _safe_pending(self) -> int:
+        try:
+            return await self.pending()
+        except Exception:
+            return -1

@@ -1,0 +1,1 @@
+"""Attune ingest service."""

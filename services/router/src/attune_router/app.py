@@ -1,0 +1,112 @@
+"""create_app(settings): the router service as one ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiokafka import ConsumerRecord, TopicPartition
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.health import ConsumerProgress, Readiness
+from attune_runtime.kafka import ensure_topics, make_broker
+from attune_runtime.ops import ops_routes
+from attune_runtime.replay import WarmUp
+from attune_schemas import InvalidMessage
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import CollectorRegistry
+
+from attune_router import handlers
+from attune_router.metrics import RouterMetrics
+from attune_router.policy import AlertPolicy, PolicyConfig, Thresholds
+from attune_router.settings import RouterSettings
+
+
+@dataclass
+class Router:
+    app: AsgiFastStream
+    broker: KafkaBroker
+    policy: AlertPolicy
+    warm_up: WarmUp | None
+
+
+def policy_config(settings: RouterSettings) -> PolicyConfig:
+    return PolicyConfig(
+        rupture=Thresholds(settings.rupture_fire, settings.rupture_resolve),
+        disengagement=Thresholds(settings.disengagement_fire, settings.disengagement_resolve),
+        resolve_after=settings.resolve_after,
+        episode_timeout=timedelta(seconds=settings.episode_timeout_seconds),
+        crisis_inhibits=timedelta(seconds=settings.crisis_inhibits_seconds),
+    )
+
+
+def create_app(settings: RouterSettings) -> AsgiFastStream:
+    return build(settings).app
+
+
+def build(
+    settings: RouterSettings,
+    *,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+    rebuild_on_assign: bool = True,
+) -> Router:
+    clock = clock or SystemClock()
+    registry = registry or CollectorRegistry()
+    progress = ConsumerProgress(clock)
+    broker = make_broker(settings, service="router", registry=registry, progress=progress)
+    metrics = RouterMetrics(registry)
+    policy = AlertPolicy(policy_config(settings), max_conversations=settings.max_conversations)
+
+    def rebuild(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        # Same decisions as live traffic, outputs discarded: open alerts stay open, no re-fire.
+        for record in records:
+            try:
+                policy.decide(handlers.decode_assessment(record), record.partition)
+            except InvalidMessage:
+                continue
+            metrics.replayed.inc()
+
+    def forget(partitions: Collection[TopicPartition]) -> None:
+        policy.forget_partitions({tp.partition for tp in partitions})
+
+    warm_up = (
+        WarmUp(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.group_id,
+            lookback=timedelta(seconds=settings.episode_timeout_seconds),
+            clock=clock,
+            apply=rebuild,
+            forget=forget,
+        )
+        if rebuild_on_assign
+        else None
+    )
+    handlers.register(
+        broker, settings=settings, policy=policy, metrics=metrics, clock=clock, warm_up=warm_up
+    )
+    readiness = Readiness(
+        subscribers=list(broker.subscribers),
+        progress=progress,
+        stall_after_seconds=settings.stall_after_seconds,
+    )
+
+    async def provision() -> None:
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            partitions=settings.topic_partitions,
+            prefix=settings.topic_prefix,
+        )
+
+    app = AsgiFastStream(
+        broker,
+        asgi_routes=ops_routes(readiness, registry),
+        on_startup=[provision] if rebuild_on_assign else [],
+        asyncapi_path="/docs/asyncapi",
+        logger=logging.getLogger("attune.app"),
+        specification=AsyncAPI(title="Attune router", version="0.1.0"),
+    )
+    return Router(app, broker, policy, warm_up)

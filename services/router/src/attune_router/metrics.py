@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class RouterMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.alerts = Counter(
+            "attune_router_alerts_total",
+            "Alerts published, by kind, severity and status.",
+            ["kind", "severity", "status"],
+            registry=registry,
+        )
+        self.inhibited = Counter(
+            "attune_router_inhibited_total",
+            "Alerts held back because a crisis alert is open for the conversation.",
+            ["kind"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "attune_router_duplicate_assessments_total",
+            "Assessments seen before (replays, redelivery) and ignored.",
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "attune_router_dead_letters_total",
+            "Records written to rupture.assessments.dlq.",
+            ["reason"],
+            registry=registry,
+        )
+        self.open_alerts = Gauge(
+            "attune_router_open_alerts",
+            "Alerts currently open, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.replayed = Counter(
+            "attune_router_replayed_assessments_total",
+            "Assessments re-read from the topic to rebuild state after a restart or rebalance.",
+            registry=registry,
+        )

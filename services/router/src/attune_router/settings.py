@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from attune_runtime.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class RouterSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATTUNE_ROUTER_", populate_by_name=True, extra="ignore"
+    )
+
+    http_port: int = 8003
+    group_id: str = "attune-router"
+    rupture_fire: float = Field(default=0.6, ge=0, le=1)
+    rupture_resolve: float = Field(default=0.3, ge=0, le=1)
+    disengagement_fire: float = Field(default=0.55, ge=0, le=1)
+    disengagement_resolve: float = Field(default=0.25, ge=0, le=1)
+    # Consecutive calm assessments before an open alert resolves.
+    resolve_after: int = Field(default=3, ge=1)
+    # An open alert with no new assessment for this long (event time) resolves.
+    episode_timeout_seconds: float = Field(default=6 * 3600, gt=0)
+    # After a crisis alert, rupture/disengagement alerts for that conversation are inhibited.
+    crisis_inhibits_seconds: float = Field(default=24 * 3600, ge=0)
+    max_conversations: int = Field(default=200_000, gt=0)
