@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = json.loads((HERE / "conversations.json").read_text())
 PREFIX = os.environ.get("ATTUNE_TOPIC_PREFIX", "")
 TRAIL_TOPICS = tuple(
-    PREFIX + t for t in ("rupture.assessments", "alerts", "escalation.events", "conversation.control")
+    PREFIX + t
+    for t in ("rupture.assessments", "alerts", "escalation.events", "conversation.control")
 )
 TENANT = "demo-clinic"
 

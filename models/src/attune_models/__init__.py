@@ -1,1 +1,1 @@
-"""Attune."""
+"""Training, evaluation and benchmarks of Attune's rupture classifier."""

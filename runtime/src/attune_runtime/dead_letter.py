@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from attune_schemas import DeadLetter, InvalidMessage
 from faststream.kafka import KafkaBroker
 
 from attune_runtime.clock import Clock
+from attune_schemas import DeadLetter, InvalidMessage
 
 log = structlog.get_logger(__name__)
 

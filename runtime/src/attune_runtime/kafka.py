@@ -10,8 +10,6 @@ from typing import Any, Literal
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
-from attune_schemas import EventEnvelope, encode
-from attune_schemas.topics import TOPICS
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -20,6 +18,8 @@ from prometheus_client import CollectorRegistry
 from attune_runtime.health import ConsumerProgress
 from attune_runtime.retry import RetryBackoff
 from attune_runtime.settings import ServiceSettings
+from attune_schemas import EventEnvelope, encode
+from attune_schemas.topics import TOPICS
 
 log = structlog.get_logger(__name__)
 

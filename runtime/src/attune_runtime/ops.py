@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from faststream.asgi import AsgiResponse, get
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.types import ASGIApp, Scope
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, make_asgi_app
 
-from attune_runtime.health import Readiness
+from attune_runtime.health import ConsumerProgress, Readiness
+from attune_runtime.kafka import ensure_topics
+from attune_runtime.settings import ServiceSettings
 
 
 def _json(body: dict[str, Any], status: int) -> AsgiResponse:
@@ -52,3 +57,35 @@ def add_ops_routes(app: Any, readiness: Readiness, registry: CollectorRegistry) 
 
     for path, route in ops_routes(readiness, registry):
         app.router.routes.append(Route(path, _Asgi(route), include_in_schema=False))
+
+
+def stream_app(
+    broker: KafkaBroker,
+    *,
+    settings: ServiceSettings,
+    progress: ConsumerProgress,
+    registry: CollectorRegistry,
+    title: str,
+) -> AsgiFastStream:
+    """A Kafka-only service as an ASGI app: topics provisioned, ops routes, AsyncAPI docs."""
+    readiness = Readiness(
+        subscribers=list(broker.subscribers),
+        progress=progress,
+        stall_after_seconds=settings.stall_after_seconds,
+    )
+
+    async def provision() -> None:
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            partitions=settings.topic_partitions,
+            prefix=settings.topic_prefix,
+        )
+
+    return AsgiFastStream(
+        broker,
+        asgi_routes=ops_routes(readiness, registry),
+        on_startup=[provision],
+        asyncapi_path="/docs/asyncapi",
+        logger=logging.getLogger("attune.app"),
+        specification=AsyncAPI(title=title, version="0.1.0"),
+    )

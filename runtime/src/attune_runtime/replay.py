@@ -5,10 +5,14 @@ open alerts) loses it on restart or rebalance. Rather than a second store, the t
 store: on assignment we re-read each partition from `now - lookback` up to the group's committed
 offset and apply those records silently (no output). Consumption then resumes at the committed
 offset as usual, so every record is applied exactly once to the rebuilt state.
+
+aiokafka may hand out records of a newly assigned partition while the listener is still
+running, so handlers call `wait_ready` first: a partition is live only once it is rebuilt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
@@ -43,12 +47,32 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
         self.apply = apply
         self.forget = forget
         self.replayed = 0
+        self._ready: set[TopicPartition] = set()
+        self._changed = asyncio.Condition()
+
+    async def wait_ready(self, partitions: Collection[TopicPartition]) -> None:
+        """Block until every partition given has been rebuilt after its assignment."""
+        wanted = {TopicPartition(tp.topic, tp.partition) for tp in partitions}
+        async with self._changed:
+            await self._changed.wait_for(lambda: wanted <= self._ready)
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._changed:
+            self._ready -= revoked
         if revoked:
             self.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        try:
+            await self._rebuild(assigned)
+        except Exception as exc:  # degrade to a cold start rather than stall the partitions
+            log.error("state_rebuild_failed", group_id=self.group_id, error=type(exc).__name__)
+        finally:
+            async with self._changed:
+                self._ready |= assigned
+                self._changed.notify_all()
+
+    async def _rebuild(self, assigned: set[TopicPartition]) -> None:
         if not assigned:
             return
         committed = await self._committed(assigned)

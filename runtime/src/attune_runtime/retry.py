@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 import structlog
-from attune_schemas import InvalidMessage
 from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
 from faststream.message import StreamMessage
+
+from attune_schemas import InvalidMessage
 
 log = structlog.get_logger(__name__)
 

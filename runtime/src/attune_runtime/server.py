@@ -1,18 +1,26 @@
-"""Run a service's ASGI app under uvicorn with the JSON logging already configured."""
+"""Run a service's ASGI app under uvicorn, with the JSON logging configured first."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import uvicorn
 
+from attune_runtime.logging import configure_logging
+from attune_runtime.settings import ServiceSettings
 
-def serve(app: Any, *, host: str, port: int, log_level: str) -> None:
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run(service: str, settings: S, create_app: Callable[[S], Any]) -> None:
+    """`python -m attune_<service>`: settings from the environment, logs as JSON, then serve."""
+    configure_logging(service, settings.log_level)
     uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level.lower(),
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
         log_config=None,
         access_log=False,
         lifespan="on",

@@ -28,8 +28,18 @@ def field_errors(
     for err in exc.errors(include_input=False, include_url=False):
         loc = [str(p) for p in err["loc"] if str(p) not in tags]
         field = ".".join(loc) if loc else _field_from_type(err["type"])
-        out.append(FieldError(field=field, reason=err["msg"]))
+        out.append(FieldError(field=field, reason=_reason(err)))
     return tuple(out)
+
+
+def _reason(err: Any) -> str:
+    """pydantic's message, except where that message quotes the input."""
+    kind = err["type"]
+    if kind == "union_tag_invalid":  # "Input tag '<any text>' found using 'type' ..."
+        return f"Input tag does not match any of the expected tags: {err['ctx']['expected_tags']}"
+    if kind == "uuid_parsing":  # "... found `<character>` at <position>"
+        return "Input should be a valid UUID"
+    return str(err["msg"])
 
 
 def _field_from_type(error_type: str) -> str:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
-from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.health import ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics, make_broker
-from attune_runtime.ops import ops_routes
-from attune_runtime.replay import WarmUp
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from attune_classifier import handlers
@@ -25,6 +18,11 @@ from attune_classifier.model import load_scorer
 from attune_classifier.scoring import Scorer
 from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.health import ConsumerProgress
+from attune_runtime.kafka import make_broker
+from attune_runtime.ops import stream_app
+from attune_runtime.replay import WarmUp
 
 
 @dataclass
@@ -90,25 +88,7 @@ def build(
         clock=clock,
         warm_up=warm_up,
     )
-    readiness = Readiness(
-        subscribers=list(broker.subscribers),
-        progress=progress,
-        stall_after_seconds=settings.stall_after_seconds,
-    )
-
-    async def provision() -> None:
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            partitions=settings.topic_partitions,
-            prefix=settings.topic_prefix,
-        )
-
-    app = AsgiFastStream(
-        broker,
-        asgi_routes=ops_routes(readiness, registry),
-        on_startup=[provision] if rebuild_on_assign else [],
-        asyncapi_path="/docs/asyncapi",
-        logger=logging.getLogger("attune.app"),
-        specification=AsyncAPI(title="Attune classifier", version="0.1.0"),
+    app = stream_app(
+        broker, settings=settings, progress=progress, registry=registry, title="Attune classifier"
     )
     return Classifier(app, broker, windows, assessor, warm_up)

@@ -7,6 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from attune_classifier import disengagement
+from attune_classifier.scoring import (
+    ContextTurn,
+    MessageScore,
+    Scorer,
+    ScoringInput,
+    invites_elaboration,
+)
+from attune_classifier.window import Behaviour, ConversationWindow, Turn, Windows, word_count
 from attune_runtime.clock import Clock
 from attune_runtime.ids import derived_id
 from attune_schemas import (
@@ -27,10 +36,6 @@ from attune_schemas import (
 )
 from attune_schemas.common import SCHEMA_VERSION
 
-from attune_classifier import disengagement
-from attune_classifier.scoring import ContextTurn, MessageScore, Scorer, ScoringInput
-from attune_classifier.window import Behaviour, ConversationWindow, Turn, Windows, word_count
-
 ELEVATED = 0.5  # a client turn at or above this rupture score is part of a rupture episode
 CONTEXT_TURNS = 4
 EXCERPT_CHARS = 300
@@ -48,12 +53,47 @@ def is_minimal(text: str) -> bool:
 
 @dataclass
 class _Pending:
+    """One event to assess, with the window as it stood right after that event.
+
+    Everything read from the window is captured here, not when the batch is assessed: later
+    events of the same batch must not leak into an earlier event's assessment.
+    """
+
     event: ConversationEvent
     window: ConversationWindow
+    signals: list[disengagement.Signal]
+    session_id: str | None
+    client_turns: int
+    streak: int
     turn: Turn | None = None
     behaviour: Behaviour | None = None
     scoring: ScoringInput | None = None
-    abandoned: bool = False
+    abandoned_after: Turn | None = None
+
+
+def _pending(
+    event: ConversationEvent,
+    window: ConversationWindow,
+    *,
+    turn: Turn | None = None,
+    behaviour: Behaviour | None = None,
+    scoring: ScoringInput | None = None,
+    abandoned_after: Turn | None = None,
+) -> _Pending:
+    return _Pending(
+        event,
+        window,
+        disengagement.signals(
+            window, behaviour, abandoned_after_ai_turn=abandoned_after is not None
+        ),
+        window.session_id,
+        window.client_turns,
+        window.minimal_streak,
+        turn,
+        behaviour,
+        scoring,
+        abandoned_after,
+    )
 
 
 class Assessor:
@@ -93,7 +133,15 @@ class Assessor:
                 word_count(event.text),
                 event.text[:400],
             )
-            behaviour = window.add_turn(turn, minimal=is_minimal(event.text))
+            # A terse reply counts as minimal only where more was invited (3RS; the guide):
+            # "yeah" after a closed question or a reflection is an answer or a backchannel.
+            previous = window.last_turn()
+            invited = (
+                previous is not None
+                and previous.sender is Sender.AI
+                and invites_elaboration(previous.text)
+            )
+            behaviour = window.add_turn(turn, minimal=is_minimal(event.text) and invited)
             if event.sender is not Sender.CLIENT or behaviour is None:
                 return None
             scoring = ScoringInput(
@@ -104,7 +152,7 @@ class Assessor:
                 latency_ratio=behaviour.latency_ratio,
                 minimal_streak=behaviour.minimal_streak,
             )
-            return _Pending(event, window, turn, behaviour, scoring)
+            return _pending(event, window, turn=turn, behaviour=behaviour, scoring=scoring)
         if isinstance(event, SessionStarted):
             window.session_id = event.session_id
             return None
@@ -115,18 +163,18 @@ class Assessor:
                 and last is not None
                 and last.sender is Sender.AI
             )
-            return _Pending(event, window, abandoned=True) if abandoned else None
+            return _pending(event, window, abandoned_after=last) if abandoned else None
         if isinstance(event, SessionMissed):
             window.missed_sessions += 1
-            return _Pending(event, window)
+            return _pending(event, window)
         if isinstance(event, FeedbackSubmitted):
             window.last_feedback = event.rating
-            return _Pending(event, window) if event.rating <= 2 else None
+            return _pending(event, window) if event.rating <= 2 else None
         return None  # type: ignore[unreachable]  # kept for event types added later
 
     def _assess(self, p: _Pending, score: MessageScore | None) -> RuptureAssessment:
         event, window = p.event, p.window
-        found = disengagement.signals(window, p.behaviour, abandoned_after_ai_turn=p.abandoned)
+        found = p.signals
         disengaged = disengagement.score(found)
         message_id = p.turn.message_id if p.turn else None
         evidence: list[Evidence] = []
@@ -136,14 +184,13 @@ class Assessor:
             evidence.extend(_marker_evidence(event, score, message_id))
             if score.rupture >= ELEVATED:
                 trigger = _trigger(window, p.turn)
-        elif p.abandoned:
-            last_ai = window.last_turn()
-            if last_ai is not None:
-                trigger = TriggeringTurn(
-                    message_id=last_ai.message_id,
-                    excerpt=last_ai.text[:EXCERPT_CHARS],
-                    seconds_before=max(0.0, (event.occurred_at - last_ai.at).total_seconds()),
-                )
+        elif p.abandoned_after is not None:
+            last_ai = p.abandoned_after
+            trigger = TriggeringTurn(
+                message_id=last_ai.message_id,
+                excerpt=last_ai.text[:EXCERPT_CHARS],
+                seconds_before=_seconds(event.occurred_at, last_ai.at),
+            )
         evidence.extend(disengagement.evidence(found, message_id))
         withdrawal = score.withdrawal if score else 0.0
         confrontation = score.confrontation if score else 0.0
@@ -162,7 +209,7 @@ class Assessor:
             occurred_at=event.occurred_at,
             source_event_id=event.event_id,
             message_id=message_id,
-            session_id=window.session_id,
+            session_id=p.session_id,
             assessed_at=self.clock.now(),
             model_version=self.scorer.version,
             scores=Scores(
@@ -173,15 +220,15 @@ class Assessor:
                 crisis=round(score.crisis, 4) if score else 0.0,
             ),
             rupture_type=rupture_type,
-            crisis=bool(score and (score.crisis_rule or score.crisis >= 0.5)),
+            crisis=bool(score and score.crisis_detected),
             crisis_categories=score.crisis_categories if score else (),
             evidence=tuple(evidence),
             triggering_turn=trigger,
             engagement=Engagement(
                 reply_length_ratio=b.length_ratio if b else None,
                 reply_latency_ratio=b.latency_ratio if b else None,
-                minimal_response_streak=b.minimal_streak if b else window.minimal_streak,
-                client_turns_seen=window.client_turns,
+                minimal_response_streak=b.minimal_streak if b else p.streak,
+                client_turns_seen=p.client_turns,
             ),
         )
 
@@ -190,7 +237,19 @@ def _marker_evidence(
     event: ConversationEvent, score: MessageScore, message_id: str | None
 ) -> list[Evidence]:
     text = event.text if isinstance(event, MessageSent) else ""
-    return [
+    learned = [
+        Evidence(
+            marker=f"{family.value}_language",
+            family=family,
+            message_id=message_id,
+            start=start,
+            end=end,
+            excerpt=text[start:end][:EXCERPT_CHARS],
+            source="model",
+        )
+        for family, start, end in score.model_spans
+    ]
+    return learned + [
         Evidence(
             marker=h.marker,
             family=h.family,

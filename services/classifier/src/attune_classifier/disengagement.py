@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from attune_schemas import Evidence, MarkerFamily
-
 from attune_classifier.window import Behaviour, ConversationWindow
+from attune_schemas import Evidence, MarkerFamily
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +27,11 @@ def signals(
 ) -> list[Signal]:
     out: list[Signal] = []
     if behaviour is not None:
-        if behaviour.length_ratio is not None and behaviour.length_ratio < 0.5:
-            out.append(Signal("shorter_replies", _clamp((0.5 - behaviour.length_ratio) / 0.4), 0.5))
-        if behaviour.latency_ratio is not None and behaviour.latency_ratio > 2.0:
-            out.append(
-                Signal("slower_replies", _clamp((behaviour.latency_ratio - 2.0) / 4.0), 0.35)
-            )
+        shorter, slower = behaviour.recent_length_ratio, behaviour.recent_latency_ratio
+        if shorter is not None and shorter < 0.5:
+            out.append(Signal("shorter_replies", _clamp((0.5 - shorter) / 0.4), 0.5))
+        if slower is not None and slower > 2.0:
+            out.append(Signal("slower_replies", _clamp((slower - 2.0) / 4.0), 0.35))
         if behaviour.minimal_streak >= 2:
             out.append(
                 Signal("minimal_response_streak", _clamp((behaviour.minimal_streak - 1) / 3), 0.6)

@@ -7,20 +7,22 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import dead_letter
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
-from attune_runtime.replay import WarmUp
-from attune_schemas import ConversationEvent, InvalidMessage, conversation_event_adapter, decode
-from attune_schemas.topics import CONVERSATION_EVENTS, CONVERSATION_EVENTS_DLQ, RUPTURE_ASSESSMENTS
+from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from attune_classifier.assess import Assessor
 from attune_classifier.metrics import ClassifierMetrics
 from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
+from attune_runtime.clock import Clock
+from attune_runtime.dead_letter import dead_letter
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
+from attune_runtime.replay import WarmUp
+from attune_schemas import ConversationEvent, InvalidMessage, conversation_event_adapter, decode
+from attune_schemas.topics import CONVERSATION_EVENTS, CONVERSATION_EVENTS_DLQ, RUPTURE_ASSESSMENTS
 
 log = structlog.get_logger(__name__)
+NOTABLE = 0.5  # assessments at or above this are logged at INFO; routine ones at DEBUG
 
 
 def decode_records(
@@ -60,6 +62,8 @@ def register(
         records = (
             msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
         )
+        if warm_up is not None:
+            await warm_up.wait_ready({TopicPartition(r.topic, r.partition) for r in records})
         metrics.batch_size.observe(len(records))
         events, poison = decode_records(records)
         for record, exc in poison:
@@ -73,15 +77,25 @@ def register(
                 service="classifier",
                 clock=clock,
             )
-        started = time.perf_counter()
-        assessments = assessor.process(events)
-        metrics.scoring_seconds.observe(time.perf_counter() - started)
-        # Commit (on return) only after every assessment is acknowledged by the broker.
-        await publish_all(broker, [(settings.topic(RUPTURE_ASSESSMENTS), a) for a in assessments])
+        # The batch applies atomically: if its output is not acknowledged, the windows are put
+        # back as they were, so the redelivered batch is assessed again rather than skipped.
+        snapshot = windows.snapshot({e.conversation_id for e, _ in events})
+        try:
+            started = time.perf_counter()
+            assessments = assessor.process(events)
+            metrics.scoring_seconds.observe(time.perf_counter() - started)
+            # Commit (on return) only after every assessment is acknowledged by the broker.
+            await publish_all(
+                broker, [(settings.topic(RUPTURE_ASSESSMENTS), a) for a in assessments]
+            )
+        except BaseException:
+            windows.restore(snapshot)
+            raise
         metrics.events.labels("processed").inc(len(events))
         for a in assessments:
             metrics.assessments.labels(a.rupture_type.value, str(a.crisis).lower()).inc()
-            log.info(
+            notable = a.crisis or max(a.scores.rupture, a.scores.disengagement) >= NOTABLE
+            (log.info if notable else log.debug)(
                 "assessment_published",
                 assessment_id=str(a.event_id),
                 conversation_id=a.conversation_id,

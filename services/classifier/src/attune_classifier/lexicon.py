@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from attune_schemas import CrisisCategory, MarkerFamily
 
@@ -173,7 +174,8 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bkms\b",
         r"\bsuicid(?:e|al)\b",
         r"\bunalive\b",
-        r"\b(?:end|ending|take|taking) (?:it all|my (?:own )?life|things)\b",
+        r"\b(?:end|ending|take|taking) (?:it all|my (?:own )?life)\b",
+        r"\b(?:end|ending) things\b",
         r"\b(?:want|wanna|wanted|wish|wishing|going) (?:to )?(?:die|be dead)\b",
         r"\bwish (?:i|I) (?:was|were|wasn'?t|weren'?t) (?:dead|here|alive|born|around)\b",
         r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were)n'?t (?:here|around))\b",
@@ -189,29 +191,101 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bhang(?:ing)? {_ME}\b".replace("{_ME}", _ME),
         r"\b(?:disappear|not exist) (?:forever|for good|permanently)\b",
         r"\bend(?:ing)? it\b(?! with)",
+        # Passive ideation: not waking up, tired of existing, rather not live.
+        r"\b(?:and|just|to|i'?d|would|could) (?:not|never) (?:have to )?wake up\b",
+        r"\bnot waking up\W*(?:$|[.!,;]|and\b|ever\b|again\b)",
+        r"\b(?:til|till|until) i (?:don'?t|dont|do not) wake up\b",
+        r"\b(?:tired|sick|done) (?:of|with) (?:being alive|living|existing|life|being a person)\b",
+        r"\b(?:hate|hating) being alive\b",
+        r"\b(?:want|wanna) to not (?:exist|be here|be alive|be around)\b",
+        r"\b(?:i'?d|would) rather (?:not (?:live|be alive|exist|be here)|be dead|die)\b",
+        r"\b(?:hope|hoping|pray|praying|wish|wishing)\b[^.!?]{0,40}\b(?:i die|i'?d die|takes? me (?:in my sleep|away)|heart (?:just )?gives out|(?:hit|run over) by)\b",
+        r"\bbetter off if i (?:just )?(?:disappeared|was gone|were gone|wasn'?t (?:here|around)|weren'?t (?:here|around)|died|was dead|were dead)\b",
+        r"\bif i (?:died|disappeared|was gone)\b[^.!?]{0,40}\b(?:nobody|no one|no-one)\b[^.!?]{0,20}\b(?:notice|miss|care)\b",
+        r"\bnobody(?:'ll| will| would|'d) (?:even )?(?:miss|notice) me\b",
+        # Means and method.
+        r"\b(?:sav(?:ed|ing)|stockpil\w*|hoard\w*|lined up|collect(?:ed|ing))\b[^.!?]{0,30}\b(?:pills|tablets|meds|medication|paracetamol)\b",
+        r"\b(?:pills|tablets|meds)\b[^.!?]{0,30}\b(?:saved up|lined up|stockpiled|in a (?:little )?tin)\b",
+        r"\bbottle of (?:pills|tablets)\b",
+        r"\btak(?:e|ing) (?:all|everything|the lot|the whole (?:box|bottle|packet|pack))\b[^.!?]{0,40}\b(?:at once|in one go|tonight|cupboard)\b",
+        r"\bhow many (?:\w+ ){0,2}(?:it )?(?:takes|would (?:it )?take|to (?:die|kill|be fatal|overdose))\b",
+        r"\b(?:with a|bought (?:a |some )?|got a|tie (?:a|the)) rope\b",
+        r"^\W*(?:yeah\W+)?(?:a )?rope\W*$",
+        r"\b(?:stood|standing|sat|sitting) on the (?:edge|ledge|railing|parapet)\b",
+        r"\b(?:walk(?:ed|ing)?|step(?:ped|ping)?|jump(?:ed|ing)?) (?:in(?:to)?|in front of|off) (?:the |a )?(?:sea|river|canal|traffic|train|bus|lorry|truck|bridge|cliff|roof|building|balcony|multi[- ]?storey)\b",
+        r"\b(?:top floor|edge) of the (?:multi[- ]?storey|car park|building|roof)\b",
+        r"\bengine running\b",
+        # Finality.
+        r"\b(?:goodbye|final|last) (?:ones|notes?|letters?|messages?)\b",
+        r"\b(?:written|wrote|writing) (?:the|my) note\b",
+        r"\bsay(?:ing)? (?:my )?goodbyes?\b[^.!?]{0,30}\b(?:everyone|everybody|properly|you)\b",
+        r"\b(?:not|won'?t be) (?:planning on )?being (?:here|around) (?:next|by|for)\b",
+        r"\bnot planning on being (?:here|around)\b",
+        r"\b(?:check(?:ing)? out|log(?:ging)? off) for good\b",
+        r"\b(?:picked|chose|choosing|planned|planning) (?:out )?(?:the|my) (?:song|music|hymn)s? (?:for|at) my funeral\b",
     ),
     CrisisCategory.SELF_HARM.value: _c(
-        rf"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) {_ME}\b",
+        r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) my ?self\b",
         r"\bself[- ]?harm(?:ing)?\b",
         r"\bcut(?:ting)? (?:again|my (?:arms?|wrists?|legs?|thighs?))\b",
         r"\b(?:razor|blade)s?\b",
-        r"\brelaps(?:e|ed|ing) (?:on|with) (?:cutting|self[- ]?harm)\b",
+        r"\brelaps(?:e|ed|ing)\b[^.!?]{0,30}\b(?:cutting|self[- ]?harm|burning)\b",
+        r"\b(?:cut|cutting|carv(?:e|ed|ing)|scratch(?:ed|ing)?|bit(?:e|ing)?|punch(?:ed|ing)?|slam(?:med|ming)?|bang(?:ed|ing)?|smash(?:ed|ing)?|hit(?:ting)?|burn(?:ed|t|ing)?)\b[^.!?]{0,40}\b(?:until|til|till|so hard)\b[^.!?]{0,25}\b(?:bled|bleed|bleeding|split|bruis\w*|blacked out|broke|marks?|hurts?)\b",
+        r"\b(?:cut|cutting|carv(?:e|ed|ing)|scratch(?:ed|ing)?)\b[^.!?]{0,25}\b(?:in|on|into)? ?my (?:arms?|wrists?|legs?|thighs?|stomach|skin|ankles?|chest|hips?)\b",
+        r"\b(?:on purpose|deliberately)\b[^.!?]{0,40}\b(?:burn\w*|cut\w*|hurt\w*|hit\w*|overdos\w*|knock myself out)\b",
+        r"\b(?:burn\w*|cut\w*|hurt\w*|took|taking|skipp\w*|held it on)\b[^.!?]{0,40}\b(?:on purpose|deliberately)\b",
+        r"\bthe (?:cutting|burning)\b",
+        r"\bcutting (?:again|every|most|each|since)\b",
+        r"\b(?:head|fist)s? (?:against|into|on) the (?:wall|door|desk|window|floor)\b",
+        r"\b(?:slam|bang|smash|hit|punch)\w* my (?:head|hand|fist)s?\b[^.!?]{0,30}\b(?:wall|door|desk|window|until|till|til)\b",
+        r"\bheadbang\w*\b",
+        r"\bmaking myself (?:sick|throw up|bleed)\b",
+        r"\bskipping (?:my )?insulin\b",
+        r"\b(?:with|using) (?:a |my )?(?:cigarettes?|lighter|razor|blade)\b[^.!?]{0,30}\b(?:on my|my (?:arm|leg|skin|ankle))\b",
     ),
     CrisisCategory.HARM_TO_OTHERS.value: _c(
         rf"\b(?:want|wanna|going|gonna|could|might|will|feel like|thinking about|thought about|urge to) (?:to )?(?:really )?(?:hurt|kill|stab|strangle|shoot|hit|beat|smother|shake|choke) {_PERSON}\b",
         rf"\b(?:hurt|kill|stab|strangle|shoot|beat|smother|choke) {_PERSON} (?:if|when|before|one day)\b",
         r"\bmake (?:him|her|them) (?:pay|suffer)\b",
+        r"\b(?:smash|smashing|bash|bashing|kick|kicking|cave|caving|punch|punching) (?:his|her|their|someone'?s) (?:head|face|skull|teeth) in\b",
         r"\bshake the baby\b",
+        r"(?:going|gonna|i'?ll|i will|next time|on (?:him|her|them)|round there|for (?:him|her|them))[^.!?]{0,50}\b(?:knife|gun|shotgun|bat|hammer|petrol|machete|axe)\b",
+        r"\b(?:knife|gun|shotgun|hammer|petrol|machete|axe)\b[^.!?]{0,60}(?:they'?ll see|on (?:him|her|them)|using it|use it|that'?s all i'?ll say)",
+        r"\b(?:hit|smack\w*|slapped|pinch\w*|shook|grabbed|shoved|pushed|threw \w+ at|choked|strangled)\b[^.!?]{0,40}\b(?:him|her|them|my (?:son|daughter|kid|child|baby|toddler|wife|husband|partner))\b[^.!?]{0,60}\b(?:marks?|bruis\w*|blood|fell|hit (?:his|her) head)\b",
+        r"\bby the throat\b",
+        r"\bpillow (?:over|near|on) (?:his|her|their|the baby'?s) face\b",
+        r"\b(?:locked|shut) (?:him|her|them) in\b",
+        r"\bput (?:him|her|them) in (?:the )?(?:hospital|a coffin|the ground)\b",
+        r"\bbreak (?:his|her|their) (?:legs?|arms?|neck|jaw|face)\b",
+        r"\bmake (?:him|her|them) regret\b",
+        r"\b(?:deserve|get) what'?s coming\b",
+        r"\bif i hurt (?:him|her|them)\b",
+        r"\b(?:hurt|hurting|kill|killing) (?:people|everyone|them all)\b",
+        r"\bi (?:threw|hit|slapped|shoved|pushed|punched|kicked) (?:a \w+ at )?(?:him|her|them|my (?:son|daughter|kid|child|wife|husband|partner))\b",
     ),
     CrisisCategory.ABUSE_DISCLOSURE.value: _c(
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
-        r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my)\b",
+        r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my)\b(?! out)",
         r"\b(?:abus(?:e|es|ed|ive|ing))\b",
         r"\b(?:molest\w*|raped?|sexual(?:ly)? assault\w*)\b",
         r"\b(?:afraid|scared|terrified) (?:of (?:him|her|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad))|to go home)\b",
         r"\b(?:not|never) allowed to (?:see|leave|go out|have|talk to|call)\b",
         r"\b(?:checks|controls|takes) my (?:phone|money|messages|bank)\b",
         r"\block(?:s|ed) me (?:in|out)\b",
+        r"\b(?:takes|took|has taken|taken over|controls?|keeps) (?:all )?my (?:wages|money|salary|bank card|card|passport|benefits|documents)\b",
+        r"\btracks my (?:location|phone)\b",
+        r"\bnot allowed (?:out|to leave|to go)\b",
+        r"\bour (?:little )?secret\b",
+        r"\bcomes? (?:in|into) my (?:room|bed)\b",
+        r"\bi didn'?t say yes\b",
+        r"\b(?:pics|pictures|photos|nudes)\b[^.!?]{0,60}\b(?:unless|send more|send them|share them|post them)\b",
+        r"\b(?:he|she|they)(?:'ll| will| would| said he'?d| said she'?d| says he'?ll| says she'?ll| threatened to) (?:break|kill|hurt|beat|hit|stab)\b[^.!?]{0,20}\b(?:me|my)\b",
+        r"\bpunch(?:es|ed)? the walls? next to (?:my|me)\b",
+        r"\bheld me down\b",
+        r"\b(?:he|she|they|my \w+) (?:\w+ )?threw (?:a |one |the )?(?:glass|plate|bottle|mug|chair|phone|something)\b",
+        r"\bthrew me (?:out|against|into|down)\b",
+        r"\bmarks on my (?:arms?|neck|legs?|body|face)\b",
+        r"\bpinches me\b",
     ),
 }
 
@@ -232,13 +306,39 @@ CRISIS_EXCLUSIONS = _c(
     r"\bkilled it\b",
     r"\bmurder a\b",
     r"\bstress(?:ed)? me out\b",
-    r"\b(?:used to|years ago|when i was (?:younger|a teen(?:ager)?|in school))\b[^.!?]{0,60}\b(?:but|and) (?:i'?m|i am|i'?ve been) (?:safe|fine|okay|ok|good|past|over) (?:now|for years|for a long time|that)\b",
+    # Jokes and hyperbole: "i wanted to die 😂", "i'd rather die than see him again", "mum'll kill me if".
+    r"\b(?:wanted|want|wanna|could|would|gonna) (?:to )?die\b(?=[^.!?]{0,50}(?:😂|🤣|🙈|\blol\b|\blmao\b|\bhaha|\[laughs\]|of (?:embarrassment|shame|laughter)))",
+    r"\brather die than\b",
+    r"\b(?:she|he|they|mum|mom|dad|my \w+)(?:'ll| will| would|'d|'s going to|'s gonna) (?:literally |actually |absolutely )?kill me (?:if|when|for|lol|haha)\b",
+    # Remote history with stated current safety ("I used to cut years ago, I've been safe since").
+    r"[^.!?]{0,80}\b(?:used to|years ago|back when|when i was (?:\d+|younger|a teen(?:ager)?|in (?:school|uni|college))|in my (?:teens|twenties)|as a (?:teen(?:ager)?|kid))\b"
+    r"(?=.{0,160}\b(?:i'?m|i am|i'?ve been|been) (?:safe|fine|okay|ok|good|well|past (?:it|that)|over (?:it|that)|not at risk)\b|(?:that'?s|that was|i was) a different person)[^.!?]{0,80}",
 )
 
 _NEGATION_BEFORE = re.compile(
     r"\b(?:not|never|no|don'?t|do not|didn'?t|wouldn'?t|won'?t|isn'?t|ain'?t|nobody)\b(?:\s+\w+){0,2}\s*$",
     re.IGNORECASE,
 )
+
+
+# Crisis cues: words a clinician would read as risk-relevant, grouped by what they point to.
+# The crisis model sees only these (and the rule hits), not the open vocabulary, so it cannot
+# learn incidental words of the corpus ("he", "going to") as signs of risk.
+CRISIS_CUES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in {
+        "death": r"\b(?:die|dying|died|dead|death|suicid\w*|kill(?:ing)? myself|funeral|grave|coffin|afterlife)\b",
+        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|disappear\w*|gone for good|not exist\w*|never wake|not wake|wake up|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this)\b",
+        "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge)\b",
+        "self_harm_act": r"\b(?:cut\w*|burn\w*|bleed\w*|bled|blood|scars?|stitches|scratch\w*|bruis\w*|hurt\w* (?:myself|me)|harm\w*|punch\w* (?:the )?wall)\b",
+        "finality": r"\b(?:goodbye|note|letters?|giving (?:away|stuff)|last (?:time|day|night)|for good|final|made (?:up )?my mind|decided|tonight|saying bye)\b",
+        "burden": r"\b(?:burden|better off|without me|nobody (?:would|will|cares?)|no one (?:would|will|cares?)|hopeless|worthless|waste of space|trapped|can'?t (?:take|cope|carry))\b",
+        "violence": r"\b(?:hit|hits|hitting|beat\w*|punch\w*|slap\w*|kick\w*|choke\w*|strangl\w*|shove\w*|push\w*|stab\w*|shoot\w*|smother\w*|weapon|threat\w*|hurt (?:him|her|them|someone|people))\b",
+        "control_abuse": r"\b(?:abus\w*|afraid of (?:him|her)|scared of (?:him|her)|not allowed|won'?t let me|locks? me|takes? my (?:money|phone|wages|card|passport)|tracks? my|secret|touch\w* me|rap\w*|forced|made me)\b",
+        "distress": r"\b(?:can'?t (?:anymore|take it)|too much|so tired|exhausted|done with|give up|giving up|numb|empty|dark thoughts|scared|terrified|alone)\b",
+    }.items()
+}
+
 
 FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...] = (
     (MarkerFamily.WITHDRAWAL, WITHDRAWAL),
@@ -258,6 +358,12 @@ def _excluded(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def find_markers(text: str) -> list[MarkerHit]:
     """All marker hits in a client message, crisis hits minus denials, idioms and quotes."""
+    return list(_find_markers(text))
+
+
+@lru_cache(maxsize=4096)
+def _find_markers(text: str) -> tuple[MarkerHit, ...]:
+    # Cached: the model's features and the evidence read the same message.
     norm = normalise(text)
     excluded = [m.span() for p in CRISIS_EXCLUSIONS for m in p.finditer(norm)]
     hits: list[MarkerHit] = []
@@ -274,7 +380,7 @@ def find_markers(text: str) -> list[MarkerHit]:
                         ) and not _is_wish(norm, start):
                             continue
                     hits.append(MarkerHit(marker, family, start, end))
-    return _dedupe(hits)
+    return tuple(_dedupe(hits))
 
 
 def _is_wish(text: str, start: int) -> bool:

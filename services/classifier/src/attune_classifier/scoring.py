@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from attune_schemas import CrisisCategory, MarkerFamily
-
 from attune_classifier.lexicon import CRISIS_MARKERS, MarkerHit, crisis_categories, find_markers
+from attune_schemas import CrisisCategory, MarkerFamily
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +40,10 @@ class MessageScore:
     markers: tuple[MarkerHit, ...]
     crisis_categories: tuple[CrisisCategory, ...]
     crisis_rule: bool
+    # Crisis as the scorer decides it: the rule, or the model above its tuned threshold.
+    crisis_detected: bool = False
+    # Spans the learned model leaned on: (family, start, end) into the message text.
+    model_spans: tuple[tuple[MarkerFamily, int, int], ...] = ()
 
     @property
     def rupture(self) -> float:
@@ -78,6 +81,16 @@ def is_closed_question(turn: str | None) -> bool:
         return False
     last = re.split(r"(?<=[.!?])\s+", turn.strip())[-1]
     return bool(_CLOSED_QUESTION.search(last)) and not _OPEN_QUESTION.search(last)
+
+
+def invites_elaboration(turn: str | None) -> bool:
+    """An open question or an explicit invitation to say more."""
+    if not turn:
+        return False
+    last = re.split(r"(?<=[.!?])\s+", turn.strip())[-1]
+    if re.search(r"\b(?:tell me (?:more|about)|say more|go on|what else)\b", turn, re.IGNORECASE):
+        return True
+    return last.endswith("?") and not is_closed_question(turn)
 
 
 # How strongly one marker hit speaks for its family (combined by noisy-OR).
@@ -151,6 +164,7 @@ class LexiconScorer:
             markers=tuple(hits),
             crisis_categories=categories,
             crisis_rule=bool(categories),
+            crisis_detected=bool(categories),
         )
 
 

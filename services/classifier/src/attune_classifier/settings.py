@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from attune_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from attune_runtime.settings import ServiceSettings
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[4] / "models" / "artifacts"
 
@@ -22,5 +23,5 @@ class ClassifierSettings(ServiceSettings):
     max_conversations: int = Field(default=200_000, gt=0)
     # Conversations idle longer than this (event time) are dropped; restarts rebuild this far back.
     idle_expiry_seconds: float = Field(default=6 * 3600, gt=0)
-    scorer: Literal["model", "lexicon"] = "lexicon"
+    scorer: Literal["model", "lexicon"] = "model"
     model_dir: Path = DEFAULT_MODEL_DIR

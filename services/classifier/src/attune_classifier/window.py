@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import statistics
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from attune_schemas import Sender
 
+T = TypeVar("T")
 TEXT_KEEP = 400  # characters of a turn kept for context and the triggering-turn excerpt
 TURNS_KEEP = 8
 BASELINE_KEEP = 20
 BASELINE_MIN = 3
 RECENT_EXCLUDED = 2  # the newest replies are compared against the baseline, not part of it
-SEEN_KEEP = 64
+RECENT = 3  # "replies get shorter": a trend over this many replies, not one short answer
+SEEN_KEEP = 16  # redeliveries are recent: the last few event ids per conversation suffice
 
 
 @dataclass(slots=True)
@@ -42,6 +46,9 @@ class Behaviour:
     latency_ratio: float | None
     minimal_streak: int
     client_turns: int
+    # The trend: median of the last RECENT replies (this one included) against the baseline.
+    recent_length_ratio: float | None = None
+    recent_latency_ratio: float | None = None
 
 
 @dataclass(slots=True)
@@ -50,21 +57,24 @@ class ConversationWindow:
     tenant_id: str
     partition: int | None
     last_seen: datetime
-    turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=TURNS_KEEP))
-    lengths: deque[int] = field(default_factory=lambda: deque(maxlen=BASELINE_KEEP))
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=BASELINE_KEEP))
+    # Short lists trimmed on append: a deque preallocates ~600 bytes, times 100,000 conversations.
+    turns: list[Turn] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
     minimal_streak: int = 0
     client_turns: int = 0
     missed_sessions: int = 0
     last_feedback: int | None = None
     session_id: str | None = None
-    seen: deque[UUID] = field(default_factory=lambda: deque(maxlen=SEEN_KEEP))
+    # The high 64 bits of each event id: a tenth of the memory of UUID objects, and a collision
+    # inside one conversation's last few events is not a practical concern.
+    seen: list[int] = field(default_factory=list)
 
     def already_seen(self, event_id: UUID) -> bool:
-        return event_id in self.seen
+        return event_id.int >> 64 in self.seen
 
     def mark_seen(self, event_id: UUID, at: datetime) -> None:
-        self.seen.append(event_id)
+        _push(self.seen, event_id.int >> 64, SEEN_KEEP)
         self.last_seen = max(self.last_seen, at)
 
     def context(self) -> list[Turn]:
@@ -76,24 +86,35 @@ class ConversationWindow:
     def add_turn(self, turn: Turn, *, minimal: bool) -> Behaviour | None:
         """Append a turn; for a client turn return its behaviour against the baseline."""
         previous = self.last_turn()
-        self.turns.append(turn)
+        _push(self.turns, turn, TURNS_KEEP)
         if turn.sender is not Sender.CLIENT:
             return None
         latency = None
         if previous is not None and previous.sender is Sender.AI:
             latency = max(0.0, (turn.at - previous.at).total_seconds())
+        recent_lengths = [*list(self.lengths)[-(RECENT - 1) :], turn.words]
+        recent_latencies = [
+            *list(self.latencies)[-(RECENT - 1) :],
+            *([latency] if latency is not None else []),
+        ]
         behaviour = Behaviour(
             latency_s=latency,
             length_ratio=_ratio(turn.words, self.lengths),
             latency_ratio=None if latency is None else _ratio(latency, self.latencies),
             minimal_streak=self.minimal_streak + 1 if minimal else 0,
             client_turns=self.client_turns + 1,
+            recent_length_ratio=_ratio(statistics.median(recent_lengths), self.lengths),
+            recent_latency_ratio=(
+                _ratio(statistics.median(recent_latencies), self.latencies)
+                if latency is not None
+                else None
+            ),
         )
         self.minimal_streak = behaviour.minimal_streak
         self.client_turns += 1
-        self.lengths.append(turn.words)
+        _push(self.lengths, turn.words, BASELINE_KEEP)
         if latency is not None:
-            self.latencies.append(latency)
+            _push(self.latencies, latency, BASELINE_KEEP)
         return behaviour
 
     def triggering_ai_turn(self, upto: Turn, threshold: float) -> Turn | None:
@@ -118,7 +139,13 @@ class ConversationWindow:
         return None
 
 
-def _ratio(value: float, history: deque[int] | deque[float]) -> float | None:
+def _push(items: list[T], item: T, keep: int) -> None:
+    items.append(item)
+    if len(items) > keep:
+        del items[: len(items) - keep]
+
+
+def _ratio(value: float, history: list[int] | list[float]) -> float | None:
     # Baseline: the client's earlier replies, leaving out the newest ones being compared.
     usable = list(history)[: max(0, len(history) - RECENT_EXCLUDED)]
     if len(usable) < BASELINE_MIN:
@@ -127,6 +154,12 @@ def _ratio(value: float, history: deque[int] | deque[float]) -> float | None:
     if baseline <= 0:
         return None
     return round(value / baseline, 4)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    windows: dict[str, ConversationWindow | None]
+    watermark: datetime | None
 
 
 class Windows:
@@ -175,10 +208,29 @@ class Windows:
         if self.watermark is None:
             return 0
         horizon = self.watermark - self.idle_expiry
-        stale = [cid for cid, w in self._windows.items() if w.last_seen < horizon]
-        for cid in stale:
+        dropped = 0
+        # Windows are kept in order of last activity: stop at the first one still live.
+        while self._windows:
+            cid, window = next(iter(self._windows.items()))
+            if window.last_seen >= horizon:
+                break
             del self._windows[cid]
-        return len(stale)
+            dropped += 1
+        return dropped
+
+    def snapshot(self, conversation_ids: Collection[str]) -> Snapshot:
+        """Copies of these conversations' windows, to undo a batch whose output failed."""
+        return Snapshot(
+            {cid: copy.deepcopy(self._windows.get(cid)) for cid in conversation_ids}, self.watermark
+        )
+
+    def restore(self, snapshot: Snapshot) -> None:
+        for cid, window in snapshot.windows.items():
+            if window is None:
+                self._windows.pop(cid, None)
+            else:
+                self._windows[cid] = window
+        self.watermark = snapshot.watermark
 
     def forget_partitions(self, partitions: Collection[int]) -> int:
         """After a rebalance, drop conversations whose partition another instance now owns."""

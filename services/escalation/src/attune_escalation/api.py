@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import structlog
-from attune_runtime.clock import Clock
-from attune_schemas.common import Identifier
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -17,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from attune_escalation import incidents
 from attune_escalation.db import Incident
 from attune_escalation.metrics import EscalationMetrics
+from attune_runtime.clock import Clock
+from attune_schemas.common import Identifier
 
 log = structlog.get_logger(__name__)
 

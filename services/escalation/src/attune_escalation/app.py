@@ -9,10 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
-from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics, make_broker
-from attune_runtime.ops import add_ops_routes
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
@@ -29,6 +25,10 @@ from attune_escalation.notify.delivery import Delivery
 from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OutboxRelay
 from attune_escalation.settings import EscalationSettings
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.health import Check, ConsumerProgress, Readiness
+from attune_runtime.kafka import ensure_topics, make_broker
+from attune_runtime.ops import add_ops_routes
 
 
 @dataclass

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import structlog
-from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import dead_letter
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET
-from attune_schemas import Alert, InvalidMessage, decode
-from attune_schemas.topics import ALERTS, ALERTS_DLQ, topic
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation import incidents
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.settings import EscalationSettings
+from attune_runtime.clock import Clock
+from attune_runtime.dead_letter import dead_letter
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET
+from attune_schemas import Alert, InvalidMessage, decode
+from attune_schemas.topics import ALERTS, ALERTS_DLQ, topic
 
 log = structlog.get_logger(__name__)
 ALERT = topic(ALERTS).value

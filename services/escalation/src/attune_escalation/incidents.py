@@ -15,6 +15,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from attune_escalation import outbox
+from attune_escalation.db import Incident, IncidentAlert, IncidentEvent, Notification
 from attune_runtime.ids import derived_id
 from attune_schemas import (
     SEVERITY_RANK,
@@ -28,11 +33,6 @@ from attune_schemas import (
     Severity,
 )
 from attune_schemas.topics import CONVERSATION_CONTROL, ESCALATION_EVENTS
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from attune_escalation import outbox
-from attune_escalation.db import Incident, IncidentAlert, IncidentEvent, Notification
 
 
 class Status(StrEnum):
@@ -151,6 +151,7 @@ async def apply_alert(
         )
     else:
         _attach(session, incident, alert, now)
+        new_kind = alert.kind.value not in incident.kinds
         incident.kinds = sorted({*incident.kinds, alert.kind.value})
         incident.risk = max(incident.risk, alert.risk)
         record_event(
@@ -188,7 +189,17 @@ async def apply_alert(
             result.notifications += _notify(
                 session, incident, alert, f"crisis:{alert.alert_id}", now, channels, public_url
             )
-    if alert.kind is AlertKind.CRISIS and not incident.ai_paused:
+        elif new_kind:
+            # A different signal (a rupture on top of disengagement, say) is news to the clinician.
+            result.notifications += _notify(
+                session, incident, alert, f"added:{alert.kind.value}", now, channels, public_url
+            )
+    # Only a critical crisis pauses the AI; a possible crisis (model only) asks for a review.
+    if (
+        alert.kind is AlertKind.CRISIS
+        and alert.severity is Severity.CRITICAL
+        and not incident.ai_paused
+    ):
         _control(
             session,
             incident,

@@ -10,14 +10,14 @@ import contextlib
 from datetime import datetime
 
 import structlog
-from attune_runtime.clock import Clock
-from attune_schemas import EventEnvelope
 from faststream.kafka import KafkaBroker
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation.db import OutboxMessage
 from attune_escalation.metrics import EscalationMetrics
+from attune_runtime.clock import Clock
+from attune_schemas import EventEnvelope
 
 log = structlog.get_logger(__name__)
 

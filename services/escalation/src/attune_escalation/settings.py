@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from attune_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from attune_runtime.settings import ServiceSettings
 
 
 class EscalationSettings(ServiceSettings):

@@ -7,13 +7,13 @@ from typing import Any
 
 import structlog
 from aiokafka.errors import KafkaError
-from attune_schemas import ConversationEvent
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from attune_ingest.intake import Intake, IntakeResult
 from attune_ingest.settings import IngestSettings
+from attune_schemas import ConversationEvent
 
 log = structlog.get_logger(__name__)
 

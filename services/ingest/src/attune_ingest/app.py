@@ -6,12 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.dedup import SeenIds
-from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics, make_broker
-from attune_runtime.ops import add_ops_routes
-from attune_schemas.topics import CONVERSATION_EVENTS
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
@@ -20,6 +14,12 @@ from attune_ingest import api, handlers
 from attune_ingest.intake import Intake
 from attune_ingest.metrics import IngestMetrics
 from attune_ingest.settings import IngestSettings
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.dedup import SeenIds
+from attune_runtime.health import Check, ConsumerProgress, Readiness
+from attune_runtime.kafka import ensure_topics, make_broker
+from attune_runtime.ops import add_ops_routes
+from attune_schemas.topics import CONVERSATION_EVENTS
 
 
 def create_app(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import dead_letter
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET
-from attune_schemas import InvalidMessage, conversation_event_adapter, decode
-from attune_schemas.topics import CONVERSATION_EVENTS_DLQ, CONVERSATION_RAW
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from attune_ingest.intake import Intake, IntakeResult
 from attune_ingest.metrics import IngestMetrics
 from attune_ingest.settings import IngestSettings
+from attune_runtime.clock import Clock
+from attune_runtime.dead_letter import dead_letter
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET
+from attune_schemas import InvalidMessage, conversation_event_adapter, decode
+from attune_schemas.topics import CONVERSATION_EVENTS_DLQ, CONVERSATION_RAW
 
 
 def register(

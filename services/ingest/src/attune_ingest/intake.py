@@ -8,6 +8,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 import structlog
+from faststream.kafka import KafkaBroker
+
+from attune_ingest.metrics import IngestMetrics
 from attune_runtime.dedup import SeenIds
 from attune_runtime.kafka import publish_all
 from attune_schemas import (
@@ -17,9 +20,6 @@ from attune_schemas import (
     conversation_event_adapter,
     decode,
 )
-from faststream.kafka import KafkaBroker
-
-from attune_ingest.metrics import IngestMetrics
 
 log = structlog.get_logger(__name__)
 

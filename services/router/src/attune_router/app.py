@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
-from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.health import ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics, make_broker
-from attune_runtime.ops import ops_routes
-from attune_runtime.replay import WarmUp
-from attune_schemas import InvalidMessage
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from attune_router import handlers
 from attune_router.metrics import RouterMetrics
 from attune_router.policy import AlertPolicy, PolicyConfig, Thresholds
 from attune_router.settings import RouterSettings
+from attune_runtime.clock import Clock, SystemClock
+from attune_runtime.health import ConsumerProgress
+from attune_runtime.kafka import make_broker
+from attune_runtime.ops import stream_app
+from attune_runtime.replay import WarmUp
+from attune_schemas import InvalidMessage
 
 
 @dataclass
@@ -40,6 +38,7 @@ def policy_config(settings: RouterSettings) -> PolicyConfig:
         resolve_after=settings.resolve_after,
         episode_timeout=timedelta(seconds=settings.episode_timeout_seconds),
         crisis_inhibits=timedelta(seconds=settings.crisis_inhibits_seconds),
+        crisis_critical=settings.crisis_critical,
     )
 
 
@@ -88,25 +87,7 @@ def build(
     handlers.register(
         broker, settings=settings, policy=policy, metrics=metrics, clock=clock, warm_up=warm_up
     )
-    readiness = Readiness(
-        subscribers=list(broker.subscribers),
-        progress=progress,
-        stall_after_seconds=settings.stall_after_seconds,
-    )
-
-    async def provision() -> None:
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            partitions=settings.topic_partitions,
-            prefix=settings.topic_prefix,
-        )
-
-    app = AsgiFastStream(
-        broker,
-        asgi_routes=ops_routes(readiness, registry),
-        on_startup=[provision] if rebuild_on_assign else [],
-        asyncapi_path="/docs/asyncapi",
-        logger=logging.getLogger("attune.app"),
-        specification=AsyncAPI(title="Attune router", version="0.1.0"),
+    app = stream_app(
+        broker, settings=settings, progress=progress, registry=registry, title="Attune router"
     )
     return Router(app, broker, policy, warm_up)

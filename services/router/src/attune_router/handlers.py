@@ -6,17 +6,18 @@ from collections import Counter as Tally
 from typing import Any
 
 import structlog
+from aiokafka import TopicPartition
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from attune_router.metrics import RouterMetrics
+from attune_router.policy import AlertPolicy
+from attune_router.settings import RouterSettings
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import dead_letter
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
 from attune_runtime.replay import WarmUp
 from attune_schemas import Alert, AlertKind, InvalidMessage, RuptureAssessment, decode
 from attune_schemas.topics import ALERTS, RUPTURE_ASSESSMENTS, RUPTURE_ASSESSMENTS_DLQ, topic
-from faststream.kafka import KafkaBroker, KafkaMessage
-
-from attune_router.metrics import RouterMetrics
-from attune_router.policy import AlertPolicy
-from attune_router.settings import RouterSettings
 
 log = structlog.get_logger(__name__)
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
@@ -44,7 +45,9 @@ def register(
         auto_offset_reset=AUTO_OFFSET_RESET,
     )
     async def on_assessment(msg: KafkaMessage) -> None:
-        record = msg.raw_message
+        record: Any = msg.raw_message
+        if warm_up is not None:
+            await warm_up.wait_ready({TopicPartition(record.topic, record.partition)})
         try:
             assessment = decode_assessment(record)
         except InvalidMessage as exc:
@@ -58,14 +61,25 @@ def register(
                 clock=clock,
             )
             return
-        decision = policy.decide(assessment, getattr(record, "partition", None))
-        if decision.duplicate:
-            metrics.duplicates.inc()
-            return
+        # Decide and publish atomically: if the alerts are not acknowledged, the policy state is
+        # put back, so the redelivered assessment is decided again rather than seen as duplicate.
+        # The assessment moves stream time forward: the sweep (when due) runs at that time.
+        now = max(policy.watermark or assessment.occurred_at, assessment.occurred_at)
+        sweeping = policy.sweep_due(now)
+        quiet = policy.quiet(now) if sweeping else []
+        snapshot = policy.snapshot({assessment.conversation_id, *quiet})
+        try:
+            decision = policy.decide(assessment, getattr(record, "partition", None))
+            if decision.duplicate:
+                metrics.duplicates.inc()
+                return
+            alerts = decision.alerts + (policy.sweep(now) if sweeping else [])
+            await publish_all(broker, [(settings.topic(ALERTS), a) for a in alerts])
+        except BaseException:
+            policy.restore(snapshot)
+            raise
         for kind in decision.inhibited:
             metrics.inhibited.labels(kind.value).inc()
-        alerts = decision.alerts + policy.sweep()
-        await publish_all(broker, [(settings.topic(ALERTS), a) for a in alerts])
         for alert in alerts:
             record_alert(metrics, alert)
         open_by_kind = Tally(k for s in policy.states.values() for k in s.open)

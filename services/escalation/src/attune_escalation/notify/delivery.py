@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 import structlog
-from attune_runtime.clock import Clock
-from attune_schemas import EscalationAction
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +15,8 @@ from attune_escalation.db import Incident, Notification
 from attune_escalation.incidents import record_event
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.notify import Notifier, NotifyError
+from attune_runtime.clock import Clock
+from attune_schemas import EscalationAction
 
 log = structlog.get_logger(__name__)
 

@@ -1,0 +1,251 @@
+"""`make bench-classifier`: classifier throughput and memory, as ratios measured in one run.
+
+1. In process: messages/s scoring one message at a time vs in batches (the service's path).
+2. Through the real broker: the classifier service (consume, score, produce) against a raw
+   aiokafka consume-and-produce pass-through of the same events, both with acks=all and
+   idempotence, both timed by the broker timestamps of their output (steady state).
+3. Resident memory of the classifier's state with 100,000 active conversations.
+Numbers vary with the machine; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from attune_classifier.app import build
+from attune_classifier.model import ModelScorer
+from attune_classifier.scoring import ScoringInput
+from attune_classifier.settings import ClassifierSettings
+from attune_models.corpus import MODELS_DIR, load
+from attune_runtime.kafka import ensure_topics
+from attune_schemas import MessageSent, Sender, encode
+
+ARTIFACTS = MODELS_DIR / "artifacts"
+
+
+def corpus_inputs(n: int) -> list[ScoringInput]:
+    corpus = load()
+    items = [e.scoring_input() for e in corpus.train + corpus.test]
+    random.Random(1).shuffle(items)
+    return (items * (n // len(items) + 1))[:n]
+
+
+def bench_scoring(scorer: ModelScorer, n: int, batch: int) -> dict[str, float]:
+    items = corpus_inputs(n)
+    scorer.score_batch(items[:batch])  # warm up
+    t0 = time.perf_counter()
+    for item in items[: n // 4]:
+        scorer.score_batch([item])
+    single = (n // 4) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        scorer.score_batch(items[i : i + batch])
+    batched = n / (time.perf_counter() - t0)
+    return {"single_msgs_per_s": single, "batched_msgs_per_s": batched}
+
+
+def conversation_events(conversations: int, turns: int) -> list[MessageSent]:
+    """Interleaved conversations, alternating AI and client turns, realistic texts."""
+    texts = [i.text for i in corpus_inputs(2000)]
+    rng = random.Random(2)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    events = []
+    for t in range(turns):
+        for c in range(conversations):
+            sender = Sender.AI if t % 2 == 0 else Sender.CLIENT
+            events.append(
+                MessageSent(
+                    event_id=uuid.uuid4(),
+                    conversation_id=f"bench-{c}",
+                    tenant_id="bench",
+                    occurred_at=start + timedelta(seconds=t * 30 + c % 30),
+                    message_id=f"m{t}",
+                    sender=sender,
+                    text=rng.choice(texts)
+                    if sender is Sender.CLIENT
+                    else "What's been on your mind?",
+                )
+            )
+    return events
+
+
+async def produce(bootstrap: str, topic: str, events: list[MessageSent]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, encode(e), key=e.conversation_id.encode()) for e in events
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def output_rate(bootstrap: str, topic: str, expected: int, within: float = 600.0) -> float:
+    """Records/s over the output topic, from its first to its last broker timestamp."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    stamps: list[int] = []
+    deadline = time.monotonic() + within
+    try:
+        while len(stamps) < expected and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                stamps.extend(r.timestamp for r in records)
+    finally:
+        await consumer.stop()
+    if len(stamps) < expected:
+        raise RuntimeError(f"{topic}: {len(stamps)} of {expected} records arrived")
+    span = (max(stamps) - min(stamps)) / 1000
+    return len(stamps) / span if span > 0 else float("inf")
+
+
+async def passthrough(bootstrap: str, source: str, sink: str, count: int) -> None:
+    """The baseline: consume, produce each record (acks=all, idempotent), commit per batch."""
+    consumer = AIOKafkaConsumer(
+        source, bootstrap_servers=bootstrap, group_id=f"{source}-raw", auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    seen = 0
+    try:
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=256)
+            futures = [
+                await producer.send(sink, r.value, key=r.key)
+                for records in batch.values()
+                for r in records
+            ]
+            await asyncio.gather(*futures)
+            await consumer.commit()
+            seen += len(futures)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def bench_broker(bootstrap: str, conversations: int, turns: int) -> dict[str, float]:
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    await ensure_topics(bootstrap, partitions=3, prefix=prefix)
+    await ensure_topics(bootstrap, partitions=3, names=[f"{prefix}raw.sink"])
+    events = conversation_events(conversations, turns)
+    client_messages = sum(e.sender is Sender.CLIENT for e in events)
+    await produce(bootstrap, f"{prefix}conversation.events", events)
+
+    task = asyncio.create_task(
+        passthrough(bootstrap, f"{prefix}conversation.events", f"{prefix}raw.sink", len(events))
+    )
+    raw = await output_rate(bootstrap, f"{prefix}raw.sink", len(events))
+    await task
+
+    settings = ClassifierSettings(
+        kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, group_id=f"{prefix}classifier",
+        log_level="WARNING",
+    )  # fmt: skip
+    service = build(settings)
+    async with service.app.start_lifespan_context():
+        assessed = await output_rate(bootstrap, f"{prefix}rupture.assessments", client_messages)
+    # The classifier emits one record per client message but consumes every event.
+    consumed = assessed * len(events) / client_messages
+    return {
+        "events": len(events),
+        "raw_passthrough_events_per_s": raw,
+        "classifier_events_per_s": consumed,
+        "classifier_assessments_per_s": assessed,
+    }
+
+
+def bench_memory(conversations: int) -> dict[str, float]:
+    """In a fresh interpreter: RSS of the classifier's windows with N live conversations."""
+    code = f"""
+import gc, os, uuid, psutil
+from datetime import UTC, datetime, timedelta
+from attune_classifier.assess import Assessor
+from attune_classifier.scoring import MessageScore
+from attune_classifier.window import Windows
+from attune_runtime.clock import SystemClock
+from attune_schemas import MessageSent, Sender
+
+class Flat:
+    version = "flat"
+    def score_batch(self, items):
+        return [MessageScore(0.9, 0.05, 0.04, 0.01, (), (), False) for _ in items]
+
+proc = psutil.Process(os.getpid())
+gc.collect(); before = proc.memory_info().rss
+windows = Windows(max_conversations={conversations} + 1, idle_expiry=timedelta(hours=6))
+assessor = Assessor(scorer=Flat(), windows=windows, clock=SystemClock())
+start = datetime.now(UTC)
+text_ai = "It sounds like the week has been a lot. What felt hardest about it for you?"
+text_client = "honestly work mostly, my manager keeps moving deadlines and I am not sleeping well"
+for c in range({conversations}):
+    batch = []
+    for t in range(8):
+        batch.append((MessageSent(event_id=uuid.uuid4(), conversation_id=f"c{{c}}", tenant_id="t",
+            occurred_at=start + timedelta(seconds=t * 40), message_id=f"m{{t}}",
+            sender=Sender.AI if t % 2 == 0 else Sender.CLIENT,
+            text=(text_ai if t % 2 == 0 else text_client) + f" {{c}}"), 0))
+    assessor.process(batch)
+gc.collect(); after = proc.memory_info().rss
+print(len(windows), before, after)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    live, before, after = int(out[0]), int(out[1]), int(out[2])
+    return {"conversations": live, "rss_mb": after / 1e6, "state_mb": (after - before) / 1e6,
+            "bytes_per_conversation": (after - before) / live}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    parser.add_argument("--messages", type=int, default=4000)
+    parser.add_argument("--conversations", type=int, default=400)
+    parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument("--memory-conversations", type=int, default=100_000)
+    args = parser.parse_args()
+
+    scorer = ModelScorer.load(ARTIFACTS)
+    print(f"model {scorer.version}; machine: {os.cpu_count()} cores")
+    s = bench_scoring(scorer, args.messages, batch=256)
+    single, batched = s["single_msgs_per_s"], s["batched_msgs_per_s"]
+    print(
+        f"1. scoring in process: single {single:.0f} msg/s, batched (256) {batched:.0f} msg/s "
+        f"-> batching x{batched / single:.1f}"
+    )
+    b = asyncio.run(bench_broker(args.bootstrap, args.conversations, args.turns))
+    raw, ours = b["raw_passthrough_events_per_s"], b["classifier_events_per_s"]
+    print(
+        f"2. through Kafka ({b['events']:.0f} events): raw aiokafka pass-through {raw:.0f} ev/s, "
+        f"classifier {ours:.0f} ev/s ({b['classifier_assessments_per_s']:.0f} assessments/s) "
+        f"-> {ours / raw:.2f} of the pass-through"
+    )
+    gc.collect()
+    m = bench_memory(args.memory_conversations)
+    print(
+        f"3. memory: {m['conversations']:.0f} active conversations hold {m['state_mb']:.0f} MB "
+        f"({m['bytes_per_conversation'] / 1e3:.1f} kB each); process RSS {m['rss_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

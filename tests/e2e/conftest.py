@@ -1,0 +1,150 @@
+"""All four services as real processes on real Kafka, with a local webhook as the pager."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from attune_runtime.kafka import ensure_topics
+from tests.integration.conftest import bootstrap, prefix, producer, reader  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("ingest", "classifier", "router", "escalation")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Pager:
+    port: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def for_conversation(self, cid: str) -> list[dict[str, Any]]:
+        return [p for p in self.received if p.get("conversation_id") == cid]
+
+
+@pytest.fixture
+def pager() -> Iterator[Pager]:
+    pager = Pager(free_port())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            pager.received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", pager.port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield pager
+    server.shutdown()
+
+
+@dataclass
+class Stack:
+    """The running services; `restart(name)` stops one process and starts a fresh one."""
+
+    prefix: str
+    env: dict[str, str]
+    ports: dict[str, int]
+    logs: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, service: str) -> None:
+        log = (self.logs / f"{service}.log").open("ab")
+        self.procs[service] = subprocess.Popen(
+            [sys.executable, "-m", f"attune_{service}"],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+        )
+
+    def stop(self, service: str) -> None:
+        proc = self.procs.pop(service)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    async def ready(self, service: str, within: float = 90.0) -> None:
+        deadline = time.monotonic() + within
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                proc = self.procs[service]
+                if proc.poll() is not None:
+                    raise AssertionError(f"{service} exited: {self.log_text(service)[-2000:]}")
+                try:
+                    if (await client.get(f"{self.url(service)}/health/ready")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.3)
+        raise AssertionError(f"{service} not ready: {self.log_text(service)[-2000:]}")
+
+    async def restart(self, service: str) -> None:
+        self.stop(service)
+        self.start(service)
+        await self.ready(service)
+
+    def log_text(self, service: str) -> str:
+        return (self.logs / f"{service}.log").read_text(errors="replace")
+
+
+@pytest.fixture
+async def stack(bootstrap: str, prefix: str, pager: Pager, tmp_path: Path) -> AsyncIterator[Stack]:  # noqa: F811
+    ports = {s: free_port() for s in SERVICES}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "ATTUNE_TOPIC_PREFIX": prefix,
+        "ATTUNE_ESCALATION_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'escalation.db'}",
+        "ATTUNE_ESCALATION_WEBHOOK_URLS": json.dumps([f"http://127.0.0.1:{pager.port}/pager"]),
+        "ATTUNE_ESCALATION_POLL_SECONDS": "0.1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for s in SERVICES:
+        env[f"ATTUNE_{s.upper()}_HTTP_PORT"] = str(ports[s])
+        env[f"ATTUNE_{s.upper()}_GROUP_ID"] = f"{prefix}{s}"
+    await ensure_topics(bootstrap, partitions=3, prefix=prefix)
+    stack = Stack(prefix, env, ports, tmp_path)
+    for s in SERVICES:
+        stack.start(s)
+    try:
+        for s in SERVICES:
+            await stack.ready(s)
+        yield stack
+    finally:
+        for s in list(stack.procs):
+            stack.stop(s)
+
+
+def run_id() -> str:
+    return uuid.uuid4().hex[:6]

@@ -1,0 +1,95 @@
+"""Classifier against a real broker: restarts keep their memory, poison is dead-lettered,
+transient failures are retried and nothing is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
+
+from attune_classifier import handlers as classifier_handlers
+from attune_schemas import encode
+from tests.factories import Script
+from tests.integration.conftest import committed
+from tests.integration.services import classifier
+from tests.unit.test_classifier_assess import rupture_story
+
+pytestmark = pytest.mark.integration
+
+
+async def _publish(producer: AIOKafkaProducer, topic: str, events: list[Any]) -> None:
+    for e in events:
+        await producer.send_and_wait(topic, encode(e), key=e.conversation_id.encode())
+
+
+async def test_a_restarted_classifier_still_sees_a_rupture_that_began_before(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
+) -> None:
+    story = rupture_story()
+    before, after = story.events[:8], story.events[8:]  # restart right after the rejection
+    events_topic = f"{prefix}conversation.events"
+    assessments = await reader(f"{prefix}rupture.assessments")
+    async with classifier(bootstrap, prefix):
+        await _publish(producer, events_topic, before)
+        await assessments.wait_for(lambda v: len(v) == 4)
+    # A new process: empty memory. It rebuilds the window from the topic on assignment.
+    async with classifier(bootstrap, prefix) as svc:
+        await _publish(producer, events_topic, after)
+        values = await assessments.wait_for(lambda v: len(v) == 7)
+        assert svc.warm_up is not None and svc.warm_up.replayed == len(before)
+    by_msg = {v["message_id"]: v for v in values}
+    complaint = by_msg["m10"]  # "You don't understand me at all."
+    assert complaint["rupture_type"] == "confrontation"
+    # The trigger is the AI's support-group suggestion, sent before the restart.
+    assert complaint["triggering_turn"]["message_id"] == "m7"
+    assert by_msg["m14"]["engagement"]["reply_length_ratio"] is not None  # baseline survived
+    assert by_msg["m14"]["scores"]["disengagement"] > 0.5
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_partition_keeps_moving(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
+) -> None:
+    s = Script("c-poison")
+    s.ai("How are you?")
+    s.client("I'm good thanks, busy week")
+    topic = f"{prefix}conversation.events"
+    await producer.send_and_wait(topic, b'{"type": "message_sent", "text": 42}', key=b"c-poison")
+    await _publish(producer, topic, s.events)
+    async with classifier(bootstrap, prefix):
+        dlq = await (await reader(f"{prefix}conversation.events.dlq")).wait_for(
+            lambda v: len(v) == 1
+        )
+        out = await (await reader(f"{prefix}rupture.assessments")).wait_for(lambda v: len(v) == 1)
+    assert dlq[0]["service"] == "classifier" and dlq[0]["reason"] == "invalid_event"
+    assert out[0]["message_id"] == "m2"
+
+
+async def test_a_transient_failure_is_retried_and_committed_only_after_success(
+    bootstrap: str,
+    prefix: str,
+    reader: Any,
+    producer: AIOKafkaProducer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = Script("c-retry")
+    s.ai("What's on your mind today?")
+    s.client("the exam on friday mostly")
+    real = classifier_handlers.publish_all  # type: ignore[attr-defined]
+    failures = {"left": 2}
+
+    async def flaky(broker: Any, items: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise KafkaConnectionError("broker briefly unreachable")
+        await real(broker, items)
+
+    monkeypatch.setattr(classifier_handlers, "publish_all", flaky)
+    await _publish(producer, f"{prefix}conversation.events", s.events)
+    async with classifier(bootstrap, prefix):
+        out = await (await reader(f"{prefix}rupture.assessments")).wait_for(lambda v: len(v) == 1)
+        assert failures["left"] == 0
+    assert out[0]["message_id"] == "m2"
+    # Both events are committed, after the assessment was acknowledged by the broker.
+    assert await committed(bootstrap, f"{prefix}classifier", f"{prefix}conversation.events") == 2

@@ -1,0 +1,98 @@
+"""Router and escalation against a real broker and a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from attune_escalation.migrate import upgrade_async
+from attune_schemas import AlertKind, Severity, encode
+from tests.factories import T0, alert, assessment
+from tests.integration.services import escalation, router
+
+pytestmark = pytest.mark.integration
+
+POSTGRES = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'escalation.db'}"
+        return
+    if not POSTGRES:
+        pytest.skip("ATTUNE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"attune_{uuid.uuid4().hex[:10]}"
+    admin_dsn = POSTGRES.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base, _, _ = POSTGRES.rpartition("/")
+    yield f"{base}/{name}"
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def test_router_fires_once_for_duplicates_and_does_not_refire_after_restart(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
+) -> None:
+    topic = f"{prefix}rupture.assessments"
+    first = assessment(conversation_id="c-r", rupture=0.9, markers=("rejecting_intervention",))
+    async with router(bootstrap, prefix):
+        for _ in range(2):  # redelivered: the same assessment twice
+            await producer.send_and_wait(topic, encode(first), key=b"c-r")
+        alerts = await reader(f"{prefix}alerts")
+        await alerts.wait_for(lambda v: len(v) >= 1)
+        assert len(await alerts.settle(1.5)) == 1
+    # Restart: the open alert is rebuilt from the topic, so more high risk does not re-fire.
+    async with router(bootstrap, prefix) as svc:
+        later = assessment(conversation_id="c-r", rupture=0.8, at=T0.replace(minute=5))
+        await producer.send_and_wait(topic, encode(later), key=b"c-r")
+        await asyncio.sleep(0.5)
+        values = await alerts.settle(2.0)
+        assert svc.warm_up is not None and svc.warm_up.replayed == 2
+    assert len(values) == 1 and values[0]["status"] == "firing"
+
+
+async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer, database_url: str
+) -> None:
+    await upgrade_async(database_url)
+    crisis = alert(conversation_id="c-e", kind=AlertKind.CRISIS, severity=Severity.CRITICAL)
+    async with escalation(bootstrap, prefix, database_url, console_notifications=False) as (
+        _,
+        client,
+    ):
+        for _ in range(2):  # duplicate delivery
+            await producer.send_and_wait(f"{prefix}alerts", encode(crisis), key=b"c-e")
+        control = await reader(f"{prefix}conversation.control")
+        audit = await reader(f"{prefix}escalation.events")
+        await control.wait_for(lambda v: [c["action"] for c in v] == ["pause_ai"])
+        await audit.wait_for(lambda v: any(e["action"] == "opened" for e in v))
+        incidents = (await client.get("/v1/incidents")).json()
+        assert len(incidents) == 1 and incidents[0]["severity"] == "critical"
+        iid = incidents[0]["id"]
+        who = {"clinician_id": "clin-1"}
+        assert (await client.post(f"/v1/incidents/{iid}/join", json=who)).status_code == 200
+        r = await client.post(
+            f"/v1/incidents/{iid}/resolve", json={**who, "outcome": "client_safe"}
+        )
+        assert r.status_code == 200 and r.json()["status"] == "resolved"
+        actions = await control.wait_for(lambda v: len(v) == 3)
+        trail = await audit.wait_for(lambda v: any(e["action"] == "resolved" for e in v))
+    assert [c["action"] for c in actions] == ["pause_ai", "clinician_joining", "resume_ai"]
+    assert all(c["incident_id"] == iid for c in actions)
+    assert [e["action"] for e in trail if e["action"] != "notified"] == [
+        "opened", "acknowledged", "joined", "resolved",
+    ]  # fmt: skip
+    assert len({e["event_id"] for e in trail}) == len(trail)

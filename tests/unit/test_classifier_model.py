@@ -1,0 +1,86 @@
+"""The learned model's artifact: verified before loading, stamped on every assessment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from attune_classifier.assess import Assessor
+from attune_classifier.model import (
+    ARTIFACT_NAME,
+    MANIFEST_NAME,
+    ArtifactError,
+    ModelScorer,
+    load_artifact,
+)
+from attune_classifier.window import Windows
+from attune_models.train import _deterministic_zip
+from attune_runtime.clock import ManualClock
+from tests.factories import T0, Script
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> ModelScorer:
+    return ModelScorer.load(ARTIFACTS)
+
+
+def test_a_tampered_artifact_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(ARTIFACTS, tmp_path / "a")
+    blob = bytearray((tmp_path / "a" / ARTIFACT_NAME).read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    (tmp_path / "a" / ARTIFACT_NAME).write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match="refusing to load"):
+        load_artifact(tmp_path / "a")
+
+
+def test_a_missing_manifest_or_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="make train"):
+        load_artifact(tmp_path)
+    (tmp_path / MANIFEST_NAME).write_text(
+        json.dumps(json.loads((ARTIFACTS / MANIFEST_NAME).read_text()))
+    )
+    with pytest.raises(ArtifactError, match="does not exist"):
+        load_artifact(tmp_path)
+
+
+def test_types_outside_the_allowlist_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("skops.io.get_untrusted_types", lambda file: ["os.system"])
+    with pytest.raises(ArtifactError, match="allowlist"):
+        load_artifact(ARTIFACTS)
+
+
+def test_every_assessment_carries_the_model_version(scorer: ModelScorer) -> None:
+    s = Script("c1")
+    s.ai("How are you today?")
+    s.client("not great, work has been a lot")
+    assessor = Assessor(
+        scorer=scorer,
+        windows=Windows(max_conversations=10, idle_expiry=timedelta(hours=1)),
+        clock=ManualClock(T0),
+    )
+    (a,) = assessor.process([(e, 0) for e in s.events])
+    manifest = json.loads((ARTIFACTS / MANIFEST_NAME).read_text())
+    assert a.model_version == manifest["model_version"] == scorer.version
+
+
+def test_probabilities_are_a_distribution(scorer: ModelScorer) -> None:
+    s = Script("c1")
+    s.ai("Have you thought about joining a support group?")
+    item = s.client("that's not helpful, I don't want a group")
+    from attune_classifier.scoring import ContextTurn, ScoringInput
+
+    (score,) = scorer.score_batch([ScoringInput(item.text, (ContextTurn("ai", s.events[0].text),))])
+    total = score.none + score.withdrawal + score.confrontation + score.crisis
+    assert abs(total - 1.0) < 1e-3
+    assert score.confrontation > score.withdrawal
+
+
+def test_the_artifact_zip_is_byte_reproducible() -> None:
+    blob = (ARTIFACTS / ARTIFACT_NAME).read_bytes()
+    assert _deterministic_zip(blob) == blob

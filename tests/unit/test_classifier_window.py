@@ -1,0 +1,69 @@
+"""The per-conversation window: the client's own baseline, streaks, triggers, bounds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from attune_classifier.window import ConversationWindow, Turn, Windows
+from attune_schemas import Sender
+from tests.factories import T0
+
+
+def _turn(n: int, sender: Sender, words: int, after: float, rupture: float = 0.0) -> Turn:
+    return Turn(f"m{n}", sender, T0 + timedelta(seconds=after), words, "w " * words, rupture)
+
+
+def test_baseline_needs_three_earlier_replies_and_leaves_out_the_newest() -> None:
+    w = ConversationWindow("c", "t", 0, T0)
+    ratios = []
+    for n, words in enumerate([20, 20, 20, 20, 20, 2], 1):
+        w.add_turn(_turn(2 * n, Sender.AI, 8, n * 100.0), minimal=False)
+        b = w.add_turn(_turn(2 * n + 1, Sender.CLIENT, words, n * 100.0 + 30), minimal=words <= 2)
+        assert b is not None
+        ratios.append(b.length_ratio)
+    # Baseline = earlier replies minus the two newest: only from the 6th reply on are 3 left.
+    assert ratios[:5] == [None, None, None, None, None]
+    assert ratios[5] == 0.1
+    assert b is not None
+    assert b.latency_s == 30.0
+
+
+def test_minimal_streak_counts_consecutive_minimal_replies() -> None:
+    w = ConversationWindow("c", "t", 0, T0)
+    streaks = []
+    for n, minimal in enumerate([True, True, False, True], 1):
+        b = w.add_turn(_turn(n, Sender.CLIENT, 1, n), minimal=minimal)
+        assert b is not None
+        streaks.append(b.minimal_streak)
+    assert streaks == [1, 2, 0, 1]
+
+
+def test_triggering_turn_is_the_ai_turn_before_the_run_of_elevated_replies() -> None:
+    w = ConversationWindow("c", "t", 0, T0)
+    turns = [
+        _turn(1, Sender.AI, 5, 0),
+        _turn(2, Sender.CLIENT, 5, 10, rupture=0.1),
+        _turn(3, Sender.AI, 5, 20),  # the suggestion
+        _turn(4, Sender.CLIENT, 5, 30, rupture=0.9),
+        _turn(5, Sender.AI, 5, 40),
+        _turn(6, Sender.CLIENT, 5, 50, rupture=0.7),
+    ]
+    for t in turns:
+        w.add_turn(t, minimal=False)
+    trigger = w.triggering_ai_turn(turns[-1], 0.5)
+    assert trigger is not None and trigger.message_id == "m3"
+    assert w.triggering_ai_turn(turns[1], 0.5) is None  # calm reply: no trigger
+
+
+def test_windows_are_bounded_by_count_idle_time_and_partition() -> None:
+    windows = Windows(max_conversations=3, idle_expiry=timedelta(hours=1))
+    for n, cid in enumerate("abcd"):
+        windows.open(cid, "t", n % 2, T0 + timedelta(minutes=10 * n))
+    # Four conversations, room for three: the least recently active one goes.
+    assert [w.conversation_id for w in windows] == ["b", "c", "d"] and windows.evicted == 1
+    windows.max_conversations = 10
+    windows.open("e", "t", 0, T0 + timedelta(minutes=85))  # watermark moves; b and c idle > 1h
+    assert windows.expire() == 2
+    assert [w.conversation_id for w in windows] == ["d", "e"]
+    assert windows.forget_partitions({1}) == 1  # d lived on partition 1
+    assert [w.conversation_id for w in windows] == ["e"]

@@ -1,0 +1,923 @@
+"""Escalation on a real SQLite file: incidents, outbox relay, notification delivery, the API."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+from aiokafka.errors import KafkaConnectionError
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from attune_escalation import incidents
+from attune_escalation.app import Escalation, build
+from attune_escalation.db import (
+    Incident,
+    IncidentAlert,
+    IncidentEvent,
+    Notification,
+    OutboxMessage,
+    make_engine,
+    make_sessions,
+)
+from attune_escalation.incidents import AlertResult, Conflict, NotFound, Outcome
+from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.migrate import upgrade
+from attune_escalation.notify import NotifyError
+from attune_escalation.notify.console import ConsoleNotifier
+from attune_escalation.notify.delivery import Delivery
+from attune_escalation.notify.webhook import WebhookNotifier
+from attune_escalation.outbox import OutboxRelay
+from attune_escalation.settings import EscalationSettings
+from attune_runtime.clock import ManualClock
+from attune_schemas import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    ControlAction,
+    ConversationControl,
+    EscalationAction,
+    EscalationEvent,
+    Severity,
+    encode,
+)
+from tests.factories import T0, alert
+
+Sessions = async_sessionmaker[AsyncSession]
+
+CHANNELS = ("console", "webhook:0")
+PUBLIC_URL = "https://attune.example/"
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+EXCERPT = "that's not helpful"  # the evidence excerpt every factory alert carries
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once per module; each test starts from its own copy of the migrated file."""
+    path = tmp_path_factory.mktemp("escalation") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(migrated: Path, tmp_path: Path) -> str:
+    path = tmp_path / "escalation.db"
+    shutil.copyfile(migrated, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[Sessions]:
+    engine = make_engine(database_url)
+    yield make_sessions(engine)
+    await engine.dispose()
+
+
+async def apply(
+    sessions: Sessions, a: Alert, *, channels: tuple[str, ...] = CHANNELS
+) -> AlertResult:
+    async with sessions() as session, session.begin():
+        return await incidents.apply_alert(
+            session, alert=a, now=T0, channels=channels, public_url=PUBLIC_URL
+        )
+
+
+async def counts(sessions: Sessions) -> dict[str, int | None]:
+    out = {}
+    async with sessions() as session:
+        for table in (Incident, IncidentAlert, IncidentEvent, OutboxMessage, Notification):
+            out[table.__tablename__] = await session.scalar(select(func.count()).select_from(table))
+    return out
+
+
+async def incident(sessions: Sessions, incident_id: str | None) -> Incident:
+    assert incident_id is not None
+    async with sessions() as session:
+        return await incidents.get_incident(session, incident_id)
+
+
+async def outbox(sessions: Sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def staged(sessions: Sessions) -> list[tuple[str, str]]:
+    """(topic, action) of every outbox row in order: the messages the relay will publish."""
+    out = []
+    for row in await outbox(sessions):
+        body = json.loads(row.payload)
+        out.append((row.topic, body["action"]))
+    return out
+
+
+async def notifications(sessions: Sessions) -> list[Notification]:
+    async with sessions() as session:
+        return list(
+            await session.scalars(
+                select(Notification).order_by(Notification.created_at, Notification.channel)
+            )
+        )
+
+
+def timeline(i: Incident) -> list[str]:
+    return [e.action for e in i.timeline]
+
+
+async def act(sessions: Sessions, op: Any, incident_id: str, **kwargs: Any) -> Incident:
+    async with sessions() as session, session.begin():
+        done: Incident = await op(session, incident_id=incident_id, now=T0, **kwargs)
+        return done
+
+
+# --- incidents.apply_alert --------------------------------------------------------------------
+
+
+async def test_alert_opens_an_incident(sessions: Sessions) -> None:
+    a = alert(severity=Severity.HIGH)
+
+    result = await apply(sessions, a)
+
+    assert result.opened
+    assert not result.duplicate
+    assert result.notifications == list(CHANNELS)
+    assert result.controls == []
+    i = await incident(sessions, result.incident_id)
+    assert (i.status, i.severity, i.kinds, i.ai_paused) == ("open", "high", ["rupture"], False)
+    assert (i.conversation_id, i.tenant_id, i.opened_at) == ("conv-1", "tenant-a", T0)
+    assert [x.alert_event_id for x in i.alerts] == [str(a.event_id)]
+    assert timeline(i) == ["opened"]
+    assert await staged(sessions) == [("escalation.events", "opened")]
+    queued = await notifications(sessions)
+    assert [(n.channel, n.status, n.next_attempt_at) for n in queued] == [
+        ("console", "pending", T0),
+        ("webhook:0", "pending", T0),
+    ]
+    assert queued[0].payload["url"] == f"https://attune.example/v1/incidents/{i.id}"
+
+
+async def test_crisis_alert_pauses_the_ai(sessions: Sessions) -> None:
+    result = await apply(sessions, alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL))
+
+    assert result.controls == [ControlAction.PAUSE_AI]
+    assert (await incident(sessions, result.incident_id)).ai_paused
+    assert await staged(sessions) == [
+        ("escalation.events", "opened"),
+        ("conversation.control", "pause_ai"),
+    ]
+    [row] = [r for r in await outbox(sessions) if r.topic == "conversation.control"]
+    control = ConversationControl.model_validate_json(row.payload)
+    assert (row.key, control.reason, str(control.incident_id)) == (
+        "conv-1",
+        "crisis_language",
+        result.incident_id,
+    )
+
+
+async def test_same_alert_again_is_a_duplicate(sessions: Sessions) -> None:
+    a = alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL)
+    await apply(sessions, a)
+    before = await counts(sessions)
+
+    again = await apply(sessions, a)
+
+    assert again.duplicate
+    assert await counts(sessions) == before
+    assert before == {
+        "incidents": 1,
+        "incident_alerts": 1,
+        "incident_events": 1,
+        "outbox": 2,
+        "notifications": 2,
+    }
+
+
+async def test_second_alert_for_the_conversation_groups_into_the_incident(
+    sessions: Sessions,
+) -> None:
+    first = await apply(sessions, alert(kind=AlertKind.RUPTURE, severity=Severity.HIGH))
+
+    second = await apply(sessions, alert(kind=AlertKind.DISENGAGEMENT, severity=Severity.WARNING))
+    again = await apply(sessions, alert(kind=AlertKind.DISENGAGEMENT, severity=Severity.WARNING))
+
+    assert second.incident_id == again.incident_id == first.incident_id
+    assert not second.opened
+    assert second.notifications == first.notifications  # a new kind of signal is news: paged once
+    assert again.notifications == []  # the same kind again, not more severe: no new page
+    i = await incident(sessions, first.incident_id)
+    assert i.kinds == ["disengagement", "rupture"]
+    assert i.severity == "high"
+    assert timeline(i) == ["opened", "alert_grouped", "alert_grouped"]
+    assert len(i.alerts) == 3
+    assert (await counts(sessions))["incidents"] == 1
+
+
+async def test_other_conversation_gets_its_own_incident(sessions: Sessions) -> None:
+    first = await apply(sessions, alert(conversation_id="conv-1"))
+    second = await apply(sessions, alert(conversation_id="conv-2"))
+
+    assert second.opened
+    assert second.incident_id != first.incident_id
+
+
+async def test_higher_severity_raises_the_incident_and_notifies_again(sessions: Sessions) -> None:
+    first = await apply(sessions, alert(severity=Severity.WARNING))
+
+    raised = await apply(sessions, alert(severity=Severity.HIGH))
+
+    assert raised.notifications == list(CHANNELS)
+    i = await incident(sessions, first.incident_id)
+    assert i.severity == "high"
+    assert timeline(i) == ["opened", "alert_grouped", "severity_raised"]
+    assert i.timeline[-1].details["from"] == "warning"
+    assert i.timeline[-1].details["to"] == "high"
+    assert [n.payload["reason"] for n in await notifications(sessions)].count("severity") == 2
+    assert (await counts(sessions))["notifications"] == 4
+
+
+async def test_crisis_on_an_open_rupture_incident_pauses_the_ai_once(sessions: Sessions) -> None:
+    rupture = await apply(sessions, alert(severity=Severity.HIGH))
+
+    crisis1 = await apply(sessions, alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL))
+    crisis2 = await apply(sessions, alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL))
+
+    assert crisis1.incident_id == crisis2.incident_id == rupture.incident_id
+    assert crisis1.controls == [ControlAction.PAUSE_AI]
+    assert crisis2.controls == []
+    actions = [action for _, action in await staged(sessions)]
+    assert actions.count("pause_ai") == 1
+    i = await incident(sessions, rupture.incident_id)
+    assert (i.severity, i.ai_paused) == ("critical", True)
+    # Every new crisis still reaches a person.
+    assert len(crisis2.notifications) == len(CHANNELS)
+
+
+async def test_resolved_alert_is_recorded_on_the_incident(sessions: Sessions) -> None:
+    fired = alert()
+    opened = await apply(sessions, fired)
+
+    await apply(sessions, alert(status=AlertStatus.RESOLVED, alert_id=fired.alert_id))
+
+    i = await incident(sessions, opened.incident_id)
+    assert i.status == "open"  # the router calming down does not close a clinician's incident
+    assert [a.status for a in i.alerts] == ["firing", "resolved"]
+
+
+async def test_resolved_alert_without_incident_opens_nothing(sessions: Sessions) -> None:
+    result = await apply(sessions, alert(status=AlertStatus.RESOLVED))
+
+    assert result.incident_id is None
+    assert (await counts(sessions))["incidents"] == 0
+
+
+# --- acknowledge, join, resolve ---------------------------------------------------------------
+
+
+async def opened(sessions: Sessions, *, kind: AlertKind = AlertKind.RUPTURE) -> str:
+    severity = Severity.CRITICAL if kind is AlertKind.CRISIS else Severity.HIGH
+    result = await apply(sessions, alert(kind=kind, severity=severity))
+    assert result.incident_id is not None
+    return result.incident_id
+
+
+async def test_acknowledge_is_idempotent(sessions: Sessions) -> None:
+    iid = await opened(sessions)
+
+    await act(sessions, incidents.acknowledge, iid, clinician_id="dr-a")
+    before = await counts(sessions)
+    await act(sessions, incidents.acknowledge, iid, clinician_id="dr-b")
+
+    i = await incident(sessions, iid)
+    assert (i.status, i.acknowledged_by, i.acknowledged_at) == ("acknowledged", "dr-a", T0)
+    assert timeline(i) == ["opened", "acknowledged"]
+    assert await counts(sessions) == before
+
+
+async def test_join_pauses_the_ai_and_announces_the_clinician(sessions: Sessions) -> None:
+    iid = await opened(sessions)
+
+    await act(sessions, incidents.join, iid, clinician_id="dr-a")
+    before = await counts(sessions)
+    await act(sessions, incidents.join, iid, clinician_id="dr-a")  # a double click
+
+    i = await incident(sessions, iid)
+    assert (i.status, i.joined_by, i.acknowledged_by, i.ai_paused) == (
+        "joined",
+        "dr-a",
+        "dr-a",
+        True,
+    )
+    assert timeline(i) == ["opened", "acknowledged", "joined"]
+    assert await staged(sessions) == [
+        ("escalation.events", "opened"),
+        ("escalation.events", "acknowledged"),
+        ("conversation.control", "pause_ai"),
+        ("conversation.control", "clinician_joining"),
+        ("escalation.events", "joined"),
+    ]
+    assert await counts(sessions) == before
+    joining = ConversationControl.model_validate_json((await outbox(sessions))[3].payload)
+    assert joining.clinician_id == "dr-a"
+
+
+async def test_join_when_already_paused_does_not_pause_again(sessions: Sessions) -> None:
+    iid = await opened(sessions, kind=AlertKind.CRISIS)
+
+    await act(sessions, incidents.join, iid, clinician_id="dr-a")
+
+    controls = [a for topic, a in await staged(sessions) if topic == "conversation.control"]
+    assert controls == ["pause_ai", "clinician_joining"]
+
+
+async def test_resolve_resumes_a_paused_ai(sessions: Sessions) -> None:
+    iid = await opened(sessions, kind=AlertKind.CRISIS)
+    note = "client safe, called back, plan agreed"
+
+    await act(
+        sessions,
+        incidents.resolve,
+        iid,
+        clinician_id="dr-a",
+        outcome=Outcome.CLIENT_SAFE,
+        note=note,
+    )
+
+    i = await incident(sessions, iid)
+    assert (i.status, i.outcome, i.resolved_by, i.ai_paused) == (
+        "resolved",
+        "client_safe",
+        "dr-a",
+        False,
+    )
+    assert i.resolution_note == note
+    assert (await staged(sessions))[-2:] == [
+        ("conversation.control", "resume_ai"),
+        ("escalation.events", "resolved"),
+    ]
+    # The note is clinical free text: kept in the database, never published.
+    assert all(note not in row.payload for row in await outbox(sessions))
+    assert i.timeline[-1].details == {"outcome": "client_safe", "has_note": True}
+
+
+async def test_resolve_without_pause_does_not_resume(sessions: Sessions) -> None:
+    iid = await opened(sessions)
+
+    await act(
+        sessions, incidents.resolve, iid, clinician_id="dr-a", outcome=Outcome.REPAIRED, note=None
+    )
+
+    assert "resume_ai" not in [a for _, a in await staged(sessions)]
+
+
+async def test_resolve_twice_is_idempotent_with_the_same_outcome(sessions: Sessions) -> None:
+    iid = await opened(sessions)
+    kwargs: dict[str, Any] = {"clinician_id": "dr-a", "outcome": Outcome.REPAIRED, "note": None}
+    await act(sessions, incidents.resolve, iid, **kwargs)
+    before = await counts(sessions)
+
+    await act(sessions, incidents.resolve, iid, **kwargs)
+
+    assert await counts(sessions) == before
+    with pytest.raises(Conflict):
+        await act(sessions, incidents.resolve, iid, **kwargs | {"outcome": Outcome.FALSE_ALARM})
+    assert (await incident(sessions, iid)).outcome == "repaired"
+
+
+@pytest.mark.parametrize("op", [incidents.acknowledge, incidents.join])
+async def test_acting_on_a_resolved_incident_is_a_conflict(sessions: Sessions, op: Any) -> None:
+    iid = await opened(sessions)
+    await act(
+        sessions, incidents.resolve, iid, clinician_id="dr-a", outcome=Outcome.REPAIRED, note=None
+    )
+    before = await counts(sessions)
+
+    with pytest.raises(Conflict):
+        await act(sessions, op, iid, clinician_id="dr-b")
+    assert await counts(sessions) == before
+
+
+@pytest.mark.parametrize(
+    ("op", "extra"),
+    [
+        (incidents.acknowledge, {}),
+        (incidents.join, {}),
+        (incidents.resolve, {"outcome": Outcome.REPAIRED, "note": None}),
+    ],
+)
+async def test_unknown_incident_is_not_found(
+    sessions: Sessions, op: Any, extra: dict[str, Any]
+) -> None:
+    with pytest.raises(NotFound):
+        await act(
+            sessions, op, "00000000-0000-4000-8000-000000000000", clinician_id="dr-a", **extra
+        )
+
+
+async def test_new_alert_after_resolution_opens_a_new_incident(sessions: Sessions) -> None:
+    first = await opened(sessions)
+    await act(
+        sessions, incidents.resolve, first, clinician_id="dr-a", outcome=Outcome.REPAIRED, note=None
+    )
+
+    again = await apply(sessions, alert())
+
+    assert again.opened
+    assert again.incident_id != first
+    assert (await incident(sessions, first)).status == "resolved"
+
+
+# --- outbox relay -----------------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    body: bytes
+    topic: str
+    key: bytes
+    headers: dict[str, str]
+
+
+class FakeBroker:
+    """Records publishes; `fail_at` makes the n-th publish (0-based) raise like a broker outage."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.published: list[Published] = []
+        self.fail_at = fail_at
+        self.calls = 0
+
+    async def publish(
+        self, body: bytes, *, topic: str, key: bytes, headers: dict[str, str]
+    ) -> None:
+        self.calls += 1
+        if self.fail_at is not None and self.calls - 1 >= self.fail_at:
+            raise KafkaConnectionError()
+        self.published.append(Published(body, topic, key, headers))
+
+
+def relay(sessions: Sessions, broker: FakeBroker, clock: ManualClock) -> OutboxRelay:
+    return OutboxRelay(
+        sessions=sessions,
+        broker=cast(KafkaBroker, broker),
+        clock=clock,
+        metrics=EscalationMetrics(CollectorRegistry()),
+        poll_seconds=0.01,
+        topic_prefix="test1.",
+    )
+
+
+async def test_relay_publishes_rows_in_order_with_the_prefix(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    iid = await opened(sessions, kind=AlertKind.CRISIS)
+    await act(sessions, incidents.join, iid, clinician_id="dr-a")
+    rows = await outbox(sessions)
+    broker = FakeBroker()
+    clock.advance(5)
+
+    assert await relay(sessions, broker, clock).relay_once() == len(rows) == 5
+
+    assert [(p.topic, p.key) for p in broker.published] == [
+        ("test1.escalation.events", b"conv-1"),
+        ("test1.conversation.control", b"conv-1"),
+        ("test1.escalation.events", b"conv-1"),
+        ("test1.conversation.control", b"conv-1"),
+        ("test1.escalation.events", b"conv-1"),
+    ]
+    assert [p.body.decode() for p in broker.published] == [r.payload for r in rows]
+    assert [p.headers for p in broker.published] == [{"event_type": r.topic} for r in rows]
+    first = EscalationEvent.model_validate_json(broker.published[0].body)
+    assert (first.action, str(first.incident_id)) == (EscalationAction.OPENED, iid)
+    after = await outbox(sessions)
+    assert {(r.published_at, r.attempts) for r in after} == {(T0 + timedelta(seconds=5), 1)}
+    assert await relay(sessions, broker, clock).relay_once() == 0  # nothing left
+
+
+async def test_relay_failure_keeps_the_rows_and_a_later_pass_publishes_them(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    await opened(sessions, kind=AlertKind.CRISIS)  # two rows
+    down = FakeBroker(fail_at=1)
+
+    with pytest.raises(KafkaConnectionError):
+        await relay(sessions, down, clock).relay_once()
+
+    assert [(r.published_at, r.attempts) for r in await outbox(sessions)] == [(None, 0)] * 2
+    up = FakeBroker()
+    assert await relay(sessions, up, clock).relay_once() == 2
+    # At least once: the row that got through before the outage is sent again.
+    assert [p.topic for p in down.published + up.published] == [
+        "test1.escalation.events",
+        "test1.escalation.events",
+        "test1.conversation.control",
+    ]
+    assert all(r.published_at == T0 for r in await outbox(sessions))
+
+
+# --- notification delivery --------------------------------------------------------------------
+
+
+class FakeNotifier:
+    """Fails with the queued errors first, then succeeds; records every payload it was sent."""
+
+    def __init__(self, channel: str = "console", failures: list[NotifyError] | None = None):
+        self.channel = channel
+        self.failures = list(failures or [])
+        self.sent: list[dict[str, Any]] = []
+        self.attempts = 0
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(payload)
+
+
+def delivery(
+    sessions: Sessions, clock: ManualClock, *notifiers: FakeNotifier, max_attempts: int = 4
+) -> Delivery:
+    return Delivery(
+        sessions=sessions,
+        notifiers={n.channel: n for n in notifiers},
+        clock=clock,
+        metrics=EscalationMetrics(CollectorRegistry()),
+        max_attempts=max_attempts,
+        backoff_seconds=10,
+        backoff_max_seconds=15,
+        poll_seconds=0.01,
+    )
+
+
+RETRY = NotifyError("http_503", retryable=True)
+
+
+async def test_delivered_notification_is_sent_and_on_the_timeline(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    iid = await opened(sessions)
+    console, webhook = FakeNotifier("console"), FakeNotifier("webhook:0")
+    d = delivery(sessions, clock, console, webhook)
+
+    assert await d.deliver_due() == 2
+    assert await d.deliver_due() == 0
+
+    assert [(n.status, n.attempts, n.sent_at) for n in await notifications(sessions)] == [
+        ("sent", 1, T0),
+        ("sent", 1, T0),
+    ]
+    assert [p["incident_id"] for p in console.sent + webhook.sent] == [iid, iid]
+    i = await incident(sessions, iid)
+    assert timeline(i) == ["opened", "notified", "notified"]
+    assert {e.details["channel"] for e in i.timeline[1:]} == {"console", "webhook:0"}
+    assert [a for _, a in await staged(sessions)].count("notified") == 2
+
+
+async def test_retryable_failure_backs_off_then_delivers(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    await apply(sessions, alert(), channels=("console",))
+    console = FakeNotifier("console", failures=[RETRY, RETRY])
+    d = delivery(sessions, clock, console)
+
+    assert await d.deliver_due() == 1
+    [n] = await notifications(sessions)
+    assert (n.status, n.attempts, n.last_error) == ("pending", 1, "http_503")
+    assert n.next_attempt_at == T0 + timedelta(seconds=10)
+
+    clock.advance(9)
+    assert await d.deliver_due() == 0  # not before its time
+    clock.advance(1)
+    assert await d.deliver_due() == 1
+    [n] = await notifications(sessions)
+    assert n.next_attempt_at == T0 + timedelta(seconds=10 + 15)  # 20 s, capped at 15 s
+
+    clock.advance(15)
+    assert await d.deliver_due() == 1
+    [n] = await notifications(sessions)
+    assert (n.status, n.attempts, n.last_error) == ("sent", 3, None)
+    assert console.attempts == 3
+
+
+async def test_non_retryable_failure_fails_at_once(sessions: Sessions, clock: ManualClock) -> None:
+    iid = (await apply(sessions, alert(), channels=("console",))).incident_id
+    console = FakeNotifier("console", failures=[NotifyError("http_400", retryable=False)])
+    d = delivery(sessions, clock, console)
+
+    await d.deliver_due()
+    clock.advance(3600)
+    assert await d.deliver_due() == 0
+
+    [n] = await notifications(sessions)
+    assert (n.status, n.attempts) == ("failed", 1)
+    i = await incident(sessions, iid)
+    assert timeline(i) == ["opened", "notification_failed"]
+    assert i.timeline[-1].details["reason"] == "http_400"
+
+
+async def test_retryable_failure_fails_after_max_attempts(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    iid = (await apply(sessions, alert(), channels=("console",))).incident_id
+    console = FakeNotifier("console", failures=[RETRY] * 5)
+    d = delivery(sessions, clock, console, max_attempts=3)
+
+    for _ in range(5):
+        await d.deliver_due()
+        clock.advance(60)
+
+    assert console.attempts == 3
+    [n] = await notifications(sessions)
+    assert (n.status, n.attempts) == ("failed", 3)
+    i = await incident(sessions, iid)
+    assert timeline(i) == ["opened", "notification_failed"]
+    assert i.timeline[-1].details["attempts"] == 3
+
+
+async def test_unconfigured_channel_fails(sessions: Sessions, clock: ManualClock) -> None:
+    await apply(sessions, alert(), channels=("pager",))
+
+    await delivery(sessions, clock, FakeNotifier("console")).deliver_due()
+
+    [n] = await notifications(sessions)
+    assert (n.status, n.last_error) == ("failed", "channel_not_configured")
+
+
+async def test_notification_payload_never_carries_evidence_text(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    a = alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL)
+    assert a.evidence[0].excerpt == EXCERPT
+    await apply(sessions, a)
+    await apply(sessions, alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL))
+    console, webhook = FakeNotifier("console"), FakeNotifier("webhook:0")
+
+    await delivery(sessions, clock, console, webhook).deliver_due()
+
+    assert len(console.sent + webhook.sent) == 4
+    for payload in console.sent + webhook.sent:
+        assert EXCERPT not in json.dumps(payload)
+        assert payload["markers"] == ["rejecting_intervention"]  # labels, not words
+    assert all(EXCERPT not in row.payload for row in await outbox(sessions))
+
+
+# --- notifiers --------------------------------------------------------------------------------
+
+
+PAYLOAD = {
+    "incident_id": "6b0c2f5e-2f7e-4b55-9b7a-3f0e0a1d2c3b",
+    "conversation_id": "conv-1",
+    "reason": "opened",
+    "severity": "critical",
+    "alert_kind": "crisis",
+    "risk": 0.97,
+    "crisis_categories": ["suicidal_ideation"],
+    "markers": ["passive_death_wish"],
+    "url": "https://attune.example/v1/incidents/6b0c2f5e-2f7e-4b55-9b7a-3f0e0a1d2c3b",
+}
+
+
+def webhook(handler: Any) -> WebhookNotifier:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return WebhookNotifier("https://hooks.example/attune", client=client, index=2)
+
+
+async def test_webhook_posts_the_payload() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    notifier = webhook(handler)
+    await notifier.send(PAYLOAD)
+
+    assert notifier.channel == "webhook:2"
+    [request] = seen
+    assert str(request.url) == "https://hooks.example/attune"
+    assert json.loads(request.content) == {"type": "attune.incident", **PAYLOAD}
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "retryable"),
+    [(503, "http_503", True), (429, "http_429", True), (400, "http_400", False)],
+)
+async def test_webhook_failure_says_whether_to_retry(
+    status: int, reason: str, retryable: bool
+) -> None:
+    notifier = webhook(lambda _: httpx.Response(status))
+
+    with pytest.raises(NotifyError) as info:
+        await notifier.send(PAYLOAD)
+
+    assert (info.value.reason, info.value.retryable) == (reason, retryable)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (httpx.ReadTimeout("slow"), "timeout"),
+        (httpx.ConnectError("refused"), "transport:ConnectError"),
+    ],
+)
+async def test_webhook_network_errors_are_retryable(error: Exception, reason: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    with pytest.raises(NotifyError) as info:
+        await webhook(handler).send(PAYLOAD)
+
+    assert (info.value.reason, info.value.retryable) == (reason, True)
+
+
+async def test_console_writes_one_line_without_evidence(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    iid = await opened(sessions, kind=AlertKind.CRISIS)
+    stream = io.StringIO()
+    console = ConsoleNotifier(stream)
+
+    [payload] = [n.payload for n in await notifications(sessions) if n.channel == "console"]
+    await console.send(payload)
+
+    [line] = stream.getvalue().splitlines()
+    assert "CRITICAL" in line
+    assert iid in line
+    assert "conversation=conv-1" in line
+    assert EXCERPT not in line
+
+
+# --- the clinician API ------------------------------------------------------------------------
+
+
+@dataclass
+class Api:
+    service: Escalation
+    http: httpx.AsyncClient
+    notifier: FakeNotifier
+    controls: list[KafkaMessage]
+
+    async def alert(self, a: Alert) -> None:
+        await self.service.broker.publish(encode(a), topic="alerts", key=a.conversation_id.encode())
+
+    async def incident_id(self) -> str:
+        [summary] = (await self.http.get("/v1/incidents")).json()
+        iid: str = summary["id"]
+        return iid
+
+
+@pytest.fixture
+async def api(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Api]:
+    settings = EscalationSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+        migrate_on_start=True,
+        public_url=PUBLIC_URL,
+    )
+    notifier = FakeNotifier("console")
+    service = build(
+        settings,
+        manage_topics=False,
+        run_workers=False,
+        notifiers=[notifier],
+        clock=clock,
+        registry=CollectorRegistry(),
+    )
+    controls: list[KafkaMessage] = []
+
+    @service.broker.subscriber("conversation.control")
+    async def control_sink(msg: KafkaMessage) -> None:
+        controls.append(msg)
+
+    async with (
+        TestKafkaBroker(service.broker),
+        service.app.router.lifespan_context(service.app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=service.app), base_url="http://escalation"
+        ) as http,
+    ):
+        yield Api(service, http, notifier, controls)
+
+
+async def test_alert_on_the_topic_becomes_a_listed_incident(api: Api) -> None:
+    await api.alert(alert(severity=Severity.HIGH))
+
+    response = await api.http.get("/v1/incidents")
+
+    assert response.status_code == 200
+    [summary] = response.json()
+    assert (summary["status"], summary["severity"], summary["conversation_id"]) == (
+        "open",
+        "high",
+        "conv-1",
+    )
+    assert summary["kinds"] == ["rupture"]
+
+
+async def test_incident_detail_shows_the_evidence(api: Api) -> None:
+    await api.alert(alert())
+    iid = await api.incident_id()
+
+    response = await api.http.get(f"/v1/incidents/{iid}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["alerts"][0]["evidence"][0]["excerpt"] == EXCERPT  # clinicians see the words
+    assert [e["action"] for e in body["timeline"]] == ["opened"]
+
+
+async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
+    await api.alert(alert())
+    iid = await api.incident_id()
+    base = f"/v1/incidents/{iid}"
+
+    ack = await api.http.post(f"{base}/ack", json={"clinician_id": "dr-a"})
+    join = await api.http.post(f"{base}/join", json={"clinician_id": "dr-a"})
+    resolve = await api.http.post(
+        f"{base}/resolve", json={"clinician_id": "dr-a", "outcome": "repaired", "note": "ok"}
+    )
+
+    assert [r.status_code for r in (ack, join, resolve)] == [200, 200, 200]
+    assert ack.json()["status"] == "acknowledged"
+    assert (join.json()["status"], join.json()["ai_paused"]) == ("joined", True)
+    final = resolve.json()
+    assert (final["status"], final["outcome"], final["ai_paused"]) == (
+        "resolved",
+        "repaired",
+        False,
+    )
+    assert [e["action"] for e in final["timeline"]] == [
+        "opened",
+        "acknowledged",
+        "joined",
+        "resolved",
+    ]
+    assert (await api.http.get("/v1/incidents")).json() == []  # no longer active
+    [resolved] = (await api.http.get("/v1/incidents", params={"status": "resolved"})).json()
+    assert resolved["id"] == iid
+
+    # The integrator hears it through the outbox: pause, who is coming, resume.
+    await api.service.relay.relay_once()
+    actions = [ConversationControl.model_validate_json(m.body).action for m in api.controls]
+    assert actions == [
+        ControlAction.PAUSE_AI,
+        ControlAction.CLINICIAN_JOINING,
+        ControlAction.RESUME_AI,
+    ]
+
+
+async def test_unknown_incident_is_404(api: Api) -> None:
+    missing = f"/v1/incidents/{UNKNOWN_ID}"
+
+    assert (await api.http.get(missing)).status_code == 404
+    assert (await api.http.post(f"{missing}/ack", json={"clinician_id": "dr-a"})).status_code == 404
+
+
+async def test_conflicting_action_is_409(api: Api) -> None:
+    await api.alert(alert())
+    base = f"/v1/incidents/{await api.incident_id()}"
+    await api.http.post(f"{base}/resolve", json={"clinician_id": "dr-a", "outcome": "repaired"})
+
+    other_outcome = await api.http.post(
+        f"{base}/resolve", json={"clinician_id": "dr-a", "outcome": "false_alarm"}
+    )
+    join = await api.http.post(f"{base}/join", json={"clinician_id": "dr-b"})
+
+    assert other_outcome.status_code == 409
+    assert join.status_code == 409
+    assert "already resolved" in join.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("resolve", {"clinician_id": "dr-a", "outcome": "cured"}),
+        ("resolve", {"clinician_id": "dr-a"}),
+        ("ack", {"clinician_id": "dr a"}),
+        ("ack", {"clinician_id": "dr-a", "role": "admin"}),
+    ],
+)
+async def test_bad_body_is_422(api: Api, path: str, body: dict[str, str]) -> None:
+    await api.alert(alert())
+    iid = await api.incident_id()
+
+    response = await api.http.post(f"/v1/incidents/{iid}/{path}", json=body)
+
+    assert response.status_code == 422
+    assert (await api.http.get(f"/v1/incidents/{iid}")).json()["status"] == "open"
+
+
+async def test_delivery_worker_pass_notifies_through_the_app(api: Api) -> None:
+    await api.alert(alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL))
+
+    assert await api.service.delivery.deliver_due() == 1
+
+    [payload] = api.notifier.sent
+    assert payload["severity"] == "critical"
+    assert payload["url"].startswith("https://attune.example/v1/incidents/")
