@@ -22,8 +22,12 @@ fetch() {
   if [[ -f "$LIBS/.kafka-$VERSION" ]]; then return; fi
   echo "kafka: fetching Apache Kafka $VERSION jars from Maven Central"
   rm -rf "$LIBS" && mkdir -p "$LIBS"
-  mvn -q -B -Dstyle.color=never --no-transfer-progress -f "$HERE/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$LIBS" -DincludeScope=runtime
+  if ! mvn -q -B -Dstyle.color=never --no-transfer-progress -f "$HERE/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$LIBS" -DincludeScope=runtime > "$STATE/maven.log" 2>&1; then
+    echo "kafka: Maven could not fetch the broker's jars; see $STATE/maven.log" >&2
+    tail -n 20 "$STATE/maven.log" >&2
+    exit 1
+  fi
   touch "$LIBS/.kafka-$VERSION"
 }
 

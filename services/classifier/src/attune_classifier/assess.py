@@ -15,7 +15,14 @@ from attune_classifier.scoring import (
     ScoringInput,
     invites_elaboration,
 )
-from attune_classifier.window import Behaviour, ConversationWindow, Turn, Windows, word_count
+from attune_classifier.window import (
+    TEXT_KEEP,
+    Behaviour,
+    ConversationWindow,
+    Turn,
+    Windows,
+    word_count,
+)
 from attune_runtime.clock import Clock
 from attune_runtime.ids import derived_id
 from attune_schemas import (
@@ -131,7 +138,7 @@ class Assessor:
                 event.sender,
                 event.occurred_at,
                 word_count(event.text),
-                event.text[:400],
+                event.text[:TEXT_KEEP],
             )
             # A terse reply counts as minimal only where more was invited (3RS; the guide):
             # "yeah" after a closed question or a reflection is an answer or a backchannel.

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from attune_ingest import api, handlers
@@ -73,8 +72,3 @@ def create_app(
     app.state.intake = intake
     app.state.settings = settings
     return app
-
-
-def broker_of(app: FastAPI) -> KafkaBroker:
-    broker: KafkaBroker = app.state.broker
-    return broker
