@@ -11,7 +11,7 @@ from datetime import datetime
 
 import structlog
 from faststream.kafka import KafkaBroker
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation.db import OutboxMessage
@@ -85,10 +85,12 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         async with self.sessions() as session:
-            rows = await session.scalars(
-                select(OutboxMessage.id).where(OutboxMessage.published_at.is_(None))
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.published_at.is_(None))
             )
-            return len(rows.all())
+            return int(count or 0)
 
     async def run(self) -> None:
         backoff = self.poll_seconds
