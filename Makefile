@@ -1,7 +1,8 @@
 # Attune: every habit is a target. `make help` lists them.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV ?= uv
+# uv from PATH; else through the interpreter, since `pip install uv` may put it outside PATH.
+UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 PY := $(UV) run --frozen
 KAFKA_PORT ?= 9092
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
@@ -15,7 +16,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: ## Install uv (if missing) and the locked workspace into .venv
-	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
 kafka-up: ## Start the local single-node Kafka (KRaft, jars from Maven Central); no-op if running
