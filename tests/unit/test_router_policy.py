@@ -212,6 +212,23 @@ def test_crisis_inhibits_rupture_and_disengagement_then_lets_them_fire() -> None
     assert after_window.inhibited == []
 
 
+def test_a_model_only_crisis_suspicion_is_a_high_review_that_holds_nothing_back() -> None:
+    t = timeline()
+
+    possible = t.assess(crisis=True, crisis_score=0.21, rupture=0.9)
+
+    [suspicion, rupture] = possible.alerts
+    assert (suspicion.kind, suspicion.severity) == (AlertKind.CRISIS, Severity.HIGH)
+    assert suspicion.risk == 0.21  # the model's own figure, not rounded up to look surer
+    assert rupture.kind is AlertKind.RUPTURE
+    assert possible.inhibited == []
+
+    sure = t.assess(crisis=True, crisis_score=0.62)
+    [critical] = sure.alerts
+    assert (critical.severity, critical.risk) == (Severity.CRITICAL, 0.62)
+    assert t.assess(rupture=0.1, disengagement=0.9).inhibited == [AlertKind.DISENGAGEMENT]
+
+
 def test_inhibition_is_per_conversation() -> None:
     policy = AlertPolicy(CONFIG)
     Timeline(policy, "conv-1").assess(crisis=True)

@@ -246,15 +246,15 @@ def _marker_evidence(
     text = event.text if isinstance(event, MessageSent) else ""
     learned = [
         Evidence(
-            marker=f"{family.value}_language",
-            family=family,
+            marker=span.marker,
+            family=span.family,
             message_id=message_id,
-            start=start,
-            end=end,
-            excerpt=text[start:end][:EXCERPT_CHARS],
+            start=span.start,
+            end=span.end,
+            excerpt=text[span.start : span.end][:EXCERPT_CHARS],
             source="model",
         )
-        for family, start, end in score.model_spans
+        for span in score.model_spans
     ]
     return learned + [
         Evidence(

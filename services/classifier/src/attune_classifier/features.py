@@ -191,6 +191,14 @@ _AFFIRMATIVE = re.compile(
 )
 
 
+def answers_safety_question(item: ScoringInput) -> bool:
+    """A yes, or a few words, straight after the AI asked about safety or self-harm."""
+    if not _SAFETY_QUESTION.search(preceding_assistant_turn(item.context) or ""):
+        return False
+    text = normalise(item.text)
+    return bool(_AFFIRMATIVE.match(text)) or len(text.split()) <= 6
+
+
 class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Risk cues only: rule hits, cue families, negations, and a safety question just before."""
 

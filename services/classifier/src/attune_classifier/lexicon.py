@@ -340,6 +340,13 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
 }
 
 
+def crisis_cue_spans(text: str) -> list[tuple[str, int, int]]:
+    """Where each risk-cue family matched, first match first: what the crisis model saw."""
+    norm = normalise(text)
+    spans = [(name, *m.span()) for name, p in CRISIS_CUES.items() for m in p.finditer(norm)]
+    return sorted(spans, key=lambda s: (s[1], s[2]))
+
+
 FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...] = (
     (MarkerFamily.WITHDRAWAL, WITHDRAWAL),
     (MarkerFamily.CONFRONTATION, CONFRONTATION),

@@ -18,8 +18,22 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
-from attune_classifier.lexicon import MarkerHit, crisis_categories, find_markers, normalise
-from attune_classifier.scoring import LexiconScorer, MessageScore, Scorer, ScoringInput
+from attune_classifier.features import answers_safety_question
+from attune_classifier.lexicon import (
+    MarkerHit,
+    crisis_categories,
+    crisis_cue_spans,
+    normalise,
+)
+from attune_classifier.scoring import (
+    LexiconScorer,
+    MessageScore,
+    ModelSpan,
+    Scorer,
+    ScoringInput,
+    preceding_assistant_turn,
+)
+from attune_classifier.screening import explicit_hits
 from attune_classifier.settings import ClassifierSettings
 from attune_schemas import MarkerFamily
 
@@ -130,7 +144,7 @@ class ModelScorer:
 
     def _score(self, item: ScoringInput, row: np.ndarray[Any, Any]) -> MessageScore:
         none, withdrawal, confrontation, crisis = (float(v) for v in row)
-        hits = find_markers(item.text)
+        hits = explicit_hits(item.text, preceding_assistant_turn(item.context))
         categories = tuple(crisis_categories(hits))
         if categories and crisis < 0.97:
             # Explicit crisis language: the rule decides, the rest of the mass is rescaled.
@@ -145,17 +159,14 @@ class ModelScorer:
         rupture_family = (
             MarkerFamily.CONFRONTATION if confrontation >= withdrawal else MarkerFamily.WITHDRAWAL
         )
-        spans: list[tuple[MarkerFamily, int, int]] = []
+        spans: list[ModelSpan] = []
         if withdrawal + confrontation >= 0.5:
             spans = [
-                (rupture_family, s, e)
+                ModelSpan(f"{rupture_family.value}_language", rupture_family, s, e)
                 for s, e in self._spans(item.text, LABELS.index(rupture_family.value))
             ]
         elif detected and not categories:
-            spans = [
-                (MarkerFamily.CRISIS, s, e)
-                for s, e in self._spans(item.text, LABELS.index("crisis"))
-            ]
+            spans = self._crisis_spans(item)
         return MessageScore(
             none=round(none, 4),
             withdrawal=round(withdrawal, 4),
@@ -168,6 +179,28 @@ class ModelScorer:
             crisis_detected=detected,
             model_spans=tuple(spans),
         )
+
+    def _crisis_spans(self, item: ScoringInput) -> list[ModelSpan]:
+        """Evidence for a possible crisis that no rule named, for the person who reviews it.
+
+        The crisis probability needs the risk-cue view to agree, so the cues it saw (a burden,
+        hopelessness, a yes to a safety question) are the evidence; the open-vocabulary n-grams
+        only stand in when no cue matched.
+        """
+        spans = [
+            ModelSpan(f"risk_{name}", MarkerFamily.CRISIS, start, end)
+            for name, start, end in crisis_cue_spans(item.text)
+        ][:MAX_SPANS]
+        if answers_safety_question(item):
+            spans.append(
+                ModelSpan("answers_safety_question", MarkerFamily.CRISIS, 0, len(item.text))
+            )
+        if not spans:
+            spans = [
+                ModelSpan("crisis_language", MarkerFamily.CRISIS, s, e)
+                for s, e in self._spans(item.text, LABELS.index("crisis"))
+            ]
+        return spans
 
     def _spans(self, text: str, label: int) -> list[tuple[int, int]]:
         """Where in the message the model's word n-grams pushed towards `label`."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from attune_classifier.lexicon import CRISIS_MARKERS, MarkerHit, crisis_categories, find_markers
+from attune_classifier.lexicon import CRISIS_MARKERS, MarkerHit, crisis_categories
+from attune_classifier.screening import explicit_hits
 from attune_schemas import CrisisCategory, MarkerFamily
 
 
@@ -31,6 +32,15 @@ class ScoringInput:
     minimal_streak: int = 0
 
 
+class ModelSpan(NamedTuple):
+    """A stretch of the message the learned model leaned on, named for what it points to."""
+
+    marker: str
+    family: MarkerFamily
+    start: int
+    end: int
+
+
 @dataclass(frozen=True, slots=True)
 class MessageScore:
     none: float
@@ -42,8 +52,8 @@ class MessageScore:
     crisis_rule: bool
     # Crisis as the scorer decides it: the rule, or the model above its tuned threshold.
     crisis_detected: bool = False
-    # Spans the learned model leaned on: (family, start, end) into the message text.
-    model_spans: tuple[tuple[MarkerFamily, int, int], ...] = ()
+    # Spans the learned model leaned on, indexing the message text.
+    model_spans: tuple[ModelSpan, ...] = ()
 
     @property
     def rupture(self) -> float:
@@ -128,8 +138,9 @@ class LexiconScorer:
         return [self.score(i) for i in inputs]
 
     def score(self, item: ScoringInput) -> MessageScore:
-        hits = find_markers(item.text)
-        closed = is_closed_question(preceding_assistant_turn(item.context))
+        question = preceding_assistant_turn(item.context)
+        hits = explicit_hits(item.text, question)
+        closed = is_closed_question(question)
         withdrawal_w: list[float] = []
         confrontation_w: list[float] = []
         for h in hits:
@@ -173,6 +184,7 @@ __all__ = [
     "ContextTurn",
     "LexiconScorer",
     "MessageScore",
+    "ModelSpan",
     "Scorer",
     "ScoringInput",
     "is_closed_question",

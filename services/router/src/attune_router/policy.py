@@ -308,7 +308,7 @@ class AlertPolicy:
                 if a.crisis_categories or a.scores.crisis >= self.config.crisis_critical
                 else Severity.HIGH
             ),
-            risk=max(a.scores.crisis, 0.5),
+            risk=a.scores.crisis,  # the scorers put explicit crisis language at 0.97
             rupture_type=a.rupture_type,
             crisis_categories=a.crisis_categories,
             assessment_ids=(a.event_id,),

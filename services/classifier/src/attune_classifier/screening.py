@@ -1,0 +1,120 @@
+"""Answers to risk-screening questions, read together with the question.
+
+"yeah, a bit" after "Are you having thoughts of ending your life?" is an explicit disclosure,
+though no word of the reply names the risk. A yes, or a no to "are you safe right now?", is the
+most common way people disclose when asked, and the corpus holds too few of them for the model to
+learn it, so it is a rule like the other explicit crisis language, never left to a threshold.
+
+Only a question that names a risk counts, and the category comes from the question. A denial, a
+stated current safety, or a remote, resolved history in the reply does not count.
+"""
+
+from __future__ import annotations
+
+import re
+
+from attune_classifier.lexicon import CRISIS_EXCLUSIONS, MarkerHit, find_markers, normalise
+from attune_schemas import CrisisCategory, MarkerFamily
+
+_I = re.IGNORECASE
+
+# Risks named in a question; a yes discloses the risk.
+_RISK_QUESTIONS: dict[CrisisCategory, re.Pattern[str]] = {
+    CrisisCategory.SUICIDAL_IDEATION: re.compile(
+        r"\b(?:suicid\w*|kill(?:ing)? yourself|end(?:ing)? (?:your (?:own )?life|it all)|"
+        r"tak(?:e|ing) your (?:own )?life|"
+        r"(?:thoughts?|thinking) (?:of|about) (?:dying|death|not being (?:here|alive|around)|"
+        r"not waking up|not wanting to (?:live|be (?:here|alive)))|"
+        r"wish(?:ed|ing)? (?:you (?:were|was) dead|you (?:could )?(?:not|never) wake up)|"
+        r"(?:want|wanted|wanting) to die|better off dead|"
+        r"(?:don'?t|do not|not) (?:want|wanting) to (?:live|be (?:here|alive)|wake up))\b",
+        _I,
+    ),
+    CrisisCategory.SELF_HARM: re.compile(
+        r"\b(?:(?:hurt|harm|cut|burn|injur[ei])(?:ing)? yourself|self[- ]?harm\w*|"
+        r"hurt(?:ing)? yourself on purpose)\b",
+        _I,
+    ),
+    CrisisCategory.HARM_TO_OTHERS: re.compile(
+        r"\b(?:hurt|harm|kill|attack)(?:ing)? (?:anyone|anybody|someone|somebody|others|"
+        r"other people)\b|"
+        r"\b(?:thoughts?|urges?|plans?) (?:of|about|to) (?:hurt|harm|kill|attack)(?:ing)? "
+        r"(?:him|her|them|your \w+)\b",
+        _I,
+    ),
+    CrisisCategory.ABUSE_DISCLOSURE: re.compile(
+        r"\b(?:(?:has|have|does|did|is|are) (?:he|she|they|anyone|someone|somebody|your \w+) "
+        r"(?:ever |been )?(?:hurt|hit|hurting|hitting|threaten\w*|forc\w*|touch\w*|push\w*) you|"
+        r"(?:afraid|scared|frightened) of (?:him|her|them|your \w+))\b",
+        _I,
+    ),
+}
+# Safety checks; here a no discloses the risk. At home or with a person it is about abuse.
+_SAFETY_QUESTIONS: dict[CrisisCategory, re.Pattern[str]] = {
+    CrisisCategory.ABUSE_DISCLOSURE: re.compile(
+        r"\b(?:safe (?:at home|to go (?:back )?home|with (?:him|her|them|your \w+))|"
+        r"(?:feel|are you) safe (?:around|living with) (?:him|her|them|your \w+))\b",
+        _I,
+    ),
+    CrisisCategory.SUICIDAL_IDEATION: re.compile(
+        r"\b(?:are you|do you feel|will you be|can you (?:keep|stay)(?: yourself)?) safe"
+        r"(?: (?:right now|now|tonight|today|at the moment|for now|from yourself))?\s*\?",
+        _I,
+    ),
+}
+
+_YES = re.compile(
+    r"^\W*(?P<answer>yes|yeah|yea|yep|yup|ya|yah|aye|i do|i have|i did|i'?ve had|i'?ve been|"
+    r"i think so|i guess|maybe|probably|sometimes|often|lately|recently|a (?:bit|little)|"
+    r"a few times|once or twice|a couple of times|kind of|kinda|sort of|sorta|mm+|uh[- ]?huh|"
+    r"every (?:day|night)|all the time|most (?:days|nights)|at night|honestly,? yes|"
+    r"if i'?m honest|tbh,? yes?|more than i'?d like)\b"
+    # "I have never", "I do not": an opening that turns into a denial is not a yes.
+    r"(?!\W*(?:n'?t|not|never|no)\b)",
+    _I,
+)
+_NO = re.compile(
+    r"^\W*(?P<answer>no|nope|nah|not sure|(?:i'?m |i am )?not (?:safe|sure|really|very|always)|"
+    r"not (?:right now|tonight|today|at the moment)|idk|"
+    r"i (?:don'?t|do not) (?:know|think so|feel safe))\b"
+    # "no, I'm fine": a no that goes on to say the person is safe is an answer, not a risk.
+    r"(?![^.!?]{0,40}\b(?:i'?m|i am|i feel|totally|completely|perfectly) "
+    r"(?:fine|ok|okay|safe|good|alright|all right)\b)",
+    _I,
+)
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+
+
+def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
+    """Every rule hit for a client message: its own words, and its answer to a risk question."""
+    hits = find_markers(reply)
+    named = {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
+    return hits + [h for h in screening_hits(question, reply) if h.marker not in named]
+
+
+def screening_hits(question: str | None, reply: str) -> list[MarkerHit]:
+    """Crisis hits for a reply that discloses a risk the preceding question asked about."""
+    if not question:
+        return []
+    asked = " ".join(m.group(0) for m in _QUESTION.finditer(normalise(question)))
+    if not asked:
+        return []
+    text = normalise(reply)
+    if any(p.search(text) for p in CRISIS_EXCLUSIONS):
+        return []
+    hits: list[MarkerHit] = []
+    yes = _YES.match(text)
+    if yes:
+        hits += [_hit(c, yes) for c, p in _RISK_QUESTIONS.items() if p.search(asked)]
+    no = _NO.match(text)
+    if no:
+        hits += [_hit(c, no) for c, p in _SAFETY_QUESTIONS.items() if p.search(asked)]
+        if any(h.marker == CrisisCategory.ABUSE_DISCLOSURE for h in hits):
+            # "Are you safe at home?" is about abuse, not a general safety check.
+            hits = [h for h in hits if h.marker == CrisisCategory.ABUSE_DISCLOSURE]
+    return hits
+
+
+def _hit(category: CrisisCategory, reply: re.Match[str]) -> MarkerHit:
+    start, end = reply.span("answer")
+    return MarkerHit(category.value, MarkerFamily.CRISIS, start, end)

@@ -1,0 +1,91 @@
+"""Answers to risk-screening questions are explicit disclosures, read with the question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attune_classifier.model import ModelScorer
+from attune_classifier.scoring import ContextTurn, LexiconScorer, Scorer, ScoringInput
+from attune_classifier.screening import screening_hits
+from attune_schemas import CrisisCategory
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
+SI, SH = CrisisCategory.SUICIDAL_IDEATION, CrisisCategory.SELF_HARM
+HTO, ABUSE = CrisisCategory.HARM_TO_OTHERS, CrisisCategory.ABUSE_DISCLOSURE
+
+DISCLOSURES = [
+    (
+        "I want to check in about safety. Are you having any thoughts of ending your life?",
+        "yeah a bit",
+        [SI],
+    ),
+    ("Have you hurt yourself since we last spoke?", "ya. twice", [SH]),
+    ("Have you had thoughts of suicide this week?", "sometimes, mostly at night", [SI]),
+    ("Do you ever wish you could not wake up?", "most nights honestly", [SI]),
+    ("Are you safe right now?", "not really", [SI]),
+    ("Are you safe right now?", "i don't know", [SI]),
+    ("Do you feel safe at home?", "no", [ABUSE]),
+    ("Has he ever hit you?", "yes. last week, in front of the kids", [ABUSE]),
+    ("Have you had any thoughts of hurting anyone?", "honestly, yes. my brother", [HTO]),
+    ("Any thoughts of suicide, or of hurting yourself?", "yes", [SI, SH]),
+    ("Are you thinking about killing yourself?", "I think so", [SI]),
+]
+
+ANSWERS = [
+    ("Are you having any thoughts of ending your life?", "no, i'm not suicidal at all"),
+    ("Are you having thoughts of ending your life?", "I have never felt like that"),
+    ("Are you having thoughts of ending your life?", "I don't, no"),
+    (
+        "Have you ever hurt yourself on purpose?",
+        "yes, i used to cut years ago in my teens. i've been safe for a long time",
+    ),
+    ("Are you safe right now?", "yes, I'm safe"),
+    ("Are you safe right now?", "no no, I'm fine, just tired"),
+    ("Are you safe at home?", "yes, he moved out in March"),
+    ("Did you sleep well?", "yes"),
+    ("Have you been drinking this week?", "a bit"),
+    # The risk is named, but not asked about: the question is another one.
+    ("Lots of people have thoughts of suicide at some point. How was your week?", "yeah good"),
+    ("Remember the plan we made to keep yourself safe.", "no"),
+    (None, "yes"),
+]
+
+
+@pytest.mark.parametrize(("question", "reply", "categories"), DISCLOSURES)
+def test_a_yes_to_a_risk_question_discloses_that_risk(
+    question: str, reply: str, categories: list[CrisisCategory]
+) -> None:
+    hits = screening_hits(question, reply)
+    assert sorted(h.marker for h in hits) == sorted(c.value for c in categories)
+    assert all(reply[h.start : h.end] and h.start == 0 for h in hits)
+
+
+@pytest.mark.parametrize(("question", "reply"), ANSWERS)
+def test_a_denial_a_stated_safety_or_another_question_is_not_a_disclosure(
+    question: str | None, reply: str
+) -> None:
+    assert screening_hits(question, reply) == []
+
+
+@pytest.fixture(scope="module", params=["model", "lexicon"])
+def scorer(request: pytest.FixtureRequest) -> Scorer:
+    return ModelScorer.load(ARTIFACTS) if request.param == "model" else LexiconScorer()
+
+
+def test_both_scorers_flag_the_answer_as_explicit_crisis(scorer: Scorer) -> None:
+    question = "Are you having any thoughts of ending your life?"
+    (score,) = scorer.score_batch([ScoringInput("yeah a bit", (ContextTurn("ai", question),))])
+    assert score.crisis_detected and score.crisis_rule
+    assert score.crisis_categories == (SI,)
+    assert score.crisis == 0.97
+    assert [(h.marker, h.start, h.end) for h in score.markers] == [("suicidal_ideation", 0, 4)]
+
+
+def test_the_same_words_without_the_question_are_not_a_rule_hit(scorer: Scorer) -> None:
+    (score,) = scorer.score_batch(
+        [ScoringInput("yeah a bit", (ContextTurn("ai", "Was the walk tiring?"),))]
+    )
+    assert not score.crisis_rule
+    assert score.crisis_categories == ()
