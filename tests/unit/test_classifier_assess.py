@@ -124,6 +124,11 @@ def test_crisis_language_is_flagged_and_denials_idioms_history_are_not() -> None
         "i don't want to be here anymore",
         "he pushed me last week and he checks my phone",
         "i've been saving up my tablets in a little tin",
+        "i took a bunch of tablets an hour ago",
+        "i can't keep myself safe tonight",
+        "i looked up how to tie a noose",
+        "I googled painless ways to die",
+        "honestly i'd rather not wake up tomorrow",
     ]
     calm = [
         "I'm not suicidal at all, just tired",
@@ -132,6 +137,10 @@ def test_crisis_language_is_flagged_and_denials_idioms_history_are_not() -> None
         "I'd kill for a weekend off",
         "I used to cut years ago but I've been safe for a long time now",
         "i wanted to die when he showed me the photos 😂",
+        "I took all my tablets this morning like the doctor said",
+        "I took loads of painkillers for my back, it's killing me",
+        "I took a lot of notes in the meeting",
+        "I read about how many people die in car crashes",
     ]
     for text in flagged:
         assert any(h.family.value == "crisis" for h in find_markers(text)), text

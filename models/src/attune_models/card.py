@@ -157,8 +157,12 @@ session aggregate, which was fixed before the first run.
    you having thoughts of ending your life?" scored P(crisis) 0.10 and "not really" after "are you
    safe right now?" 0.03, because the corpus holds almost no short answers to risk questions. Such
    answers are now a rule (`screening.py`), not a threshold. It fires on two corpus examples, both
-   labelled crisis, and on no AnnoMI client turn; every number above and the list in (d) were
-   unchanged by it.
+   labelled crisis, and on no AnnoMI client turn. The same probing found explicit phrases the
+   lexicon lacked ("I can't keep myself safe", "I took a bunch of tablets an hour ago", "I looked
+   up how to tie a noose", "I'd rather not wake up"); they are crisis rules now, with their
+   look-alikes ("took all my tablets like the doctor said") as unit-tested negatives. No corpus
+   example and no AnnoMI client turn matches them, so `make train` still rebuilds the same
+   artifact, and every number above and the list in (d) were unchanged.
 
 ## Limitations
 - The corpus is written by the team: it is realistic but not clinical data. The model will be judged on real

@@ -199,6 +199,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:hate|hating) being alive\b",
         r"\b(?:want|wanna) to not (?:exist|be here|be alive|be around)\b",
         r"\b(?:i'?d|would) rather (?:not (?:live|be alive|exist|be here)|be dead|die)\b",
+        r"\brather (?:not|never) wake up\b",
+        # Safety in the client's own words: "I can't keep myself safe".
+        r"\bcan'?t (?:keep|stay) (?:myself )?safe\b(?! from (?:him|her|them|his|her|their|my)\b)",
+        r"\b(?:not|don'?t feel|do not feel) safe (?:with|from|around) myself\b",
         r"\b(?:hope|hoping|pray|praying|wish|wishing)\b[^.!?]{0,40}\b(?:i die|i'?d die|takes? me (?:in my sleep|away)|heart (?:just )?gives out|(?:hit|run over) by)\b",
         r"\bbetter off if i (?:just )?(?:disappeared|was gone|were gone|wasn'?t (?:here|around)|weren'?t (?:here|around)|died|was dead|were dead)\b",
         r"\bif i (?:died|disappeared|was gone)\b[^.!?]{0,40}\b(?:nobody|no one|no-one)\b[^.!?]{0,20}\b(?:notice|miss|care)\b",
@@ -207,6 +211,11 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:sav(?:ed|ing)|stockpil\w*|hoard\w*|lined up|collect(?:ed|ing))\b[^.!?]{0,30}\b(?:pills|tablets|meds|medication|paracetamol)\b",
         r"\b(?:pills|tablets|meds)\b[^.!?]{0,30}\b(?:saved up|lined up|stockpiled|in a (?:little )?tin)\b",
         r"\bbottle of (?:pills|tablets)\b",
+        # An overdose already taken: "took a bunch of tablets an hour ago".
+        r"\b(?:took|taken|swallowed|downed|necked)\b[^.!?]{0,25}\b(?:bunch|load|loads|handful|lot|lots|too many|whole (?:box|bottle|packet|pack|strip)|\d{2,}|twenty|thirty|forty|fifty)\b[^.!?]{0,20}\b(?:pills|tablets|paracetamol|painkillers|meds|medication|antidepressants|co-?codamol|ibuprofen|sleeping pills)\b"
+        r"(?! for (?:my|the|a) (?:back|head|headache|tooth|teeth|knee|pain|period|cramps|migraine|cold|flu)\b)",
+        r"\b(?:tie|tying|tied|make|making|made) (?:a |the )?noose\b",
+        r"\b(?:looked up|look(?:ing)? up|googl\w*|search(?:ed|ing)?|research(?:ed|ing)?|read(?:ing)? (?:up )?about)\b[^.!?]{0,30}\b(?:(?:how to|ways to|methods? (?:of|to)|painless (?:ways? )?(?:to )?)(?:die|kill (?:myself|yourself)|hang (?:myself|yourself)|overdose|end it|end my life|tie a noose)|(?:lethal|fatal) dose|overdos\w*)\b",
         r"\btak(?:e|ing) (?:all|everything|the lot|the whole (?:box|bottle|packet|pack))\b[^.!?]{0,40}\b(?:at once|in one go|tonight|cupboard)\b",
         r"\bhow many (?:\w+ ){0,2}(?:it )?(?:takes|would (?:it )?take|to (?:die|kill|be fatal|overdose))\b",
         r"\b(?:with a|bought (?:a |some )?|got a|tie (?:a|the)) rope\b",
