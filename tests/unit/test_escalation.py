@@ -754,6 +754,19 @@ async def test_console_writes_one_line_without_evidence(
     assert EXCERPT not in line
 
 
+async def test_console_names_a_model_only_crisis_a_possible_crisis() -> None:
+    stream = io.StringIO()
+    payload = {"alert_kind": "crisis", "severity": "high", "reason": "opened"}
+
+    await ConsoleNotifier(stream).send({**payload, "markers": ["risk_burden"], "risk": 0.21})
+    await ConsoleNotifier(stream).send({**payload, "severity": "critical"})
+
+    possible, critical = stream.getvalue().splitlines()
+    assert "HIGH] possible crisis (opened)" in possible
+    assert "signals=risk_burden risk=0.21" in possible
+    assert "CRITICAL] crisis (opened)" in critical
+
+
 # --- the clinician API ------------------------------------------------------------------------
 
 

@@ -21,8 +21,11 @@ class ConsoleNotifier:
     async def send(self, payload: dict[str, Any]) -> None:
         severity = str(payload.get("severity", "warning"))
         detail = payload.get("crisis_categories") or payload.get("markers") or []
+        kind = str(payload.get("alert_kind"))
+        if kind == "crisis" and severity != "critical":
+            kind = "possible crisis"  # the model's suspicion, for review; the AI was not paused
         line = (
-            f"[ATTUNE {_ICON.get(severity, '   ')}{severity.upper()}] {payload.get('alert_kind')} "
+            f"[ATTUNE {_ICON.get(severity, '   ')}{severity.upper()}] {kind} "
             f"({payload.get('reason')}) conversation={payload.get('conversation_id')} "
             f"signals={','.join(detail)} risk={payload.get('risk')} -> {payload.get('url')}"
         )
