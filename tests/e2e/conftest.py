@@ -8,19 +8,17 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from attune_runtime.kafka import ensure_topics
+from demo import Pager  # deploy/demo/demo.py
 from tests.integration.conftest import bootstrap, prefix, producer, reader  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,31 +31,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
-class Pager:
-    port: int
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    def for_conversation(self, cid: str) -> list[dict[str, Any]]:
-        return [p for p in self.received if p.get("conversation_id") == cid]
-
-
 @pytest.fixture
 def pager() -> Iterator[Pager]:
+    """The demo's webhook pager on a free port: the clinical team's side of the webhook."""
     pager = Pager(free_port())
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            pager.received.append(json.loads(body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", pager.port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = pager.start()
     yield pager
     server.shutdown()
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from demo import SCRIPTS, build_events  # deploy/demo/demo.py
-from tests.e2e.conftest import Pager, Stack, run_id
+from demo import SCRIPTS, Pager, build_events  # deploy/demo/demo.py
+from tests.e2e.conftest import Stack, run_id
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ async def test_the_demo_story_reaches_a_clinician_and_the_ordinary_chat_does_not
     assert ids["rupture"] in alerted and ids["crisis"] in alerted
     assert ids["ordinary"] not in alerted
     assert not pager.for_conversation(ids["ordinary"])
-    crisis_pages = pager.for_conversation(ids["crisis"])
+    crisis_pages = [page for _, page in pager.for_conversation(ids["crisis"])]
     assert crisis_pages[0]["severity"] == "critical" and crisis_pages[0]["alert_kind"] == "crisis"
     assert [c["action"] for c in control.values if c["conversation_id"] == ids["crisis"]] == [
         "pause_ai"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from attune_classifier.assess import Assessor
 from attune_classifier.model import ModelScorer
 from attune_classifier.scoring import ContextTurn, LexiconScorer, Scorer, ScoringInput
 from attune_classifier.screening import screening_hits
+from attune_classifier.window import Windows
+from attune_runtime.clock import ManualClock
 from attune_schemas import CrisisCategory
+from tests.factories import T0, Script
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
 SI, SH = CrisisCategory.SUICIDAL_IDEATION, CrisisCategory.SELF_HARM
@@ -89,3 +94,25 @@ def test_the_same_words_without_the_question_are_not_a_rule_hit(scorer: Scorer) 
     )
     assert not score.crisis_rule
     assert score.crisis_categories == ()
+
+
+def test_the_assessment_carries_the_answer_as_rule_evidence(scorer: Scorer) -> None:
+    s = Script("c1")
+    s.ai("I'd like to check in about safety. Are you having any thoughts of ending your life?")
+    reply = s.client("yeah, a bit. mostly at night", after=90)
+    assessor = Assessor(
+        scorer=scorer,
+        windows=Windows(max_conversations=10, idle_expiry=timedelta(hours=1)),
+        clock=ManualClock(T0),
+    )
+
+    (a,) = assessor.process([(e, 0) for e in s.events])
+
+    assert a.crisis and a.crisis_categories == (SI,)
+    [evidence] = [e for e in a.evidence if e.family.value == "crisis"]
+    assert (evidence.marker, evidence.source, evidence.excerpt) == (
+        "suicidal_ideation",
+        "rule",
+        "yeah",
+    )
+    assert evidence.message_id == reply.message_id
