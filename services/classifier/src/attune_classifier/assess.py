@@ -6,8 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from attune_classifier import disengagement
+from attune_classifier.lexicon import MarkerHit
 from attune_classifier.scoring import (
     ContextTurn,
     MessageScore,
@@ -244,19 +246,11 @@ def _marker_evidence(
     event: ConversationEvent, score: MessageScore, message_id: str | None
 ) -> list[Evidence]:
     text = event.text if isinstance(event, MessageSent) else ""
-    learned = [
-        Evidence(
-            marker=span.marker,
-            family=span.family,
-            message_id=message_id,
-            start=span.start,
-            end=span.end,
-            excerpt=text[span.start : span.end][:EXCERPT_CHARS],
-            source="model",
-        )
-        for span in score.model_spans
-    ]
-    return learned + [
+    sources: tuple[tuple[tuple[MarkerHit, ...], Literal["model", "rule"]], ...] = (
+        (score.model_spans, "model"),
+        (score.markers, "rule"),
+    )
+    return [
         Evidence(
             marker=h.marker,
             family=h.family,
@@ -264,9 +258,10 @@ def _marker_evidence(
             start=h.start,
             end=h.end,
             excerpt=text[h.start : h.end][:EXCERPT_CHARS],
-            source="rule",
+            source=source,
         )
-        for h in score.markers
+        for hits, source in sources
+        for h in hits
     ]
 
 

@@ -28,7 +28,6 @@ from attune_classifier.lexicon import (
 from attune_classifier.scoring import (
     LexiconScorer,
     MessageScore,
-    ModelSpan,
     Scorer,
     ScoringInput,
     preceding_assistant_turn,
@@ -159,10 +158,10 @@ class ModelScorer:
         rupture_family = (
             MarkerFamily.CONFRONTATION if confrontation >= withdrawal else MarkerFamily.WITHDRAWAL
         )
-        spans: list[ModelSpan] = []
+        spans: list[MarkerHit] = []
         if withdrawal + confrontation >= 0.5:
             spans = [
-                ModelSpan(f"{rupture_family.value}_language", rupture_family, s, e)
+                MarkerHit(f"{rupture_family.value}_language", rupture_family, s, e)
                 for s, e in self._spans(item.text, LABELS.index(rupture_family.value))
             ]
         elif detected and not categories:
@@ -180,7 +179,7 @@ class ModelScorer:
             model_spans=tuple(spans),
         )
 
-    def _crisis_spans(self, item: ScoringInput) -> list[ModelSpan]:
+    def _crisis_spans(self, item: ScoringInput) -> list[MarkerHit]:
         """Evidence for a possible crisis that no rule named, for the person who reviews it.
 
         The crisis probability needs the risk-cue view to agree, so the cues it saw (a burden,
@@ -188,16 +187,16 @@ class ModelScorer:
         only stand in when no cue matched.
         """
         spans = [
-            ModelSpan(f"risk_{name}", MarkerFamily.CRISIS, start, end)
+            MarkerHit(f"risk_{name}", MarkerFamily.CRISIS, start, end)
             for name, start, end in crisis_cue_spans(item.text)
         ][:MAX_SPANS]
         if answers_safety_question(item):
             spans.append(
-                ModelSpan("answers_safety_question", MarkerFamily.CRISIS, 0, len(item.text))
+                MarkerHit("answers_safety_question", MarkerFamily.CRISIS, 0, len(item.text))
             )
         if not spans:
             spans = [
-                ModelSpan("crisis_language", MarkerFamily.CRISIS, s, e)
+                MarkerHit("crisis_language", MarkerFamily.CRISIS, s, e)
                 for s, e in self._spans(item.text, LABELS.index("crisis"))
             ]
         return spans

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from attune_classifier.lexicon import CRISIS_MARKERS, MarkerHit, crisis_categories
 from attune_classifier.screening import explicit_hits
@@ -32,15 +32,6 @@ class ScoringInput:
     minimal_streak: int = 0
 
 
-class ModelSpan(NamedTuple):
-    """A stretch of the message the learned model leaned on, named for what it points to."""
-
-    marker: str
-    family: MarkerFamily
-    start: int
-    end: int
-
-
 @dataclass(frozen=True, slots=True)
 class MessageScore:
     none: float
@@ -52,8 +43,8 @@ class MessageScore:
     crisis_rule: bool
     # Crisis as the scorer decides it: the rule, or the model above its tuned threshold.
     crisis_detected: bool = False
-    # Spans the learned model leaned on, indexing the message text.
-    model_spans: tuple[ModelSpan, ...] = ()
+    # Spans the learned model leaned on, named for what they point to (`*_language`, `risk_*`).
+    model_spans: tuple[MarkerHit, ...] = ()
 
     @property
     def rupture(self) -> float:
@@ -184,7 +175,6 @@ __all__ = [
     "ContextTurn",
     "LexiconScorer",
     "MessageScore",
-    "ModelSpan",
     "Scorer",
     "ScoringInput",
     "is_closed_question",

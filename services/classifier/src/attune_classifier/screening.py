@@ -94,19 +94,17 @@ def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
 
 def screening_hits(question: str | None, reply: str) -> list[MarkerHit]:
     """Crisis hits for a reply that discloses a risk the preceding question asked about."""
-    if not question:
+    # Cheapest test first: on the hot path most replies open with neither a yes nor a no.
+    text = normalise(reply)
+    yes, no = _YES.match(text), _NO.match(text)
+    if not (question and (yes or no)):
         return []
     asked = " ".join(m.group(0) for m in _QUESTION.finditer(normalise(question)))
-    if not asked:
-        return []
-    text = normalise(reply)
-    if any(p.search(text) for p in CRISIS_EXCLUSIONS):
+    if not asked or any(p.search(text) for p in CRISIS_EXCLUSIONS):
         return []
     hits: list[MarkerHit] = []
-    yes = _YES.match(text)
     if yes:
         hits += [_hit(c, yes) for c, p in _RISK_QUESTIONS.items() if p.search(asked)]
-    no = _NO.match(text)
     if no:
         hits += [_hit(c, no) for c, p in _SAFETY_QUESTIONS.items() if p.search(asked)]
         if any(h.marker == CrisisCategory.ABUSE_DISCLOSURE for h in hits):
