@@ -134,20 +134,41 @@ def guide_examples(corpus_dir: Path = CORPUS_DIR) -> list[Example]:
     return _read(corpus_dir / "guide_examples.jsonl")
 
 
-def freeze(corpus_dir: Path = CORPUS_DIR) -> list[str]:
-    """Choose the test groups once: a quarter of each label's groups, by a stable hash."""
+def freeze(corpus_dir: Path = CORPUS_DIR, *, extend: bool = False) -> list[str]:
+    """Choose test groups once: a quarter of each label's groups, by a stable hash.
+
+    `extend` keeps every earlier choice and splits only groups the split has not seen yet
+    (new corpus files), so a frozen test split grows without ever moving an old group.
+    """
     examples = [e for p in example_files(corpus_dir) for e in _read(p)]
+    previous = json.loads(SPLIT_FILE.read_text()) if extend and SPLIT_FILE.exists() else {}
+    seen = set(previous.get("seen_groups", []))
     by_label: dict[str, set[str]] = {}
     for e in examples:
+        if e.group in seen:
+            continue
         key = f"{e.label}:{'hn' if e.hard_negative else 'pos'}"
         by_label.setdefault(key, set()).add(e.group)
-    chosen: list[str] = []
+    chosen: list[str] = list(previous.get("test_groups", []))
     for key in sorted(by_label):
-        groups = sorted(by_label[key], key=lambda g: hashlib.sha256(g.encode()).hexdigest())
+        # A group holding several labels (a contrast pair) is decided by its first key only.
+        groups = sorted(
+            by_label[key] - {g for k2 in sorted(by_label) if k2 < key for g in by_label[k2]},
+            key=lambda g: hashlib.sha256(g.encode()).hexdigest(),
+        )
         chosen += groups[: round(len(groups) * TEST_SHARE)]
     test_groups = sorted(set(chosen))
+    all_groups = sorted(seen | {e.group for e in examples})
     (corpus_dir / "split.json").write_text(
-        json.dumps({"frozen": True, "test_share": TEST_SHARE, "test_groups": test_groups}, indent=1)
+        json.dumps(
+            {
+                "frozen": True,
+                "test_share": TEST_SHARE,
+                "test_groups": test_groups,
+                "seen_groups": all_groups,
+            },
+            indent=1,
+        )
         + "\n"
     )
     return test_groups
@@ -176,10 +197,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description="Corpus statistics; --freeze re-chooses the test split."
     )
-    parser.add_argument("--freeze", action="store_true")
+    parser.add_argument("--freeze", action="store_true", help="re-choose the whole test split")
+    parser.add_argument(
+        "--extend", action="store_true", help="split only groups the frozen split has not seen"
+    )
     args = parser.parse_args()
-    if args.freeze:
-        print(f"froze {len(freeze())} test groups into {SPLIT_FILE}")
+    if args.freeze or args.extend:
+        chosen = freeze(extend=args.extend)
+        print(f"froze {len(chosen)} test groups into {SPLIT_FILE}")
     print(stats(load()))
 
 
