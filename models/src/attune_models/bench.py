@@ -5,6 +5,8 @@
    aiokafka consume-and-produce pass-through of the same events, both with acks=all and
    idempotence, both timed by the broker timestamps of their output (steady state).
 3. Resident memory of the classifier's state with 100,000 active conversations.
+4. The marker lexicon on the corpus texts: every pattern one by one (the reference) against the
+   prefiltered tables the service runs (`--lexicon` runs only this part, without Kafka).
 Numbers vary with the machine; read the ratios.
 """
 
@@ -19,10 +21,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from attune_classifier import lexicon, lexicon_reference, screening
 from attune_classifier.app import build
 from attune_classifier.model import ModelScorer
 from attune_classifier.scoring import ScoringInput
@@ -175,6 +179,7 @@ def bench_memory(conversations: int) -> dict[str, float]:
     """In a fresh interpreter: RSS of the classifier's windows with N live conversations."""
     code = f"""
 import gc, os, uuid, psutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from attune_classifier.assess import Assessor
 from attune_classifier.scoring import MessageScore
@@ -213,6 +218,75 @@ print(len(windows), before, after)
             "bytes_per_conversation": (after - before) / live}  # fmt: skip
 
 
+def lexicon_turns() -> list[tuple[str, str | None]]:
+    """Every text of the corpus (client messages and context turns), with the turn before it."""
+    corpus = load()
+    turns: list[tuple[str, str | None]] = []
+    for example in corpus.train + corpus.test:
+        before: str | None = None
+        for turn in example.context:
+            turns.append((turn.text, before))
+            before = turn.text if turn.sender != "client" else before
+        turns.append((example.text, before))
+    return turns
+
+
+def _rate(run: Callable[[str, str | None], object], turns: list[tuple[str, str | None]]) -> float:
+    """Messages per CPU second (one core, whatever else the machine runs), whole passes, >= 1 s."""
+    done, t0 = 0, time.process_time()
+    while done == 0 or time.process_time() - t0 < 1.0:
+        for text, before in turns:
+            run(text, before)
+        done += len(turns)
+    return done / (time.process_time() - t0)
+
+
+def _rules_reference(text: str, before: str | None) -> object:
+    return (
+        lexicon_reference.find_markers(text),
+        lexicon_reference.screening_hits(before, text),
+        lexicon_reference.crisis_cue_counts(text),
+        lexicon_reference.crisis_excluded(text),
+    )
+
+
+def _rules(text: str, before: str | None) -> object:
+    # What the scorer reads from the lexicon for one new message (find_markers without its cache).
+    return (
+        lexicon.scan_markers(text),
+        screening.screening_hits(before, text),
+        lexicon.crisis_cue_counts(text),
+        lexicon.crisis_excluded(text),
+    )
+
+
+def bench_lexicon() -> dict[str, float]:
+    turns = lexicon_turns()
+    return {
+        "texts": len(turns),
+        "markers_reference_msgs_per_s": _rate(
+            lambda t, _: lexicon_reference.find_markers(t), turns
+        ),
+        "markers_msgs_per_s": _rate(lambda t, _: lexicon.scan_markers(t), turns),
+        "rules_reference_msgs_per_s": _rate(_rules_reference, turns),
+        "rules_msgs_per_s": _rate(_rules, turns),
+    }
+
+
+def print_lexicon() -> None:
+    r = bench_lexicon()
+    naive, fast = r["markers_reference_msgs_per_s"], r["markers_msgs_per_s"]
+    print(
+        f"4. lexicon on {r['texts']:.0f} corpus texts, per CPU second: find_markers one pattern "
+        f"at a time {naive:.0f} msg/s, prefiltered {fast:.0f} msg/s -> x{fast / naive:.1f}"
+    )
+    naive, fast = r["rules_reference_msgs_per_s"], r["rules_msgs_per_s"]
+    print(
+        f"   all lexicon rules per message (markers, screening, cues, exclusions): "
+        f"{naive:.0f} msg/s -> {fast:.0f} msg/s, x{fast / naive:.1f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -222,7 +296,13 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=400)
     parser.add_argument("--turns", type=int, default=12)
     parser.add_argument("--memory-conversations", type=int, default=100_000)
+    parser.add_argument(
+        "--lexicon", action="store_true", help="only the lexicon part (4.), no Kafka needed"
+    )
     args = parser.parse_args()
+    if args.lexicon:
+        print_lexicon()
+        return
 
     scorer = ModelScorer.load(ARTIFACTS)
     print(f"model {scorer.version}; machine: {os.cpu_count()} cores")
@@ -245,6 +325,7 @@ def main() -> None:
         f"3. memory: {m['conversations']:.0f} active conversations hold {m['state_mb']:.0f} MB "
         f"({m['bytes_per_conversation'] / 1e3:.1f} kB each); process RSS {m['rss_mb']:.0f} MB"
     )
+    print_lexicon()
 
 
 if __name__ == "__main__":

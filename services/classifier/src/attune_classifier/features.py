@@ -22,10 +22,10 @@ from sklearn.preprocessing import MaxAbsScaler
 
 from attune_classifier.lexicon import (
     CONFRONTATION_MARKERS,
-    CRISIS_CUES,
-    CRISIS_EXCLUSIONS,
     CRISIS_MARKERS,
     WITHDRAWAL_MARKERS,
+    crisis_cue_counts,
+    crisis_excluded,
     find_markers,
     normalise,
 )
@@ -91,7 +91,7 @@ class LexiconFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
                 [
                     *counts.values(),
                     float(any(h.family.value == "crisis" for h in hits)),
-                    float(any(p.search(text) for p in CRISIS_EXCLUSIONS)),
+                    float(crisis_excluded(text)),
                     min(3, len(_SECOND_PERSON.findall(text))),
                     min(3, len(_NEGATION.findall(text))),
                     min(3, text.count("?")),
@@ -214,7 +214,7 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             for h in hits:
                 if h.family.value == "crisis":
                     rule[h.marker] = 1.0
-            cues = [min(2, len(p.findall(text))) for p in CRISIS_CUES.values()]
+            cues = [min(2, n) for n in crisis_cue_counts(text)]
             before = preceding_assistant_turn(item.context) or ""
             safety = bool(_SAFETY_QUESTION.search(before))
             affirm = bool(_AFFIRMATIVE.match(text))
@@ -222,7 +222,7 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
                 [
                     *rule.values(),
                     *cues,
-                    float(any(p.search(text) for p in CRISIS_EXCLUSIONS)),
+                    float(crisis_excluded(text)),
                     min(3, len(_NEGATION.findall(text))),
                     float(safety),
                     float(safety and affirm),

@@ -8,9 +8,12 @@ can never overrule (explicit crisis language is not left to a threshold).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
+from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
 
 WITHDRAWAL_MARKERS = (
@@ -352,8 +355,21 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
 def crisis_cue_spans(text: str) -> list[tuple[str, int, int]]:
     """Where each risk-cue family matched, first match first: what the crisis model saw."""
     norm = normalise(text)
-    spans = [(name, *m.span()) for name, p in CRISIS_CUES.items() for m in p.finditer(norm)]
+    spans = [
+        (_CUE_NAMES[k], *m.span())
+        for k in _candidates(norm).cues
+        for m in _CUE_PATTERNS[k].finditer(norm)
+    ]
     return sorted(spans, key=lambda s: (s[1], s[2]))
+
+
+def crisis_cue_counts(text: str) -> list[int]:
+    """How often each risk-cue family matched, in `CRISIS_CUES` order."""
+    norm = normalise(text)
+    counts = [0] * len(_CUE_NAMES)
+    for k in _candidates(norm).cues:
+        counts[k] = len(_CUE_PATTERNS[k].findall(norm))
+    return counts
 
 
 FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...] = (
@@ -361,6 +377,44 @@ FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...
     (MarkerFamily.CONFRONTATION, CONFRONTATION),
     (MarkerFamily.CRISIS, CRISIS),
 )
+
+# The tables flattened in their own order, behind one literal prefilter built from the patterns
+# themselves (see prefilter.py): most messages match nothing, and only the few patterns whose
+# words occur in a message are run on it. Results are the same as running every pattern
+# (lexicon_reference.py; tests/unit/test_lexicon_prefilter.py), so the tables need no annotation.
+_MARKER_PATTERNS = tuple(
+    (family, marker, pattern)
+    for family, table in FAMILIES
+    for marker, patterns in table.items()
+    for pattern in patterns
+)
+_CUE_NAMES = tuple(CRISIS_CUES)
+_CUE_PATTERNS = tuple(CRISIS_CUES.values())
+_PREFILTER = Prefilter(
+    [*(pattern for _, _, pattern in _MARKER_PATTERNS), *CRISIS_EXCLUSIONS, *_CUE_PATTERNS]
+)
+_EXCLUSIONS_AT = len(_MARKER_PATTERNS)
+_CUES_AT = _EXCLUSIONS_AT + len(CRISIS_EXCLUSIONS)
+
+
+class _Candidates(NamedTuple):
+    """The patterns of each table that may match one message, by index in table order."""
+
+    markers: tuple[int, ...]
+    exclusions: tuple[int, ...]
+    cues: tuple[int, ...]
+
+
+@lru_cache(maxsize=1024)
+def _candidates(norm: str) -> _Candidates:
+    # One search per message, cached: its markers, cues and exclusions are read separately.
+    selected = _PREFILTER.select(norm)  # ascending, so each table's share is a slice
+    e, c = bisect_left(selected, _EXCLUSIONS_AT), bisect_left(selected, _CUES_AT)
+    return _Candidates(
+        tuple(selected[:e]),
+        tuple(k - _EXCLUSIONS_AT for k in selected[e:c]),
+        tuple(k - _CUES_AT for k in selected[c:]),
+    )
 
 
 def normalise(text: str) -> str:
@@ -377,26 +431,44 @@ def find_markers(text: str) -> list[MarkerHit]:
     return list(_find_markers(text))
 
 
-@lru_cache(maxsize=4096)
-def _find_markers(text: str) -> tuple[MarkerHit, ...]:
-    # Cached: the model's features and the evidence read the same message.
+def scan_markers(text: str) -> tuple[MarkerHit, ...]:
+    """`find_markers` without its cache: what one new message costs."""
     norm = normalise(text)
-    excluded = [m.span() for p in CRISIS_EXCLUSIONS for m in p.finditer(norm)]
+    excluded: list[tuple[int, int]] | None = None  # only a crisis hit needs them
     hits: list[MarkerHit] = []
-    for family, table in FAMILIES:
-        for marker, patterns in table.items():
-            for pattern in patterns:
-                for m in pattern.finditer(norm):
-                    start, end = m.span()
-                    if family is MarkerFamily.CRISIS:
-                        if _excluded(excluded, start, end):
-                            continue
-                        if _NEGATION_BEFORE.search(
-                            norm[max(0, start - 30) : start]
-                        ) and not _is_wish(norm, start):
-                            continue
-                    hits.append(MarkerHit(marker, family, start, end))
+    for k in _candidates(norm).markers:
+        family, marker, pattern = _MARKER_PATTERNS[k]
+        for m in pattern.finditer(norm):
+            start, end = m.span()
+            if family is MarkerFamily.CRISIS:
+                if excluded is None:
+                    excluded = crisis_exclusion_spans(norm)
+                if _excluded(excluded, start, end):
+                    continue
+                if _NEGATION_BEFORE.search(norm[max(0, start - 30) : start]) and not _is_wish(
+                    norm, start
+                ):
+                    continue
+            hits.append(MarkerHit(marker, family, start, end))
     return tuple(_dedupe(hits))
+
+
+# Cached: the model's features and the evidence read the same message.
+_find_markers = lru_cache(maxsize=4096)(scan_markers)
+
+
+def crisis_exclusion_spans(text: str) -> list[tuple[int, int]]:
+    """Where a denial, idiom or quote (`CRISIS_EXCLUSIONS`) matched, in table order."""
+    norm = normalise(text)
+    return [
+        m.span() for k in _candidates(norm).exclusions for m in CRISIS_EXCLUSIONS[k].finditer(norm)
+    ]
+
+
+def crisis_excluded(text: str) -> bool:
+    """Does any of `CRISIS_EXCLUSIONS` match anywhere in the message?"""
+    norm = normalise(text)
+    return any(CRISIS_EXCLUSIONS[k].search(norm) for k in _candidates(norm).exclusions)
 
 
 def _is_wish(text: str, start: int) -> bool:

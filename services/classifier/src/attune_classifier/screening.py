@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from attune_classifier.lexicon import CRISIS_EXCLUSIONS, MarkerHit, find_markers, normalise
+from attune_classifier.lexicon import MarkerHit, crisis_excluded, find_markers, normalise
+from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
 
 _I = re.IGNORECASE
@@ -84,6 +85,10 @@ _NO = re.compile(
 )
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 
+# Run only the question patterns whose words occur in the question (see prefilter.py).
+_RISK_FILTER = Prefilter(tuple(_RISK_QUESTIONS.values()))
+_SAFETY_FILTER = Prefilter(tuple(_SAFETY_QUESTIONS.values()))
+
 
 def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
     """Every rule hit for a client message: its own words, and its answer to a risk question."""
@@ -100,17 +105,24 @@ def screening_hits(question: str | None, reply: str) -> list[MarkerHit]:
     if not (question and (yes or no)):
         return []
     asked = " ".join(m.group(0) for m in _QUESTION.finditer(normalise(question)))
-    if not asked or any(p.search(text) for p in CRISIS_EXCLUSIONS):
+    if not asked or crisis_excluded(text):
         return []
     hits: list[MarkerHit] = []
     if yes:
-        hits += [_hit(c, yes) for c, p in _RISK_QUESTIONS.items() if p.search(asked)]
+        hits += [_hit(c, yes) for c in _asked_about(_RISK_FILTER, list(_RISK_QUESTIONS), asked)]
     if no:
-        hits += [_hit(c, no) for c, p in _SAFETY_QUESTIONS.items() if p.search(asked)]
+        hits += [_hit(c, no) for c in _asked_about(_SAFETY_FILTER, list(_SAFETY_QUESTIONS), asked)]
         if any(h.marker == CrisisCategory.ABUSE_DISCLOSURE for h in hits):
             # "Are you safe at home?" is about abuse, not a general safety check.
             hits = [h for h in hits if h.marker == CrisisCategory.ABUSE_DISCLOSURE]
     return hits
+
+
+def _asked_about(
+    questions: Prefilter, categories: list[CrisisCategory], asked: str
+) -> list[CrisisCategory]:
+    """The categories, in table order, whose question pattern matches what was asked."""
+    return [categories[k] for k in questions.select(asked) if questions.patterns[k].search(asked)]
 
 
 def _hit(category: CrisisCategory, reply: re.Match[str]) -> MarkerHit:
