@@ -328,7 +328,7 @@ CRISIS_EXCLUSIONS = _c(
 )
 
 _NEGATION_BEFORE = re.compile(
-    r"\b(?:not|never|no|don'?t|do not|didn'?t|wouldn'?t|won'?t|isn'?t|ain'?t|nobody)\b(?:\s+\w+){0,2}\s*$",
+    r"\b(?:not|never|no|don'?t|do not|didn'?t|wouldn'?t|won'?t|isn'?t|ain'?t|wasn'?t|weren'?t|aren'?t|nobody)\b(?:\s+\w+){0,2}\s*$",
     re.IGNORECASE,
 )
 
