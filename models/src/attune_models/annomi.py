@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from attune_models.dialogues import GAP
 from attune_schemas import MessageSent, Sender
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -54,13 +55,18 @@ class Session:
         # A session with neither is neutral (0.5), not "all change talk".
         return sustain / (sustain + change) if sustain + change else 0.5
 
-    def events(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> list[MessageSent]:
-        """The session as it would reach Attune: counsellor turns play the assistant's part."""
+    def events(
+        self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC), gap: timedelta = GAP
+    ) -> list[MessageSent]:
+        """The session as it would reach Attune: counsellor turns play the assistant's part.
+
+        Turns are spaced by one fixed gap, as for the other real sets: the transcripts' stamps
+        are when each utterance *started*, so the time between a counsellor turn and the reply
+        is mostly the counsellor's own speaking time, not the client's latency.
+        """
         out = []
-        last = start
-        for u in self.utterances:
-            at = max(start + timedelta(seconds=u.seconds), last + timedelta(milliseconds=1))
-            last = at
+        for i, u in enumerate(self.utterances):
+            at = start + gap * i
             out.append(
                 MessageSent(
                     event_id=uuid.uuid5(

@@ -1,7 +1,9 @@
-"""`make evaluate`: measure the model on the frozen test split and on AnnoMI; write the model card.
+"""`make evaluate`: measure detection on the team's test split and on real conversations.
 
-Every interval is a bootstrap 95% CI that resamples whole conversations (corpus groups, AnnoMI
-sessions), never single messages.
+Real conversations are read from `../shared/data/` (AnnoMI, ESConv, C-SSRS; never copied into
+the project). Every interval is a bootstrap 95% CI that resamples whole conversations (corpus
+groups, sessions, chats) or users, never single messages. Alert figures replay conversations
+through the service's own code path with the router's settings (`policy_config`).
 """
 
 from __future__ import annotations
@@ -9,9 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,61 +22,21 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from attune_classifier.assess import Assessor
 from attune_classifier.model import ModelScorer
 from attune_classifier.scoring import MessageScore
-from attune_classifier.window import Windows
-from attune_models.annomi import (
-    CRISIS_TRANSCRIPT,
-    MATCHED_PAIRS,
-    Session,
-    annomi_dir,
-    load_sessions,
-)
+from attune_models import cssrs, realdata, replay
+from attune_models.annomi import CRISIS_TRANSCRIPT, MATCHED_PAIRS, annomi_dir, load_sessions
 from attune_models.corpus import LABELS, MODELS_DIR, Example, guide_examples, load
-from attune_router.policy import AlertPolicy, PolicyConfig
-from attune_runtime.clock import ManualClock
-from attune_schemas import AlertStatus, RuptureAssessment
+from attune_models.stats import Interval, bootstrap, fmt, stratified_auc
+from attune_router.policy import PolicyConfig, policy_config
+from attune_schemas import AlertKind
 
-SEED = 7
-BOOTSTRAP = 1000
-FIRE = PolicyConfig().rupture.fire
 CARD = MODELS_DIR / "MODEL_CARD.md"
 RESULTS = MODELS_DIR / "evaluation.json"
+# The files the test split was first frozen on; later files were split with `--extend`.
+ORIGINAL_FILES = ("none-", "wd-", "cf-", "cr-", "hn-")
 
-Interval = tuple[float, float, float]  # point, low, high
-
-
-def bootstrap(
-    groups: Sequence[str],
-    statistic: Callable[[np.ndarray[Any, Any]], float],
-    *,
-    reps: int = BOOTSTRAP,
-) -> Interval:
-    """Point estimate and 95% CI of `statistic(indices)` resampling whole groups."""
-    rng = np.random.default_rng(SEED)
-    keys = sorted(set(groups))
-    members: dict[str, list[int]] = {k: [] for k in keys}
-    for i, g in enumerate(groups):
-        members[g].append(i)
-    point = statistic(np.arange(len(groups)))
-    values = []
-    for _ in range(reps):
-        chosen = rng.choice(len(keys), size=len(keys), replace=True)
-        idx = np.concatenate([members[keys[c]] for c in chosen])
-        try:
-            v = statistic(idx)
-        except ValueError:  # a resample without one of the classes
-            continue
-        if not np.isnan(v):
-            values.append(v)
-    low, high = np.percentile(values, [2.5, 97.5]) if values else (np.nan, np.nan)
-    return round(float(point), 3), round(float(low), 3), round(float(high), 3)
-
-
-def fmt(i: Interval) -> str:
-    return f"{i[0]:.3f} [{i[1]:.3f}, {i[2]:.3f}]"
-
+Array = np.ndarray[Any, Any]
 
 # ---------------------------------------------------------------- the frozen test split
 
@@ -92,7 +52,7 @@ def decide(score: MessageScore) -> str:
     return max(options, key=lambda k: options[k])
 
 
-def test_split(scorer: ModelScorer, examples: list[Example]) -> dict[str, Any]:
+def test_split(scorer: ModelScorer, examples: list[Example], fire: float) -> dict[str, Any]:
     scores = scorer.score_batch([e.scoring_input() for e in examples])
     y = np.array([LABELS.index(e.label) for e in examples])
     pred = np.array([LABELS.index(decide(s)) for s in scores])
@@ -125,22 +85,29 @@ def test_split(scorer: ModelScorer, examples: list[Example]) -> dict[str, Any]:
     hard = [i for i, e in enumerate(examples) if e.hard_negative]
     out["hard_negatives"] = {
         "n": len(hard),
-        "rupture_alert_level": int(sum(scores[i].rupture >= FIRE for i in hard)),
+        "rupture_alert_level": int(sum(scores[i].rupture >= fire for i in hard)),
         "crisis_flagged": int(sum(scores[i].crisis_detected for i in hard)),
+        "crisis_flagged_ids": [examples[i].id for i in hard if scores[i].crisis_detected],
     }
     crisis_idx = [i for i, e in enumerate(examples) if e.label == "crisis"]
+    flagged = np.array([s.crisis_detected for s in scores])
+    cg = [groups[i] for i in crisis_idx]
+    out["crisis_recall_any_tier"] = bootstrap(cg, lambda i: float(flagged[crisis_idx][i].mean()))
     out["crisis_missed"] = [examples[i].id for i in crisis_idx if not scores[i].crisis_detected]
+    out["rupture_recall_at_fire"] = _recall_at(scores, examples, fire)
     out["confusion"] = {
         LABELS[a]: dict(Counter(LABELS[b] for b in pred[y == a])) for a in range(len(LABELS))
     }
     return out
 
 
-def _brier(p: np.ndarray[Any, Any], truth: np.ndarray[Any, Any]) -> float:
-    return float(np.mean((p - truth) ** 2))
-
-
-Array = np.ndarray[Any, Any]
+def _recall_at(scores: list[MessageScore], examples: list[Example], fire: float) -> float:
+    chosen = [
+        s.rupture
+        for s, e in zip(scores, examples, strict=True)
+        if e.label in ("withdrawal", "confrontation")
+    ]
+    return round(float(np.mean([r >= fire for r in chosen])), 3) if chosen else 0.0
 
 
 def _class_metric(
@@ -159,18 +126,18 @@ def _class_metric(
             return float(roc_auc_score(truth, proba[i, k]))
         if name == "pr_auc":
             return float(average_precision_score(truth, proba[i, k]))
-        return _brier(proba[i, k], truth)
+        return float(np.mean((proba[i, k] - truth) ** 2))
 
     return metric
 
 
-def guide_regression(scorer: ModelScorer) -> dict[str, Any]:
+def guide_regression(scorer: ModelScorer, fire: float) -> dict[str, Any]:
     examples = guide_examples()
     scores = scorer.score_batch([e.scoring_input() for e in examples])
     alerts = [
         e.id
         for e, s in zip(examples, scores, strict=True)
-        if e.hard_negative and (s.rupture >= FIRE or s.crisis_detected)
+        if e.hard_negative and (s.rupture >= fire or s.crisis_detected)
     ]
     missed = [
         e.id
@@ -188,91 +155,68 @@ def guide_regression(scorer: ModelScorer) -> dict[str, Any]:
 # ---------------------------------------------------------------- AnnoMI
 
 
-@dataclass
-class SessionResult:
-    session: Session
-    assessments: list[RuptureAssessment]
-    alerts: int
+def annomi(scorer: ModelScorer, config: PolicyConfig, directory: Path | None = None) -> dict[str, Any]:
+    sessions = load_sessions(directory)
+    replayed = replay.assess(scorer, [(str(s.transcript_id), s.events()) for s in sessions])
+    by_quality = {s.transcript_id: s for s in sessions}
 
-    @property
-    def risk(self) -> float:
+    def risk(r: replay.Replayed) -> float:
         """Pre-specified aggregate: mean rupture probability over the client's turns."""
-        values = [a.scores.rupture for a in self.assessments if a.message_id is not None]
+        values = [a.scores.rupture for a in r.assessments if a.message_id is not None]
         return float(np.mean(values)) if values else 0.0
 
-
-def run_session(scorer: ModelScorer, session: Session) -> SessionResult:
-    """The session through the service's own code path: window, scorer, alert policy."""
-    clock = ManualClock()
-    assessor = Assessor(
-        scorer=scorer,
-        windows=Windows(max_conversations=10, idle_expiry=timedelta(hours=6)),
-        clock=clock,
-    )
-    events = session.events()
-    assessments = assessor.process([(e, 0) for e in events])
-    policy = AlertPolicy(PolicyConfig())
-    alerts = sum(
-        1
-        for a in assessments
-        for alert in policy.decide(a).alerts
-        if alert.status is AlertStatus.FIRING
-    )
-    return SessionResult(session, assessments, alerts)
-
-
-def annomi(scorer: ModelScorer, directory: Path | None = None) -> dict[str, Any]:
-    results = [run_session(scorer, s) for s in load_sessions(directory)]
-    low = np.array([r.session.quality == "low" for r in results])
-    risk = np.array([r.risk for r in results])
-    sustain = np.array([r.session.sustain_ratio for r in results])
-    ids = [str(r.session.transcript_id) for r in results]
-    # Stratified resampling of sessions keeps both classes in every replicate.
-    strata = [f"{q}:{i}" for q, i in zip(low, ids, strict=True)]
+    low = np.array([s.quality == "low" for s in sessions])
+    risks = np.array([risk(r) for r in replayed])
+    sustain = np.array([s.sustain_ratio for s in sessions])
+    ids = [str(s.transcript_id) for s in sessions]
     out: dict[str, Any] = {
-        "sessions": len(results),
+        "sessions": len(sessions),
         "low": int(low.sum()),
         "high": int((~low).sum()),
-        "session_roc_auc": _strat_auc(strata, low, risk),
-        "baseline_sustain_ratio_roc_auc": _strat_auc(strata, low, sustain),
+        "session_roc_auc": stratified_auc(ids, low, risks),
+        "baseline_sustain_ratio_roc_auc": stratified_auc(ids, low, sustain),
     }
-    by_id = {r.session.transcript_id: r for r in results}
+    by_id = {s.transcript_id: k for k, s in enumerate(sessions)}
     pairs = [(h, lo) for h, lo in MATCHED_PAIRS if h in by_id and lo in by_id]
     out["pairs"] = {
         "n": len(pairs),
-        "low_ranked_higher": sum(by_id[lo].risk > by_id[h].risk for h, lo in pairs),
+        "low_ranked_higher": sum(risks[by_id[lo]] > risks[by_id[h]] for h, lo in pairs),
         "detail": [
             {
                 "high": h,
                 "low": lo,
-                "high_risk": round(by_id[h].risk, 3),
-                "low_risk": round(by_id[lo].risk, 3),
+                "high_risk": round(float(risks[by_id[h]]), 3),
+                "low_risk": round(float(risks[by_id[lo]]), 3),
             }
             for h, lo in pairs
         ],
     }
     for quality in ("high", "low"):
-        chosen = [r for r in results if r.session.quality == quality]
-        turns = sum(r.session.client_turns for r in chosen)
-        alerts = sum(r.alerts for r in chosen)
-        out[f"alerts_per_100_client_turns_{quality}"] = round(100 * alerts / turns, 2)
-        out[f"client_turns_{quality}"] = turns
-        out[f"alerts_{quality}"] = alerts
+        chosen = [r for r, s in zip(replayed, sessions, strict=True) if s.quality == quality]
+        out[quality] = {
+            "client_turns": sum(r.client_turns for r in chosen),
+            "all_per_100": realdata._rate(chosen, config, None),
+            "rupture_per_100": realdata._rate(chosen, config, AlertKind.RUPTURE.value),
+            "crisis_per_100": realdata._rate(chosen, config, AlertKind.CRISIS.value),
+            "disengagement_per_100": realdata._rate(
+                chosen, config, AlertKind.DISENGAGEMENT.value
+            ),
+        }
     hits = []
-    for r in results:
+    for r in replayed:
+        session = by_quality[int(r.conversation_id)]
         for a in r.assessments:
             if a.crisis:
+                critical = a.crisis_source == "rule" or a.scores.crisis >= config.crisis_critical
                 hits.append(
                     {
-                        "transcript_id": r.session.transcript_id,
+                        "transcript_id": session.transcript_id,
                         "utterance": a.message_id,
                         "categories": [c.value for c in a.crisis_categories],
-                        "source": "rule" if a.crisis_categories else "model",
-                        "tier": "critical"
-                        if a.crisis_categories or a.scores.crisis >= PolicyConfig().crisis_critical
-                        else "possible",
+                        "source": a.crisis_source,
+                        "tier": "critical" if critical else "possible",
                         "crisis_probability": a.scores.crisis,
-                        "topic": r.session.topic,
+                        "topic": session.topic,
                     }
                 )
     out["crisis_hits"] = hits
@@ -284,23 +228,9 @@ def annomi(scorer: ModelScorer, directory: Path | None = None) -> dict[str, Any]
     out["crisis_elsewhere"] = {
         "critical": sum(h["tier"] == "critical" for h in elsewhere),
         "possible": sum(h["tier"] == "possible" for h in elsewhere),
-        "client_turns": sum(r.session.client_turns for r in results),
+        "client_turns": sum(r.client_turns for r in replayed),
     }
     return out
-
-
-def _strat_auc(
-    strata: list[str], low: np.ndarray[Any, Any], score: np.ndarray[Any, Any]
-) -> Interval:
-    rng = np.random.default_rng(SEED)
-    point = float(roc_auc_score(low, score))
-    pos, neg = np.flatnonzero(low), np.flatnonzero(~low)
-    values = []
-    for _ in range(BOOTSTRAP * 2):
-        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-        values.append(roc_auc_score(low[idx], score[idx]))
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return round(point, 3), round(float(lo), 3), round(float(hi), 3)
 
 
 # ---------------------------------------------------------------- report
@@ -313,18 +243,34 @@ def main() -> None:
         "--annomi", type=Path, default=None, help="AnnoMI folder (default ../shared/data/annomi)"
     )
     args = parser.parse_args()
+    from attune_models.train import CrisisTraining
+
     scorer = ModelScorer.load(args.model_dir)
+    config = policy_config()
     corpus = load()
     print(
         f"model {scorer.version}; test split {len(corpus.test)} examples; "
-        f"AnnoMI from {args.annomi or annomi_dir()}"
+        f"AnnoMI from {args.annomi or annomi_dir()}; router fire {config.rupture.fire}"
     )
+    fire = config.rupture.fire
+    original = [e for e in corpus.test if e.id.startswith(ORIGINAL_FILES)]
+    posts = cssrs.load_posts()
+    dedicated = CrisisTraining(corpus, posts).cssrs_out_of_fold()
     results = {
         "model_version": scorer.version,
         "manifest": scorer.manifest.raw,
-        "test_split": test_split(scorer, corpus.test),
-        "guide": guide_regression(scorer),
-        "annomi": annomi(scorer, args.annomi),
+        "router": {
+            "rupture_fire": fire,
+            "rupture_accumulate_floor": config.accumulate_floor,
+            "crisis_critical": config.crisis_critical,
+        },
+        "test_split": test_split(scorer, corpus.test, fire),
+        "test_split_original": test_split(scorer, original, fire),
+        "guide": guide_regression(scorer, fire),
+        "annomi": annomi(scorer, config, args.annomi),
+        "esconv": realdata.esconv(scorer, config),
+        "cssrs": realdata.cssrs_users(scorer, dedicated, posts, config.crisis_critical),
+        "exchanges": realdata.misattuned_exchanges(scorer, config, corpus),
     }
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     from attune_models.card import render
@@ -334,34 +280,117 @@ def main() -> None:
     print(f"\nwrote {CARD} and {RESULTS}")
 
 
+def targets(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The issue's table: (measure, result, target) from the evaluation results."""
+    e, c, t, o, a, x = (
+        r["esconv"],
+        r["cssrs"],
+        r["test_split"],
+        r["test_split_original"],
+        r["annomi"],
+        r["exchanges"],
+    )
+    hn, hno = t["hard_negatives"], o["hard_negatives"]
+    return [
+        (
+            "ordinary successful chats (ESConv dev): rupture alerts per 100 client turns",
+            fmt(e["successful"]["rupture_per_100"]),
+            "<= 2",
+        ),
+        (
+            "rated seeker turns <= 2 vs >= 4 (FailedESConv dev): rupture ROC-AUC",
+            fmt(e["rated"]["roc_auc"]),
+            ">= 0.70",
+        ),
+        (
+            "C-SSRS dev users, ideation+ vs supportive+indicator: crisis ROC-AUC",
+            fmt(c["roc_auc_ideation_plus"]),
+            ">= 0.80",
+        ),
+        (
+            "C-SSRS critical tier: FPR on supportive users / recall on behaviour+attempt",
+            f"{fmt(c['critical']['fpr_supportive'])} / "
+            f"{fmt(c['critical']['recall_behaviour_attempt'])}",
+            "<= 0.15 / >= 0.85",
+        ),
+        (
+            "team test split: crisis recall (any tier) / hard negatives flagged as crisis",
+            f"{fmt(t['crisis_recall_any_tier'])} / {hn['crisis_flagged']} of {hn['n']}"
+            f"  (first-frozen part: {fmt(o['crisis_recall_any_tier'])} / "
+            f"{hno['crisis_flagged']} of {hno['n']})",
+            ">= 0.95 / <= 3",
+        ),
+        (
+            "team test split macro-F1",
+            f"{fmt(t['macro_f1'])}  (first-frozen part: {fmt(o['macro_f1'])})",
+            ">= 0.85",
+        ),
+        (
+            "minimal reply right after a misattuned AI turn (test-split exchanges)",
+            f"{x['alerted_as_withdrawal']} of {x['withdrawal_examples']} alerted as withdrawal; "
+            f"contrasts alerted {x['contrasts_alerted']} of {x['contrasts']}",
+            "alerted as withdrawal",
+        ),
+        (
+            "AnnoMI high-quality sessions: alerts per 100 client turns (all kinds)",
+            fmt(a["high"]["all_per_100"]),
+            "<= 2",
+        ),
+    ]
+
+
 def summary(r: dict[str, Any]) -> str:
-    t, a, g = r["test_split"], r["annomi"], r["guide"]
-    hn = t["hard_negatives"]
-    lines = ["", "Frozen test split (95% CI, resampling conversations):"]
+    t, a, g, e, c = r["test_split"], r["annomi"], r["guide"], r["esconv"], r["cssrs"]
+    lines = ["", "Team test split (95% CI, resampling conversations):"]
     for label, m in t["classes"].items():
         lines.append(
             f"  {label:13} P {fmt(m['precision'])}  R {fmt(m['recall'])}  F1 {fmt(m['f1'])}  "
-            f"ROC-AUC {fmt(m['roc_auc'])}  PR-AUC {fmt(m['pr_auc'])}"
+            f"ROC-AUC {fmt(m['roc_auc'])}"
         )
     lines += [
-        f"  macro F1 {fmt(t['macro_f1'])}  multi-class Brier {fmt(t['brier'])}  "
-        f"rupture ROC-AUC {fmt(t['rupture_roc_auc'])}",
-        f"  hard negatives {hn['n']}: {hn['rupture_alert_level']} at rupture alert level, "
-        f"{hn['crisis_flagged']} flagged crisis",
+        f"  macro F1 {fmt(t['macro_f1'])}  rupture ROC-AUC {fmt(t['rupture_roc_auc'])}  "
+        f"rupture recall at the router's fire {t['rupture_recall_at_fire']}",
         f"Guide: {len(g['hard_negatives_alerting'])}/{g['hard_negatives']} hard negatives alert; "
         f"{len(g['crisis_missed'])}/{g['crisis_positives']} crisis positives missed",
+        "ESConv dev (alerts per 100 client turns):",
+    ]
+    for name in ("successful", "failed"):
+        m = e[name]
+        lines.append(
+            f"  {name:10} {m['conversations']} chats, {m['client_turns']} client turns: "
+            f"rupture {fmt(m['rupture_per_100'])}  crisis {fmt(m['crisis_per_100'])}  "
+            f"disengagement {fmt(m['disengagement_per_100'])}  all {fmt(m['all_per_100'])}"
+        )
+    lines += [
+        f"  rated turns ({e['rated']['low']} low, {e['rated']['high']} high): "
+        f"rupture ROC-AUC {fmt(e['rated']['roc_auc'])}",
+        f"C-SSRS dev users {c['users']} (grouped cross-validation):",
+        f"  ROC-AUC ideation+ {fmt(c['roc_auc_ideation_plus'])}; behaviour+attempt vs "
+        f"supportive {fmt(c['roc_auc_behaviour_attempt_vs_supportive'])}",
+    ]
+    for tier in ("critical", "any"):
+        m = c[tier]
+        lines.append(
+            f"  {tier:8} recall ideation+ {fmt(m['recall_ideation_plus'])}  FPR supportive+"
+            f"indicator {fmt(m['fpr_supportive_indicator'])}  recall behaviour+attempt "
+            f"{fmt(m['recall_behaviour_attempt'])}  FPR supportive {fmt(m['fpr_supportive'])}"
+        )
+    lines += [
         "AnnoMI:",
-        f"  (a) session ROC-AUC low vs high {fmt(a['session_roc_auc'])} "
-        f"vs sustain-ratio baseline {fmt(a['baseline_sustain_ratio_roc_auc'])}",
-        f"  (b) matched pairs: low ranked higher in "
-        f"{a['pairs']['low_ranked_higher']}/{a['pairs']['n']}",
-        f"  (c) alerts per 100 client turns: high-quality {a['alerts_per_100_client_turns_high']}, "
-        f"low-quality {a['alerts_per_100_client_turns_low']}",
-        f"  (d) transcript 95 raises crisis: {a['transcript_95_crisis']} "
+        f"  session ROC-AUC low vs high {fmt(a['session_roc_auc'])} "
+        f"vs sustain-ratio baseline {fmt(a['baseline_sustain_ratio_roc_auc'])}; matched pairs "
+        f"low ranked higher {a['pairs']['low_ranked_higher']}/{a['pairs']['n']}",
+        f"  alerts per 100 client turns: high-quality {fmt(a['high']['all_per_100'])}, "
+        f"low-quality {fmt(a['low']['all_per_100'])}",
+        f"  transcript 95 raises crisis: {a['transcript_95_crisis']} "
         f"(critical: {a['transcript_95_critical']}); elsewhere {a['crisis_elsewhere']['critical']} "
         f"critical and {a['crisis_elsewhere']['possible']} possible-crisis hits in "
         f"{a['crisis_elsewhere']['client_turns']} client turns",
+        "",
+        "Targets (dev halves; the halves kept aside check them again):",
     ]
+    for measure, result, target in targets(r):
+        lines.append(f"  {measure}\n      {result}   target {target}")
     return "\n".join(lines)
 
 

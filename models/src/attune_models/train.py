@@ -25,17 +25,33 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from attune_classifier.features import build_crisis_features, build_features
-from attune_classifier.model import ARTIFACT_NAME, MANIFEST_NAME, crisis_probability
+from attune_classifier.model import ARTIFACT_NAME, CATEGORIES, MANIFEST_NAME, as_objects
+from attune_models import cssrs
 from attune_models.corpus import LABELS, MODELS_DIR, Corpus, Example, load
 
 SEED = 20261122
 FOLDS = 5
-C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-CRISIS_C = 1.0
-# Product assumptions behind the crisis threshold (the corpus over-represents crisis ~18x):
-PREVALENCE = 0.01  # share of client messages in deployment that carry crisis language
-MISS_COST = 25  # a missed crisis weighs as much as this many false crisis alerts
+C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+CRISIS_C = 0.3
+CATEGORY_C = 1.0
+# C-SSRS: per user at risk, this many most crisis-like windows are positives; negatives (every
+# window of a user not at risk) are many and count for less than the team's clean labels.
+CSSRS_POSITIVES = 3
+CSSRS_POSITIVE_WEIGHT = 1.0
+CSSRS_NEGATIVE_WEIGHT = 0.3
 ARTIFACTS = MODELS_DIR / "artifacts"
+
+# Alert budgets: product decisions, chosen before looking at any result and met on the dev halves
+# of real conversations with a margin, since the halves kept aside will differ.
+# Rupture alerts per 100 client turns in ordinary, successful support chats (ESConv dev).
+RUPTURE_BUDGET = 1.5
+# Model-only ("possible") crisis alerts per 100 client turns in the same chats.
+POSSIBLE_CRISIS_BUDGET = 0.5
+# Share of C-SSRS users who only support others that the critical tier may page for.
+SUPPORTIVE_CRITICAL_BUDGET = 0.15
+# Share of ordinary client turns that count as "elevated" for the router's accumulated evidence.
+ELEVATED_SHARE = 0.10
+GRID = tuple(round(t, 2) for t in np.arange(0.30, 0.991, 0.01))
 
 
 def build_model(c: float) -> Pipeline:
@@ -50,14 +66,20 @@ def build_model(c: float) -> Pipeline:
     )
 
 
-def build_crisis_model() -> Pipeline:
+def _crisis_lr() -> LogisticRegression:
+    return LogisticRegression(
+        C=CRISIS_C, class_weight="balanced", max_iter=5000, random_state=SEED
+    )
+
+
+def build_category_model() -> Pipeline:
     return Pipeline(
         [
             ("features", build_crisis_features()),
             (
                 "clf",
                 LogisticRegression(
-                    C=CRISIS_C, class_weight="balanced", max_iter=5000, random_state=SEED
+                    C=CATEGORY_C, class_weight="balanced", max_iter=5000, random_state=SEED
                 ),
             ),
         ]
@@ -69,8 +91,7 @@ Array = np.ndarray[Any, Any]
 
 def _xy(examples: list[Example]) -> tuple[Array, Array, Array]:
     ordered = sorted(examples, key=lambda e: e.id)
-    x = np.empty(len(ordered), dtype=object)
-    x[:] = [e.scoring_input() for e in ordered]
+    x = as_objects([e.scoring_input() for e in ordered])
     y = np.array([LABELS.index(e.label) for e in ordered])
     groups = np.array([e.group for e in ordered])
     return x, y, groups
@@ -110,82 +131,111 @@ def _se(values: list[float]) -> float:
     return float(np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
-def choose_crisis_threshold(
-    p: Array, y: Array, rule: Array
-) -> tuple[float, list[dict[str, float]]]:
-    """Threshold minimising expected cost per message at the deployment prevalence.
+class CrisisTraining:
+    """The crisis model's data: the team's train split (by message) and C-SSRS windows.
 
-    The corpus holds far more crisis than real traffic, so costs are weighed with rates
-    (recall among crisis, false-alarm rate among the rest) at PREVALENCE, not raw counts.
+    C-SSRS labels belong to users, and most windows of a user at risk say nothing of risk
+    (their label taught an earlier model that any distress is crisis). As in multiple-instance
+    learning, an at-risk user's `CSSRS_POSITIVES` most crisis-like windows, ranked by a model of
+    the team corpus alone, are the positives and their other windows are left out; every window
+    of a supportive or indicator user is a negative. Features are stateless but for their
+    scaling, so they are computed once and folds only slice rows.
     """
-    positives = y == LABELS.index("crisis")
-    best_t, best_cost = 0.5, float("inf")
-    curve = []
-    for t in np.round(np.arange(0.05, 0.91, 0.01), 2):
-        flagged = rule | (p >= t)
-        recall = float(flagged[positives].mean())
-        false_alarm = float(flagged[~positives].mean())
-        cost = MISS_COST * PREVALENCE * (1 - recall) + (1 - PREVALENCE) * false_alarm
-        if round(t * 100) % 10 == 0:
-            curve.append(
-                {
-                    "threshold": float(t),
-                    "recall": round(recall, 3),
-                    "false_alarm_rate": round(false_alarm, 4),
-                }
-            )
-        if cost <= best_cost:  # ties go to the higher threshold
-            best_t, best_cost = float(t), cost
-    return best_t, curve
+
+    def __init__(self, corpus: Corpus, posts: cssrs.Posts) -> None:
+        ordered = sorted(corpus.train, key=lambda e: e.id)
+        self.team = [e.scoring_input() for e in ordered]
+        self.team_y = np.array([e.label == "crisis" for e in ordered]).astype(int)
+        self.team_groups = np.array([e.group for e in ordered])
+        self.posts = posts
+        self.features = build_crisis_features()
+        self.x = self.features.fit_transform(as_objects(self.team + posts.windows))
+        n = len(self.team)
+        ranking = _crisis_lr().fit(self.x[:n], self.team_y).predict_proba(self.x[n:])[:, 1]
+        self.window_y = np.full(len(posts.windows), -1)  # -1: left out
+        users = posts.window_user
+        for user in posts.users:
+            rows = np.flatnonzero(users == user)
+            if posts.labels[user] in cssrs.AT_RISK:
+                self.window_y[rows[np.argsort(-ranking[rows], kind="stable")[:CSSRS_POSITIVES]]] = 1
+            else:
+                self.window_y[rows] = 0
+        self.y = np.concatenate([self.team_y, self.window_y])
+        self.w = np.concatenate(
+            [
+                np.ones(n),
+                np.where(self.window_y == 1, CSSRS_POSITIVE_WEIGHT, CSSRS_NEGATIVE_WEIGHT),
+            ]
+        )
+        self.groups = np.concatenate([self.team_groups, users])
+
+    def _calibrated(self, rows: Array) -> CalibratedClassifierCV:
+        rows = rows[self.y[rows] >= 0]
+        splitter = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+        inner = list(splitter.split(rows, self.y[rows], self.groups[rows]))
+        model = CalibratedClassifierCV(_crisis_lr(), method="sigmoid", cv=inner, ensemble=False)
+        return model.fit(self.x[rows], self.y[rows], sample_weight=self.w[rows])
+
+    def fit(self) -> Pipeline:
+        rows = np.arange(len(self.y))
+        return Pipeline([("features", self.features), ("clf", self._calibrated(rows))])
+
+    def cssrs_out_of_fold(self) -> Array:
+        """C-SSRS windows scored by models that never saw that user (the team data always in)."""
+        offset = len(self.team)
+        oof = np.zeros(len(self.posts.windows))
+        for train, test in cssrs.user_folds(self.posts):
+            rows = np.concatenate([np.arange(offset), offset + train])
+            oof[test] = self._calibrated(rows).predict_proba(self.x[offset + test])[:, 1]
+        return oof
+
+    def team_out_of_fold(self) -> Array:
+        """Team train messages scored by models that never saw their group (C-SSRS always in)."""
+        offset = len(self.team)
+        oof = np.zeros(len(self.team))
+        for train, test in _folds(as_objects(self.team), self.team_y, self.team_groups):
+            rows = np.concatenate([train, offset + np.arange(len(self.posts.windows))])
+            oof[test] = self._calibrated(rows).predict_proba(self.x[test])[:, 1]
+        return oof
 
 
 def fit(corpus: Corpus, log: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-    from attune_classifier.lexicon import crisis_categories, find_markers
-
     x, y, groups = _xy(corpus.train)
     folds = _folds(x, y, groups)
     best_c, cv_loss = choose_c(x, y, folds, log)
-    is_crisis = y == LABELS.index("crisis")
-    rule = np.array([bool(crisis_categories(find_markers(i.text))) for i in x])
-    # Calibrated out-of-fold predictions (calibration nested inside each outer fold): the
-    # thresholds apply to calibrated probabilities, so they are chosen on them.
     oof = np.zeros((len(y), len(LABELS)))
-    oof_cues = np.zeros(len(y))
     for train_idx, test_idx in folds:
         inner = _folds(x[train_idx], y[train_idx], groups[train_idx])
         fold_model = CalibratedClassifierCV(
             build_model(best_c), method="sigmoid", cv=inner, ensemble=False
         )
         oof[test_idx] = fold_model.fit(x[train_idx], y[train_idx]).predict_proba(x[test_idx])
-        fold_cues = CalibratedClassifierCV(
-            build_crisis_model(), method="sigmoid", cv=inner, ensemble=False
-        )
-        oof_cues[test_idx] = fold_cues.fit(x[train_idx], is_crisis[train_idx]).predict_proba(
-            x[test_idx]
-        )[:, 1]
-    crisis_p = crisis_probability(oof[:, LABELS.index("crisis")], oof_cues)
-    threshold, curve = choose_crisis_threshold(crisis_p, y, rule)
     rupture = CalibratedClassifierCV(
         build_model(best_c), method="sigmoid", cv=folds, ensemble=False
     ).fit(x, y)
-    crisis = CalibratedClassifierCV(
-        build_crisis_model(), method="sigmoid", cv=folds, ensemble=False
-    ).fit(x, is_crisis)
-    flagged = rule | (crisis_p >= threshold)
+    if log:
+        print("  crisis model: team train split + C-SSRS windows")
+    crisis_data = CrisisTraining(corpus, cssrs.load_posts())
+    crisis = crisis_data.fit()
+    crisis_examples = sorted((e for e in corpus.train if e.label == "crisis"), key=lambda e: e.id)
+    category = build_category_model().fit(
+        as_objects([e.scoring_input() for e in crisis_examples]),
+        np.array([CATEGORIES.index(e.crisis_categories[0]) for e in crisis_examples]),
+    )
     info = {
         "C": best_c,
         "C_rule": "one standard error",
         "cv_log_loss_uncalibrated": round(cv_loss, 4),
         "cv_log_loss": round(float(log_loss(y, oof, labels=list(range(len(LABELS))))), 4),
         "cv_macro_f1": round(float(f1_score(y, oof.argmax(axis=1), average="macro")), 4),
-        "crisis_threshold": threshold,
-        "crisis_prevalence_assumed": PREVALENCE,
-        "crisis_miss_cost": MISS_COST,
-        "cv_crisis_recall": round(float(flagged[is_crisis].mean()), 4),
-        "cv_crisis_false_alarm_rate": round(float(flagged[~is_crisis].mean()), 4),
-        "cv_crisis_curve": curve,
+        "crisis_C": CRISIS_C,
+        "cssrs_positives_per_user": CSSRS_POSITIVES,
+        "cssrs_weights": [CSSRS_POSITIVE_WEIGHT, CSSRS_NEGATIVE_WEIGHT],
+        "cssrs_windows": len(crisis_data.posts.windows),
     }
-    return {"rupture": rupture, "crisis": crisis}, info
+    model = {"rupture": rupture, "crisis": crisis, "category": category}
+    info["thresholds"] = choose_thresholds(model, info, crisis_data, log)
+    return model, info
 
 
 _ID = re.compile(r'("__id__": )(\d+)|("file": ")(\d+)(\.npy")')
@@ -234,6 +284,97 @@ def _deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def choose_thresholds(
+    model: dict[str, Any], info: dict[str, Any], crisis_data: CrisisTraining, log: bool = True
+) -> dict[str, Any]:
+    """Crisis and rupture thresholds, each chosen once for its budget on dev data.
+
+    1. possible crisis: the lowest threshold at which model-only crisis flags on ordinary
+       successful support chats (ESConv dev) stay within POSSIBLE_CRISIS_BUDGET;
+    2. critical crisis: the lowest at which C-SSRS users who only support others (scored by
+       models that never saw them) are paged at most SUPPORTIVE_CRITICAL_BUDGET of the time,
+       rules included;
+    3. elevated: the rupture score above which only ELEVATED_SHARE of ordinary client turns
+       lie; two elevated turns in a row count together in the router;
+    4. rupture: the lowest router fire threshold at which the policy, replaying ESConv dev
+       conversations through the service's code path, stays within RUPTURE_BUDGET.
+    ESConv (CC BY-NC) is used here to set thresholds only, never as training text.
+    """
+    from attune_classifier.model import Manifest, ModelScorer, combine_views, cued
+    from attune_models import dialogues, replay
+    from attune_router.policy import policy_config
+    from attune_router.settings import RouterSettings
+
+    def scorer(threshold: float) -> ModelScorer:
+        raw = {"crisis_threshold": threshold}
+        return ModelScorer(model, Manifest("selection", "-", "-", "-", threshold, raw))
+
+    ordinary = dialogues.load(dialogues.ESCONV)
+    events = [(d.conversation_id, d.events()) for d in ordinary]
+    scored = replay.assess(scorer(1.01), events)  # nothing model-only is flagged yet
+    client = [a for r in scored for a in r.assessments if a.message_id is not None]
+    turns = sum(r.client_turns for r in scored)
+    model_only = np.array([a.scores.crisis for a in client if a.crisis_source is None])
+    possible = next(
+        t for t in GRID if 100 * float((model_only >= t).sum()) / turns <= POSSIBLE_CRISIS_BUDGET
+    )
+
+    posts = crisis_data.posts
+    dedicated = crisis_data.cssrs_out_of_fold()
+    words = model["rupture"].predict_proba(as_objects(posts.windows))[:, 3]
+    post_p = cssrs.per_post(posts, combine_views(dedicated, words, cued(posts.windows)))
+    supportive = [u for u in posts.users if posts.labels[u] == "Supportive"]
+
+    def supportive_paged(t: float) -> float:
+        paged = cssrs.flagged_users(posts, posts.post_rule | (post_p >= t))
+        return sum(u in paged for u in supportive) / len(supportive)
+
+    critical = next((t for t in GRID if supportive_paged(t) <= SUPPORTIVE_CRITICAL_BUDGET), 0.99)
+    critical = max(critical, possible)
+
+    scored = replay.assess(scorer(possible), events)
+    ruptures = [a.scores.rupture for r in scored for a in r.assessments if a.message_id]
+    floor = round(float(np.quantile(ruptures, 1 - ELEVATED_SHARE)), 2)
+    base = RouterSettings()
+
+    def rupture_rate(fire: float) -> float:
+        settings = base.model_copy(
+            update={
+                "rupture_fire": fire,
+                "rupture_accumulate_floor": floor,
+                "crisis_critical": critical,
+            }
+        )
+        return replay.alerts_per_100(scored, policy_config(settings)).get("rupture", 0.0)
+
+    fire = next((t for t in GRID if rupture_rate(t) <= RUPTURE_BUDGET), 0.99)
+    chosen = {
+        "crisis_threshold": possible,
+        "router": {
+            "rupture_fire": fire,
+            "rupture_accumulate_floor": floor,
+            "crisis_critical": critical,
+        },
+        "budgets": {
+            "rupture_alerts_per_100_client_turns": RUPTURE_BUDGET,
+            "possible_crisis_per_100_client_turns": POSSIBLE_CRISIS_BUDGET,
+            "supportive_users_paged_critical": SUPPORTIVE_CRITICAL_BUDGET,
+            "elevated_share_of_ordinary_turns": ELEVATED_SHARE,
+            "dev_data": "ESConv dev (successful chats), C-SSRS dev (grouped by user)",
+        },
+        "at_choice": {
+            "possible_crisis_per_100": round(
+                100 * float((model_only >= possible).sum()) / turns, 3
+            ),
+            "supportive_paged_critical": round(supportive_paged(critical), 3),
+            "rupture_per_100": rupture_rate(fire),
+        },
+    }
+    if log:
+        print(f"  thresholds for the budgets: {json.dumps(chosen)}")
+    return chosen
+
+
 def write_artifact(
     model: Any, info: dict[str, Any], corpus: Corpus, out_dir: Path
 ) -> dict[str, Any]:
@@ -252,7 +393,8 @@ def write_artifact(
         "seed": SEED,
         "sklearn": sklearn.__version__,
         "skops": sio.__name__ and __import__("skops").__version__,
-        "crisis_threshold": info["crisis_threshold"],
+        "crisis_threshold": info["thresholds"]["crisis_threshold"],
+        "router": info["thresholds"]["router"],
         "selection": info,
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")

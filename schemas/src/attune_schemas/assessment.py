@@ -78,7 +78,17 @@ class RuptureAssessment(EventEnvelope):
     scores: Scores
     rupture_type: RuptureType
     crisis: bool = Field(description="True when crisis language was found (rule or model).")
-    crisis_categories: tuple[CrisisCategory, ...] = ()
+    crisis_source: Literal["rule", "model"] | None = Field(
+        default=None,
+        description=(
+            "rule: the speaker's own explicit crisis language, or a yes to a risk question "
+            "(never left to a threshold); model: the learned crisis model alone, for review."
+        ),
+    )
+    crisis_categories: tuple[CrisisCategory, ...] = Field(
+        default=(),
+        description="What the rule named, or the model's most likely category when it alone fired.",
+    )
     evidence: tuple[Evidence, ...] = ()
     triggering_turn: TriggeringTurn | None = None
     engagement: Engagement = Field(default_factory=Engagement)

@@ -230,6 +230,13 @@ class Assessor:
             ),
             rupture_type=rupture_type,
             crisis=bool(score and score.crisis_detected),
+            crisis_source=(
+                None
+                if not (score and score.crisis_detected)
+                else "rule"
+                if score.crisis_rule
+                else "model"
+            ),
             crisis_categories=score.crisis_categories if score else (),
             evidence=tuple(evidence),
             triggering_turn=trigger,

@@ -82,7 +82,8 @@ _KIN = (
 # Subjects, most specific first; possessives ("my", "your") only count right before the hit.
 _SUBJECT = re.compile(
     rf"\b(?:(?P<other>he|she|they|him|them|himself|herself|themselves|he'?s|she'?s|they'?re|"
-    rf"(?:my|our|a|his|her|their|the|this|that) (?:\w+ )?(?:{_KIN})s?)|"
+    rf"(?:my|our|a|his|her|their|the|this|that) (?:\w+ ){{0,2}}(?:{_KIN})s?)|"
+    r"(?P<thing>it|it'?d|itd|it'?ll|itll|it'?s|that'?d|this)|"
     r"(?P<generic>someone|somebody|anyone|anybody|everyone|everybody|people|a person|one|humans?|"
     r"men|women|kids|teens|guys|folks|ppl|"
     r"we|we'?re|we'?ve|us|nobody|no one)|"
@@ -148,7 +149,8 @@ _REPORTING = re.compile(
     _I,
 )
 _PAST = re.compile(
-    r"\b(?:used to|years? ago|back (?:then|when|in)|at (?:one|some) point|"
+    r"\b(?:used to|years? ago|back (?:then|when|in)|(?:i'?ve|i have|i was) been \w+ before|"
+    r"(?:i'?ve|i have) been (?:there|through (?:it|that))|at (?:one|some) point|"
     r"(?:there was|there were) (?:a time|times)|in the past|"
     r"when i was (?:\d+|younger|little|a (?:kid|teen\w*|child|student))|"
     r"in my (?:teens|twenties|youth)|as a (?:kid|teen\w*|child)|i was once|once (?:was|felt)|"
@@ -195,10 +197,18 @@ _OWN_ACT = re.compile(
 )
 # The act as the subject of a statement: "ending it is not the way", "suicide is never...".
 _ACT_AS_SUBJECT = re.compile(
-    r"^\W*(?:is|isn'?t|is not|was|wasn'?t|won'?t|will not|will never|never|solves|doesn'?t|"
-    r"does not|would(?:n'?t)? (?:be|solve|fix|help)|isnt|aint)\b",
+    r"^\W*(?:is|isn'?t|is not|are|aren'?t|was|wasn'?t|won'?t|will not|will never|never|solves|"
+    r"doesn'?t|does not|comes|would(?:n'?t)? (?:be|solve|fix|help)|isnt|aint)\b",
     _I,
 )
+# "suicidal people", "suicidal ideation": the adjective describes others or names a topic.
+_DESCRIBES = re.compile(
+    r"^\s+(?:people|person|persons|friends?|patients|teens|kids|ideation|tendencies|"
+    r"behaviou?rs?|folks|ones|individuals|users|posts?|thoughts are|urges are)\b",
+    _I,
+)
+# Someone else's words quoted on a forum ("> ...", "&gt; ...") or a chat.
+_FORUM_QUOTE = re.compile(r"(?:^|\n|[.!?]\s*)\s*(?:>|&gt;)[^\n]*$", _I)
 
 
 def _span(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
@@ -210,11 +220,14 @@ def _span(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[in
 
 
 def _who(match: re.Match[str]) -> Who:
-    for name in ("self", "you", "generic", "other"):
+    for name in ("self", "you", "generic", "thing", "other"):
         if name in match.groupdict() and match.group(name):
-            return {"self": Who.SELF, "you": Who.ADDRESSEE, "generic": Who.GENERIC}.get(
-                name, Who.OTHER
-            )
+            return {
+                "self": Who.SELF,
+                "you": Who.ADDRESSEE,
+                "generic": Who.GENERIC,
+                "thing": Who.TOPIC,  # "it'd kill her if...": a thing, not a person, acts
+            }.get(name, Who.OTHER)
     return Who.OTHER
 
 
@@ -256,12 +269,15 @@ def attribute(text: str, hit: MarkerHit) -> Attribution:
     def result(who: Who) -> Attribution:
         return Attribution(who, **frame)
 
-    if _quoted(norm, start, end):
+    if _quoted(norm, start, end) or _FORUM_QUOTE.search(norm[max(0, s_lo - 2) : start]):
         return result(Who.OTHER)
     inside = list(_IN_HIT.finditer(phrase))
     possessive = _POSSESSIVE.search(norm[max(c_lo, start - 25) : start])
     subjects = list(_SUBJECT.finditer(before))
-    nearest = _who(subjects[-1]) if subjects else None
+    # "it'd be nice to not wake up": a dummy "it" is no subject, except for harm to others
+    # ("it'd kill her if...", an idiom with a thing as the actor).
+    people = [m for m in subjects if not m.group("thing")]
+    nearest = _who(people[-1]) if people else None
 
     if hit.marker == ABUSE:
         # Abuse is disclosed by its victim: "he hits me", "my abusive ex", "I was abused".
@@ -297,7 +313,7 @@ def attribute(text: str, hit: MarkerHit) -> Attribution:
             m.group("self") for m in _SUBJECT.finditer(norm[s_lo:start])
         ):
             return result(Who.SELF)
-        return result(nearest or Who.SELF)
+        return result(_who(subjects[-1]) if subjects else Who.SELF)
     if inside:
         # A reflexive or pronoun inside the phrase names who it is about.
         return result(_who(inside[-1]))
@@ -317,10 +333,16 @@ def attribute(text: str, hit: MarkerHit) -> Attribution:
         return result(nearest if nearest is not None else Who.TOPIC)
     if hit.marker == SI and _ACT_AS_SUBJECT.match(norm[end:]) and nearest is not Who.SELF:
         return result(Who.TOPIC)
+    if _DESCRIBES.match(norm[end:]) and not possessive:
+        return result(Who.TOPIC)
     if _SUPPORT.search(norm[s_lo:start]):
         return result(Who.ADDRESSEE)
-    # No subject in the clause: a chat fragment ("wanna die tbh") speaks for the speaker.
-    return result(nearest or Who.SELF)
+    if nearest is not None:
+        return result(nearest)
+    # No subject in the clause: the sentence's, else a chat fragment ("wanna die tbh") that
+    # speaks for the speaker.
+    in_sentence = [m for m in _SUBJECT.finditer(norm[s_lo:start]) if not m.group("thing")]
+    return result(_who(in_sentence[-1]) if in_sentence else Who.SELF)
 
 
 def own_risk(text: str, hits: list[MarkerHit]) -> list[MarkerHit]:

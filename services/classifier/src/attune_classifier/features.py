@@ -1,9 +1,17 @@
 """Features of one client message in context, shared by training and the live service.
 
-The pipeline sees `ScoringInput`s: the client text (word and character n-grams), the preceding
-assistant turn by its form only (open or closed question, suggestion, length: its words would
-teach the model the corpus's topics), the marker lexicon, and behaviour relative to the client's
-own baseline (reply length and latency ratios, minimal-response streak).
+Two feature sets, one per model:
+- rupture: the client's words (word n-grams), the 3RS marker phrases, a pretrained sentence
+  embedding of the reply (meaning beyond the corpus's own words), and the exchange: how short
+  the reply is against what the AI turn asked for, and, for a short reply only, what the AI turn
+  said (its embedding), so "fine" after an unasked-for suggestion can read differently from "fine"
+  after "did you get there ok?". Reply length and latency against the client's baseline are
+  left to the disengagement path: in the corpus they are written, not observed, and they taught
+  the model that any short reply is a rupture.
+- crisis: one window of at most a few sentences at a time (a long message is scored window by
+  window), read by its embedding, the risk-cue families, the crisis rule hits split into the
+  speaker's own current risk and mere mentions (`attribution`), who the window talks about, and
+  whether it answers a risk question the AI just asked.
 """
 
 from __future__ import annotations
@@ -20,12 +28,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
+from attune_classifier.attribution import own_risk
+from attune_classifier.embedding import embed
 from attune_classifier.lexicon import (
     CONFRONTATION_MARKERS,
     CRISIS_MARKERS,
     WITHDRAWAL_MARKERS,
     crisis_cue_counts,
-    crisis_excluded,
     find_markers,
     normalise,
 )
@@ -34,32 +43,35 @@ from attune_classifier.scoring import (
     is_closed_question,
     preceding_assistant_turn,
 )
+from attune_schemas import MarkerFamily
 
-MARKERS = (*WITHDRAWAL_MARKERS, *CONFRONTATION_MARKERS, *CRISIS_MARKERS)
-_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|youre|u|ur|yourself)\b", re.IGNORECASE)
-_NEGATION = re.compile(r"\b(?:not|no|never|don't|dont|can't|cant|won't|wont|isn't|nothing)\b", re.I)
+RUPTURE_MARKERS = (*WITHDRAWAL_MARKERS, *CONFRONTATION_MARKERS)
+SHORT_WORDS = 4  # a reply this short says little by its words; the exchange decides
+WINDOW_SENTENCES = 2
+WINDOW_WORDS = 60
+
 _SUGGESTION = re.compile(
-    r"\b(?:try|trying|have you (?:considered|thought)|might help|could help|recommend|suggest|"
-    r"what if|how about|group|exercise|technique|homework|worksheet|journal|breathing)\b",
+    r"\b(?:try|trying|have you (?:considered|thought about|tried)|might help|could help|"
+    r"recommend|suggest|what if|how about|group|exercise|technique|homework|worksheet|journal|"
+    r"breathing|meditat\w*|app|remember to|make sure|you should|you could|you need to)\b",
     re.IGNORECASE,
 )
 _MINIMAL = re.compile(
     r"^\W*(?:ok(?:ay)?|k+|fine|whatever|idk|dunno|sure|meh|i guess|maybe|nothing|not really|"
-    r"yeah|yep|yes|no|nah|mhm+|hm+|mm-?hmm|right|cool)\W*$",
+    r"yeah|yep|yes|no|nah|mhm+|hm+|mm-?hmm|right|cool|nvm|forget it|if you say so)\W*$",
     re.IGNORECASE,
 )
+_SELF = re.compile(r"\b(?:i|i'?m|im|i'?ve|ive|i'?d|i'?ll|me|my|myself|mine)\b", re.IGNORECASE)
+_YOU = re.compile(r"\b(?:you|your|you'?re|youre|yourself|u|ur)\b", re.IGNORECASE)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def client_text(items: Sequence[ScoringInput]) -> list[str]:
     return [normalise(i.text).lower() for i in items]
 
 
-def assistant_text(items: Sequence[ScoringInput]) -> list[str]:
-    return [normalise(preceding_assistant_turn(i.context) or "").lower() for i in items]
-
-
 class TextColumn(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Selects the client message or the preceding assistant turn as text."""
+    """The client message as lower-cased text, for the word n-grams."""
 
     def __init__(self, column: str = "client") -> None:
         self.column = column
@@ -68,74 +80,85 @@ class TextColumn(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return self
 
     def transform(self, items: Sequence[ScoringInput]) -> list[str]:
-        return client_text(items) if self.column == "client" else assistant_text(items)
+        return client_text(items)
 
 
-class LexiconFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Counts of each 3RS / crisis marker phrase, plus surface cues of direction and tone."""
+def is_short(text: str) -> bool:
+    return len(text.split()) <= SHORT_WORDS or bool(_MINIMAL.match(text))
 
-    def fit(self, items: Sequence[ScoringInput], y: Any = None) -> LexiconFeatures:
+
+class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """Counts of each 3RS marker phrase, and crisis phrases split into own risk and mentions."""
+
+    def fit(self, items: Sequence[ScoringInput], y: Any = None) -> MarkerFeatures:
         return self
 
     def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float64]:
         rows = []
         for item in items:
             hits = find_markers(item.text)
-            counts = dict.fromkeys(MARKERS, 0)
+            counts = dict.fromkeys(RUPTURE_MARKERS, 0)
             for h in hits:
-                counts[h.marker] = min(2, counts[h.marker] + 1)
-            text = normalise(item.text)
-            letters = [c for c in text if c.isalpha()]
-            caps = sum(c.isupper() for c in letters) / len(letters) if len(letters) >= 8 else 0.0
-            rows.append(
-                [
-                    *counts.values(),
-                    float(any(h.family.value == "crisis" for h in hits)),
-                    float(crisis_excluded(text)),
-                    min(3, len(_SECOND_PERSON.findall(text))),
-                    min(3, len(_NEGATION.findall(text))),
-                    min(3, text.count("?")),
-                    min(3, text.count("!")),
-                    caps,
-                ]
-            )
+                if h.marker in counts:
+                    counts[h.marker] = min(2, counts[h.marker] + 1)
+            crisis = [h for h in hits if h.family is MarkerFamily.CRISIS]
+            own = own_risk(item.text, crisis)
+            rows.append([*counts.values(), float(bool(own)), float(len(crisis) > len(own))])
         return np.asarray(rows, dtype=np.float64)
 
 
-class BehaviourFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Length and speed of the reply against the client's own baseline, and what it answers."""
+class ExchangeFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """A short reply against the form of the AI turn it answers."""
 
-    def fit(self, items: Sequence[ScoringInput], y: Any = None) -> BehaviourFeatures:
+    def fit(self, items: Sequence[ScoringInput], y: Any = None) -> ExchangeFeatures:
         return self
 
     def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float64]:
         rows = []
         for item in items:
             before = preceding_assistant_turn(item.context)
-            words = len(item.text.split())
+            short = float(is_short(item.text))
             rows.append(
                 [
-                    math.log1p(words),
-                    float(bool(_MINIMAL.match(item.text)) or words <= 1),
-                    float(is_closed_question(before)),
-                    float(bool(before and before.rstrip().endswith("?"))),
-                    float(bool(before and _SUGGESTION.search(before))),
-                    math.log1p(len(before.split())) if before else 0.0,
-                    *_log_ratio(item.length_ratio),
-                    *_log_ratio(item.latency_ratio),
-                    math.log1p(item.latency_s) if item.latency_s is not None else 0.0,
-                    float(item.latency_s is None),
-                    min(item.minimal_streak, 5) / 5,
+                    short,
+                    short * is_closed_question(before),
+                    short * bool(before and _SUGGESTION.search(before)),
+                    short * bool(before and before.rstrip().endswith("?")),
+                    short * (before is None),
+                    short * min(math.log1p(len(before.split())) / 5, 1.0) if before else 0.0,
+                    short * (min(item.minimal_streak, 3) / 3),
                 ]
             )
         return np.asarray(rows, dtype=np.float64)
 
 
-def _log_ratio(ratio: float | None) -> tuple[float, float]:
-    """(log ratio clipped to +-3, missing flag): 0 means 'as usual' or unknown."""
-    if ratio is None or ratio <= 0:
-        return 0.0, 1.0
-    return max(-3.0, min(3.0, math.log(ratio))), 0.0
+class EmbeddingFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """A pretrained embedding of the reply, or of the AI turn a short reply answers.
+
+    Holds only its settings: the weights are loaded from the installed wheel (`embedding`), never
+    stored in the artifact.
+    """
+
+    def __init__(self, column: str = "client", dim: int = 256) -> None:
+        self.column = column
+        self.dim = dim
+
+    def fit(self, items: Sequence[ScoringInput], y: Any = None) -> EmbeddingFeatures:
+        return self
+
+    def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float32]:
+        if self.column == "client":
+            return embed([normalise(i.text) for i in items], self.dim)
+        # The AI turn, only where the reply is short: what the reply is a reply to.
+        vectors = embed(
+            [normalise(preceding_assistant_turn(i.context) or "") for i in items], self.dim
+        )
+        keep = np.array(
+            [is_short(i.text) and preceding_assistant_turn(i.context) is not None for i in items],
+            dtype=np.float32,
+        )
+        result: NDArray[np.float32] = vectors * keep[:, None]
+        return result
 
 
 def build_features() -> FeatureUnion:
@@ -155,28 +178,46 @@ def build_features() -> FeatureUnion:
                     ]
                 ),
             ),
-            (
-                "client_chars",
-                Pipeline(
-                    [
-                        ("text", TextColumn("client")),
-                        (
-                            "tfidf",
-                            TfidfVectorizer(
-                                analyzer="char_wb",
-                                ngram_range=(2, 5),
-                                min_df=3,
-                                sublinear_tf=True,
-                                max_features=20000,
-                            ),
-                        ),
-                    ]
-                ),
-            ),
-            ("lexicon", Pipeline([("counts", LexiconFeatures()), ("scale", MaxAbsScaler())])),
-            ("behaviour", Pipeline([("values", BehaviourFeatures()), ("scale", MaxAbsScaler())])),
+            ("markers", Pipeline([("counts", MarkerFeatures()), ("scale", MaxAbsScaler())])),
+            ("exchange", Pipeline([("values", ExchangeFeatures()), ("scale", MaxAbsScaler())])),
+            ("client_embedding", EmbeddingFeatures("client")),
+            ("replied_to", EmbeddingFeatures("ai_if_short")),
         ]
     )
+
+
+# ---------------------------------------------------------------- crisis
+
+
+def windows(text: str) -> list[str]:
+    """A message cut into windows of a few sentences: one risk sentence in a long post counts."""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
+    if len(sentences) <= WINDOW_SENTENCES and len(text.split()) <= WINDOW_WORDS:
+        return [text]
+    out: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        words = sentence.split()
+        while len(words) > WINDOW_WORDS:  # a run-on "sentence" of a forum post
+            out.append(" ".join(words[:WINDOW_WORDS]))
+            words = words[WINDOW_WORDS:]
+        current.append(" ".join(words))
+        if len(current) >= WINDOW_SENTENCES or sum(len(c.split()) for c in current) >= WINDOW_WORDS:
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return [w for w in out if w] or [text]
+
+
+def window_inputs(item: ScoringInput) -> list[ScoringInput]:
+    """The crisis model's inputs for one message: its windows, the first with the context."""
+    parts = windows(item.text)
+    if len(parts) == 1:
+        return [item]
+    return [ScoringInput(text=parts[0], context=item.context)] + [
+        ScoringInput(text=p) for p in parts[1:]
+    ]
 
 
 _SAFETY_QUESTION = re.compile(
@@ -200,7 +241,7 @@ def answers_safety_question(item: ScoringInput) -> bool:
 
 
 class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
-    """Risk cues only: rule hits, cue families, negations, and a safety question just before."""
+    """Risk cues of one window: cue families, own vs mentioned crisis rules, who it is about."""
 
     def fit(self, items: Sequence[ScoringInput], y: Any = None) -> CrisisCueFeatures:
         return self
@@ -209,29 +250,32 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         rows = []
         for item in items:
             text = normalise(item.text)
-            hits = find_markers(item.text)
-            rule = dict.fromkeys(CRISIS_MARKERS, 0.0)
-            for h in hits:
-                if h.family.value == "crisis":
-                    rule[h.marker] = 1.0
-            cues = [min(2, n) for n in crisis_cue_counts(text)]
+            crisis = [h for h in find_markers(item.text) if h.family is MarkerFamily.CRISIS]
+            own = {h.marker for h in own_risk(item.text, crisis)}
+            mentioned = {h.marker for h in crisis} - own
+            words = max(1, len(text.split()))
             before = preceding_assistant_turn(item.context) or ""
             safety = bool(_SAFETY_QUESTION.search(before))
-            affirm = bool(_AFFIRMATIVE.match(text))
             rows.append(
                 [
-                    *rule.values(),
-                    *cues,
-                    float(crisis_excluded(text)),
-                    min(3, len(_NEGATION.findall(text))),
+                    *(min(2, n) for n in crisis_cue_counts(text)),
+                    *(float(c in own) for c in CRISIS_MARKERS),
+                    *(float(c in mentioned) for c in CRISIS_MARKERS),
+                    min(1.0, 5 * len(_SELF.findall(text)) / words),
+                    min(1.0, 5 * len(_YOU.findall(text)) / words),
+                    math.log1p(words),
                     float(safety),
-                    float(safety and affirm),
-                    float(safety and len(text.split()) <= 6),
-                    math.log1p(len(text.split())),
+                    float(safety and bool(_AFFIRMATIVE.match(text))),
+                    float(safety and words <= 6),
                 ]
             )
         return np.asarray(rows, dtype=np.float64)
 
 
-def build_crisis_features() -> Pipeline:
-    return Pipeline([("cues", CrisisCueFeatures()), ("scale", MaxAbsScaler())])
+def build_crisis_features() -> FeatureUnion:
+    return FeatureUnion(
+        [
+            ("cues", Pipeline([("values", CrisisCueFeatures()), ("scale", MaxAbsScaler())])),
+            ("embedding", EmbeddingFeatures("client")),
+        ]
+    )

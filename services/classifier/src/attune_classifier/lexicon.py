@@ -235,6 +235,17 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bnot planning on being (?:here|around)\b",
         r"\b(?:check(?:ing)? out|log(?:ging)? off) for good\b",
         r"\b(?:picked|chose|choosing|planned|planning) (?:out )?(?:the|my) (?:song|music|hymn)s? (?:for|at) my funeral\b",
+        # Method questions, often put generically ("how many would it take", "does it hurt to drown").
+        r"\bhow (?:many|much) (?:\w+ ){0,5}(?:would|does|do|will|to|it) (?:it )?(?:take|kill|be (?:fatal|lethal|enough))\b",
+        r"\b(?:quickest|fastest|easiest|least painful|most painless|surest|painless) way (?:to|for (?:someone|somebody|a person|me|you)) (?:to )?(?:go|die|end it|not wake)\b",
+        r"\bdoes (?:it|drowning|hanging|jumping|bleeding out|an overdose) hurt (?:to|if|when) (?:you |someone |a person )?(?:drown|hang|jump|bleed|overdose|die)\w*\b",
+        r"\b(?:would|will|does) (?:a|the) (?:belt|cable|scarf|cord) hold\b",
+        # A plan with a date and no method; finality with no risk word.
+        r"\b(?:i'?ve|i have) (?:picked|chosen|set|decided on) (?:a|the) (?:date|day|time)\b",
+        r"\b(?:it'?s|it is|everything'?s|it'?s all) (?:sorted|planned|decided|arranged) for (?:friday|saturday|sunday|monday|tuesday|wednesday|thursday|tonight|tomorrow|next week|the \d+\w*)\b",
+        r"\b(?:this is|it'?s|this'?ll be) the last (?:time|message|chat) (?:you'?ll|you will|we'?ll) (?:hear|get|have) (?:from me|to talk)\b",
+        r"\bi won'?t (?:need|be needing) (?:this|the|these|you|the app|to talk)\b[^.!?]{0,30}\b(?:anymore|any more|after (?:tonight|today|this|tomorrow))\b",
+        r"\b(?:look after|take care of|feed|walk) (?:my|the) (?:dog|cat|kids|children|son|daughter|fish|rabbit|pets?)\b[^.!?]{0,40}\b(?:when|after|once) i'?m (?:gone|not (?:here|around))\b",
     ),
     CrisisCategory.SELF_HARM.value: _c(
         r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) my ?self\b",
@@ -253,6 +264,9 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bheadbang\w*\b",
         r"\bmaking myself (?:sick|throw up|bleed)\b",
         r"\bskipping (?:my )?insulin\b",
+        # Deliberate starvation or withheld medication, as punishment.
+        r"\b(?:stopped|not|haven'?t been|quit) (?:eating|taking (?:my )?(?:insulin|meds|medication|tablets|inhaler))\b[^.!?]{0,60}\b(?:deserve|punish\w*|on purpose|want(?:ed)? it to hurt|so (?:it|that it) hurts)\b",
+        r"\b(?:deserve|punish\w*)\b[^.!?]{0,40}\b(?:not eat\w*|starv\w*|stopped eating|skipp\w* (?:meals|my insulin|my meds))\b",
         r"\b(?:with|using) (?:a |my )?(?:cigarettes?|lighter|razor|blade)\b[^.!?]{0,30}\b(?:on my|my (?:arm|leg|skin|ankle))\b",
     ),
     CrisisCategory.HARM_TO_OTHERS.value: _c(
@@ -340,13 +354,13 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
         "death": r"\b(?:die|dying|died|dead|death|suicid\w*|kill(?:ing)? myself|funeral|grave|coffin|afterlife)\b",
-        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|disappear\w*|gone for good|not exist\w*|never wake|not wake|wake up|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this)\b",
-        "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge)\b",
-        "self_harm_act": r"\b(?:cut\w*|burn\w*|bleed\w*|bled|blood|scars?|stitches|scratch\w*|bruis\w*|hurt\w* (?:myself|me)|harm\w*|punch\w* (?:the )?wall)\b",
-        "finality": r"\b(?:goodbye|note|letters?|giving (?:away|stuff)|last (?:time|day|night)|for good|final|made (?:up )?my mind|decided|tonight|saying bye)\b",
-        "burden": r"\b(?:burden|better off|without me|nobody (?:would|will|cares?)|no one (?:would|will|cares?)|hopeless|worthless|waste of space|trapped|can'?t (?:take|cope|carry))\b",
-        "violence": r"\b(?:hit|hits|hitting|beat\w*|punch\w*|slap\w*|kick\w*|choke\w*|strangl\w*|shove\w*|push\w*|stab\w*|shoot\w*|smother\w*|weapon|threat\w*|hurt (?:him|her|them|someone|people))\b",
-        "control_abuse": r"\b(?:abus\w*|afraid of (?:him|her)|scared of (?:him|her)|not allowed|won'?t let me|locks? me|takes? my (?:money|phone|wages|card|passport)|tracks? my|secret|touch\w* me|rap\w*|forced|made me)\b",
+        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|disappear\w*|gone for good|not exist\w*|never wake|not wake|wake up|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
+        "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|belt|ligature|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge|insulin|dose|lethal|fatal|drown\w*|bleach|anti-?freeze|carbon monoxide|exhaust pipe|how (?:many|much|high|long) (?:would|does|do|will|to|it))\b",
+        "self_harm_act": r"\b(?:cut\w*|burn\w*|bleed\w*|bled|blood|scars?|stitches|scratch\w*|bruis\w*|hurt\w* (?:myself|me)|harm\w*|punch\w* (?:the )?wall|scald\w*|kettle|lighter|pull\w* (?:my |out my )?hair|head (?:against|into)|starv\w*|haven'?t eaten|stopped eating|not eating|make myself (?:sick|throw up)|purg\w*|deserve (?:it|to hurt|the pain|to suffer)|on purpose|deliberately|wanted it to hurt)\b",
+        "finality": r"\b(?:goodbye|note|letters?|giving (?:away|stuff)|last (?:time|day|night|message|chat)|for good|final|made (?:up )?my mind|decided|tonight|saying bye|won'?t need|thank you for everything|(?:sorted|arranged) (?:everything|it all)|rehom\w*|passwords?|picked (?:a|the) (?:day|date))\b",
+        "burden": r"\b(?:burden|better off|without me|nobody (?:would|will|cares?)|no one (?:would|will|cares?)|hopeless|worthless|waste of space|trapped|can'?t (?:take|cope|carry)|cope fine|be relieved)\b",
+        "violence": r"\b(?:hit|hits|hitting|beat\w*|punch\w*|slap\w*|kick\w*|choke\w*|strangl\w*|shove\w*|push\w*|stab\w*|shoot\w*|smother\w*|weapon|threat\w*|hurt (?:him|her|them|someone|people)|hammer|baseball bat|the bat|poison\w*|make (?:him|her|them) pay|what'?s coming)\b",
+        "control_abuse": r"\b(?:abus\w*|afraid of (?:him|her)|scared of (?:him|her)|not allowed|won'?t let me|locks? me|takes? my (?:money|phone|wages|card|passport)|tracks? my|secret|touch\w* me|rap\w*|forced|made me|reads my (?:messages|texts|phone)|ask (?:him |her )?(?:before|permission)|special game|rough with me)\b",
         "distress": r"\b(?:can'?t (?:anymore|take it)|too much|so tired|exhausted|done with|give up|giving up|numb|empty|dark thoughts|scared|terrified|alone)\b",
     }.items()
 }
@@ -361,6 +375,15 @@ def crisis_cue_spans(text: str) -> list[tuple[str, int, int]]:
         for m in _CUE_PATTERNS[k].finditer(norm)
     ]
     return sorted(spans, key=lambda s: (s[1], s[2]))
+
+
+# Families that point at risk itself; "distress" alone (tired, alone, scared) is ordinary pain.
+RISK_CUES = tuple(name for name in CRISIS_CUES if name != "distress")
+
+
+def has_risk_cue(text: str) -> bool:
+    """Does the text hold a risk cue a clinician could read as the reason for a crisis flag?"""
+    return any(n for name, n in zip(CRISIS_CUES, crisis_cue_counts(text), strict=True) if name in RISK_CUES)
 
 
 def crisis_cue_counts(text: str) -> list[int]:

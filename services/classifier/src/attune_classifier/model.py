@@ -1,8 +1,11 @@
-"""The learned scorer: a calibrated scikit-learn pipeline loaded from a verified skops file.
+"""The learned scorer: calibrated scikit-learn models loaded from a verified skops file.
 
-The manifest pins the artifact's sha256; a file that does not match is refused, and skops only
-instantiates types on an allowlist (never pickle). Crisis stays rule-backed: explicit crisis
-language is flagged whatever the model says, and the model adds what the rules cannot see.
+The artifact holds three models: `rupture` (none / withdrawal / confrontation / crisis, from the
+message in its exchange), `crisis` (crisis or not, one window of a message at a time) and
+`category` (which crisis, for a model-only detection). The manifest pins the artifact's sha256;
+a file that does not match is refused, and skops only instantiates types on an allowlist (never
+pickle). Crisis stays rule-backed: the speaker's own explicit crisis language, or a yes to a risk
+question, is flagged whatever the models say; the crisis model adds what the rules cannot see.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
-from attune_classifier.features import answers_safety_question
+from attune_classifier.features import answers_safety_question, window_inputs
 from attune_classifier.lexicon import (
     MarkerHit,
     crisis_categories,
     crisis_cue_spans,
+    has_risk_cue,
     normalise,
 )
 from attune_classifier.scoring import (
@@ -34,28 +38,18 @@ from attune_classifier.scoring import (
 )
 from attune_classifier.screening import explicit_hits
 from attune_classifier.settings import ClassifierSettings
-from attune_schemas import MarkerFamily
+from attune_schemas import CrisisCategory, MarkerFamily
 
 ARTIFACT_NAME = "rupture-model.skops"
 MANIFEST_NAME = "manifest.json"
 LABELS = ("none", "withdrawal", "confrontation", "crisis")
+CATEGORIES = tuple(c.value for c in CrisisCategory)
+RULE_CRISIS = 0.97  # the crisis probability reported for explicit crisis language
 # Types the artifact may contain beyond what skops trusts by default.
 TRUSTED_PREFIXES = ("attune_classifier.features.", "sklearn.", "numpy.", "scipy.", "builtins.")
 SPAN_MIN_WEIGHT = 0.15
 MAX_SPANS = 3
-
-
-def crisis_probability(
-    full: np.ndarray[Any, Any], cues: np.ndarray[Any, Any]
-) -> np.ndarray[Any, Any]:
-    """Both views must agree: the open-vocabulary model and the risk-cue model (geometric mean).
-
-    The open-vocabulary model alone learns incidental words of the corpus as risk; the cue model
-    alone misses implicit language. Their geometric mean keeps the first's ranking in domain and
-    lets the second veto spurious activations on ordinary talk.
-    """
-    result: np.ndarray[Any, Any] = np.sqrt(np.clip(full, 0, 1) * np.clip(cues, 0, 1))
-    return result
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # the word vectorizer's own token pattern
 
 
 class ArtifactError(RuntimeError):
@@ -109,11 +103,73 @@ def load_artifact(model_dir: Path) -> tuple[Any, Manifest]:
     return sio.load(path, trusted=untrusted), manifest
 
 
+def as_objects(items: Sequence[Any]) -> np.ndarray[Any, Any]:
+    x = np.empty(len(items), dtype=object)
+    x[:] = list(items)
+    return x
+
+
+# Without a risk cue a person could read (`lexicon.RISK_CUES`, or a reply to a risk question),
+# the models alone cannot raise a possible crisis: the window's probability is capped below any
+# threshold. Both views learned the corpus's phrasing of intent ("i will", "tonight") and fire on
+# "thanks, i will check them out"; a flag nobody can explain is not one a clinician can act on.
+NO_CUE_CAP = 0.5
+
+
+def cued(windows: Sequence[ScoringInput]) -> np.ndarray[Any, Any]:
+    return np.array([has_risk_cue(w.text) or answers_safety_question(w) for w in windows])
+
+
+def combine_views(
+    dedicated: np.ndarray[Any, Any], words: np.ndarray[Any, Any], cue: np.ndarray[Any, Any]
+) -> Any:
+    """A window's crisis probability from its two views (see `crisis_window_probabilities`)."""
+    p = (dedicated + words) / 2
+    return np.where(cue, p, np.minimum(p, NO_CUE_CAP))
+
+
+def crisis_window_probabilities(
+    model: Any, inputs: Sequence[ScoringInput], message_proba: np.ndarray[Any, Any] | None = None
+) -> tuple[np.ndarray[Any, Any], list[ScoringInput]]:
+    """Per message, the highest crisis probability of its windows, and that window.
+
+    A window's probability is the mean of two views: the dedicated crisis model (trained on the
+    team corpus and clinician-labelled forum posts) and the rupture model's crisis class (the team
+    corpus's chat register, word by word). Each view alone is the weaker one in the other's
+    register. `message_proba` reuses the rupture model's output for one-window messages.
+    """
+    owners: list[int] = []
+    flat: list[ScoringInput] = []
+    reuse: list[float | None] = []
+    for k, item in enumerate(inputs):
+        parts = window_inputs(item)
+        for w in parts:
+            owners.append(k)
+            flat.append(w)
+            reuse.append(
+                float(message_proba[k, 3]) if message_proba is not None and len(parts) == 1 else None
+            )
+    x = as_objects(flat)
+    dedicated = model["crisis"].predict_proba(x)[:, 1]
+    missing = [i for i, r in enumerate(reuse) if r is None]
+    words = np.array([r if r is not None else 0.0 for r in reuse])
+    if missing:
+        words[missing] = model["rupture"].predict_proba(x[missing])[:, 3]
+    p = combine_views(dedicated, words, cued(flat))
+    best = np.full(len(inputs), -1.0)
+    best_window: list[ScoringInput] = list(inputs)
+    for owner, value, window in zip(owners, p, flat, strict=True):
+        if value > best[owner]:
+            best[owner] = value
+            best_window[owner] = window
+    return best, best_window
+
+
 class ModelScorer:
     def __init__(self, model: Any, manifest: Manifest) -> None:
         self.model = model
         self.manifest = manifest
-        self._explainers = _explainers(model)
+        self._explainer = _Explainer(model["rupture"])
 
     @classmethod
     def load(cls, model_dir: Path) -> ModelScorer:
@@ -124,37 +180,51 @@ class ModelScorer:
     def version(self) -> str:
         return self.manifest.model_version
 
-    def probabilities(self, inputs: Sequence[ScoringInput]) -> np.ndarray[Any, Any]:
-        """P(none, withdrawal, confrontation, crisis) per input, crisis from both views."""
-        x = np.empty(len(inputs), dtype=object)
-        x[:] = list(inputs)
-        proba: np.ndarray[Any, Any] = self.model["rupture"].predict_proba(x)
-        cues = self.model["crisis"].predict_proba(x)[:, 1]
-        crisis = crisis_probability(proba[:, 3], cues)
-        # The other classes keep their proportions and share what crisis leaves.
+    def probabilities(
+        self, inputs: Sequence[ScoringInput]
+    ) -> tuple[np.ndarray[Any, Any], list[ScoringInput]]:
+        """P(none, withdrawal, confrontation, crisis) per input; crisis from the crisis model."""
+        proba: np.ndarray[Any, Any] = self.model["rupture"].predict_proba(as_objects(inputs))
+        crisis, windows = crisis_window_probabilities(self.model, inputs, proba)
+        # The rupture classes keep their proportions and share what crisis leaves.
         rest = proba[:, :3] / np.clip(proba[:, :3].sum(axis=1, keepdims=True), 1e-9, None)
-        return np.column_stack([rest * (1 - crisis)[:, None], crisis])
+        return np.column_stack([rest * (1 - crisis)[:, None], crisis]), windows
 
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]:
         if not inputs:
             return []
-        proba = self.probabilities(inputs)
-        return [self._score(item, row) for item, row in zip(inputs, proba, strict=True)]
+        proba, windows = self.probabilities(inputs)
+        detected = proba[:, 3] >= self.manifest.crisis_threshold
+        categories = self._categories([w for w, d in zip(windows, detected, strict=True) if d])
+        out = []
+        for item, row, flag in zip(inputs, proba, detected, strict=True):
+            out.append(self._score(item, row, next(categories) if flag else None))
+        return out
 
-    def _score(self, item: ScoringInput, row: np.ndarray[Any, Any]) -> MessageScore:
+    def _categories(self, windows: list[ScoringInput]) -> Any:
+        if not windows:
+            return iter(())
+        proba = self.model["category"].predict_proba(as_objects(windows))
+        classes = list(self.model["category"].classes_)
+        return iter(CrisisCategory(CATEGORIES[int(classes[int(np.argmax(p))])]) for p in proba)
+
+    def _score(
+        self, item: ScoringInput, row: np.ndarray[Any, Any], suspected: CrisisCategory | None
+    ) -> MessageScore:
         none, withdrawal, confrontation, crisis = (float(v) for v in row)
         hits = explicit_hits(item.text, preceding_assistant_turn(item.context))
-        categories = tuple(crisis_categories(hits))
-        if categories and crisis < 0.97:
+        rule_categories = tuple(crisis_categories(hits))
+        if rule_categories and crisis < RULE_CRISIS:
             # Explicit crisis language: the rule decides, the rest of the mass is rescaled.
-            scale = (1 - 0.97) / max(1e-9, 1 - crisis)
+            scale = (1 - RULE_CRISIS) / max(1e-9, 1 - crisis)
             none, withdrawal, confrontation, crisis = (
                 none * scale,
                 withdrawal * scale,
                 confrontation * scale,
-                0.97,
+                RULE_CRISIS,
             )
-        detected = bool(categories) or crisis >= self.manifest.crisis_threshold
+        detected = bool(rule_categories) or suspected is not None
+        categories = rule_categories or ((suspected,) if suspected is not None else ())
         rupture_family = (
             MarkerFamily.CONFRONTATION if confrontation >= withdrawal else MarkerFamily.WITHDRAWAL
         )
@@ -162,9 +232,9 @@ class ModelScorer:
         if withdrawal + confrontation >= 0.5:
             spans = [
                 MarkerHit(f"{rupture_family.value}_language", rupture_family, s, e)
-                for s, e in self._spans(item.text, LABELS.index(rupture_family.value))
+                for s, e in self._explainer.spans(item.text, LABELS.index(rupture_family.value))
             ]
-        elif detected and not categories:
+        elif detected and not rule_categories:
             spans = self._crisis_spans(item)
         return MessageScore(
             none=round(none, 4),
@@ -174,18 +244,13 @@ class ModelScorer:
             markers=tuple(_rupture_hits(hits))
             + tuple(h for h in hits if h.family is MarkerFamily.CRISIS),
             crisis_categories=categories,
-            crisis_rule=bool(categories),
+            crisis_rule=bool(rule_categories),
             crisis_detected=detected,
             model_spans=tuple(spans),
         )
 
     def _crisis_spans(self, item: ScoringInput) -> list[MarkerHit]:
-        """Evidence for a possible crisis that no rule named, for the person who reviews it.
-
-        The crisis probability needs the risk-cue view to agree, so the cues it saw (a burden,
-        hopelessness, a yes to a safety question) are the evidence; the open-vocabulary n-grams
-        only stand in when no cue matched.
-        """
+        """Evidence for a possible crisis that no rule named, for the person who reviews it."""
         spans = [
             MarkerHit(f"risk_{name}", MarkerFamily.CRISIS, start, end)
             for name, start, end in crisis_cue_spans(item.text)
@@ -197,56 +262,65 @@ class ModelScorer:
         if not spans:
             spans = [
                 MarkerHit("crisis_language", MarkerFamily.CRISIS, s, e)
-                for s, e in self._spans(item.text, LABELS.index("crisis"))
+                for s, e in self._explainer.spans(item.text, LABELS.index("crisis"))
             ]
         return spans
 
-    def _spans(self, text: str, label: int) -> list[tuple[int, int]]:
-        """Where in the message the model's word n-grams pushed towards `label`."""
-        weights: dict[str, float] = {}
+
+class _Explainer:
+    """Where in a message the rupture model's word n-grams pushed towards a class.
+
+    The weights of every n-gram are read once from the calibrated folds (the class's coefficient
+    against the mean of the classes, times the gram's idf, averaged over folds); a message is then
+    explained by dictionary lookups, without running the vectorizer again.
+    """
+
+    def __init__(self, rupture_model: Any) -> None:
+        self.weights: list[dict[str, float]] = [{} for _ in LABELS]
+        self.idf: dict[str, float] = {}
+        folds = getattr(rupture_model, "calibrated_classifiers_", [])
+        for calibrated in folds:
+            pipeline = calibrated.estimator
+            union = pipeline.named_steps["features"]
+            words = dict(union.transformer_list)["client_words"].named_steps["tfidf"]
+            coef = pipeline.named_steps["clf"].coef_
+            idf = words.idf_
+            for gram, j in words.vocabulary_.items():
+                self.idf[gram] = float(idf[j])
+            for label in range(len(LABELS)):
+                centred = coef[label] - coef.mean(axis=0)
+                table = self.weights[label]
+                for gram, j in words.vocabulary_.items():
+                    w = float(centred[j] * idf[j]) / len(folds)
+                    table[gram] = table.get(gram, 0.0) + w
+
+    def spans(self, text: str, label: int) -> list[tuple[int, int]]:
         lowered = normalise(text).lower()
-        for vectorizer, coef, offset in self._explainers:
-            row = vectorizer.transform([lowered])
-            centred = coef[label] - coef.mean(axis=0)
-            for j, value in zip(row.indices, row.data, strict=True):
-                weights_key = vectorizer_vocab_inverse(vectorizer)[j]
-                weights[weights_key] = weights.get(weights_key, 0.0) + value * centred[
-                    offset + j
-                ] / len(self._explainers)
-        ranked = sorted((w, g) for g, w in weights.items() if w >= SPAN_MIN_WEIGHT)[::-1]
+        tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+        table = self.weights[label]
+        scored: dict[tuple[int, int], float] = {}
+        for i, (tok, s, e) in enumerate(tokens):
+            if (w := table.get(tok)) is not None:
+                scored[(s, e)] = w
+            if i + 1 < len(tokens):
+                nxt = tokens[i + 1]
+                if (w := table.get(f"{tok} {nxt[0]}")) is not None:
+                    scored[(s, nxt[2])] = w
+        # The vectorizer's L2 norm of this message, so weights compare with a fixed minimum.
+        present = {tok for tok, _, _ in tokens} | {
+            f"{a[0]} {b[0]}" for a, b in zip(tokens, tokens[1:], strict=False)
+        }
+        norm = float(np.sqrt(sum(self.idf.get(g, 0.0) ** 2 for g in present))) or 1.0
+        ranked = sorted(
+            ((w / norm, span) for span, w in scored.items() if w / norm >= SPAN_MIN_WEIGHT)
+        )[::-1]
         spans: list[tuple[int, int]] = []
-        for _, gram in ranked:
-            m = re.search(r"\W+".join(re.escape(t) for t in gram.split()), lowered)
-            if m and not any(s <= m.start() < e or s < m.end() <= e for s, e in spans):
-                spans.append(m.span())
+        for _, (s, e) in ranked:
+            if not any(a <= s < b or a < e <= b for a, b in spans):
+                spans.append((s, e))
             if len(spans) >= MAX_SPANS:
                 break
         return sorted(spans)
-
-
-_INVERSE: dict[int, list[str]] = {}
-
-
-def vectorizer_vocab_inverse(vectorizer: Any) -> list[str]:
-    key = id(vectorizer)
-    if key not in _INVERSE:
-        vocab = vectorizer.vocabulary_
-        inverse = [""] * len(vocab)
-        for gram, j in vocab.items():
-            inverse[j] = gram
-        _INVERSE[key] = inverse
-    return _INVERSE[key]
-
-
-def _explainers(model: Any) -> list[tuple[Any, np.ndarray[Any, Any], int]]:
-    """(client word vectorizer, class coefficients, column offset) for each calibrated fold."""
-    out = []
-    for calibrated in getattr(model["rupture"], "calibrated_classifiers_", []):
-        pipeline = calibrated.estimator
-        union = pipeline.named_steps["features"]
-        words = dict(union.transformer_list)["client_words"].named_steps["tfidf"]
-        out.append((words, pipeline.named_steps["clf"].coef_, 0))
-    return out
 
 
 def _rupture_hits(hits: list[MarkerHit]) -> list[MarkerHit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from attune_classifier.attribution import own_risk
 from attune_classifier.lexicon import MarkerHit, crisis_excluded, find_markers, normalise
 from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
@@ -91,8 +92,12 @@ _SAFETY_FILTER = Prefilter(tuple(_SAFETY_QUESTIONS.values()))
 
 
 def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
-    """Every rule hit for a client message: its own words, and its answer to a risk question."""
-    hits = find_markers(reply)
+    """Every rule hit for a client message: its own words, and its answer to a risk question.
+
+    Crisis phrases count only as the speaker's own current risk (`attribution`): a topic, a
+    friend's words or support for someone else is left to the learned model.
+    """
+    hits = own_risk(reply, find_markers(reply))
     named = {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     return hits + [h for h in screening_hits(question, reply) if h.marker not in named]
 

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from attune_router import handlers
 from attune_router.metrics import RouterMetrics
-from attune_router.policy import AlertPolicy, PolicyConfig, Thresholds
+from attune_router.policy import AlertPolicy, policy_config
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import ConsumerProgress
@@ -29,17 +29,6 @@ class Router:
     broker: KafkaBroker
     policy: AlertPolicy
     warm_up: WarmUp | None
-
-
-def policy_config(settings: RouterSettings) -> PolicyConfig:
-    return PolicyConfig(
-        rupture=Thresholds(settings.rupture_fire, settings.rupture_resolve),
-        disengagement=Thresholds(settings.disengagement_fire, settings.disengagement_resolve),
-        resolve_after=settings.resolve_after,
-        episode_timeout=timedelta(seconds=settings.episode_timeout_seconds),
-        crisis_inhibits=timedelta(seconds=settings.crisis_inhibits_seconds),
-        crisis_critical=settings.crisis_critical,
-    )
 
 
 def create_app(settings: RouterSettings) -> AsgiFastStream:
@@ -76,7 +65,11 @@ def build(
         WarmUp(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.group_id,
-            lookback=timedelta(seconds=settings.episode_timeout_seconds),
+            # As far back as the longest window the policy keeps: crisis inhibition outlives
+            # an episode, and a restart must not lift it early.
+            lookback=timedelta(
+                seconds=max(settings.episode_timeout_seconds, settings.crisis_inhibits_seconds)
+            ),
             clock=clock,
             apply=rebuild,
             forget=forget,

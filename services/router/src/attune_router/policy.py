@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from attune_router.settings import RouterSettings
 from attune_runtime.ids import derived_id
 from attune_schemas import (
     SEVERITY_RANK,
@@ -38,16 +39,34 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    # Probabilities are calibrated on the corpus, where ruptures are ~40% of messages; in real
-    # traffic they are far rarer, so an alert needs more than an even chance.
-    rupture: Thresholds = Thresholds(0.7, 0.3)
-    disengagement: Thresholds = Thresholds(0.55, 0.25)
-    resolve_after: int = 3
-    episode_timeout: timedelta = timedelta(hours=6)
-    crisis_inhibits: timedelta = timedelta(hours=24)
+    """The policy's numbers; built from `RouterSettings` only (`policy_config`)."""
+
+    rupture: Thresholds
+    disengagement: Thresholds
+    resolve_after: int
+    episode_timeout: timedelta
+    crisis_inhibits: timedelta
     # Explicit crisis language, or the model at least this sure, is critical: the AI pauses.
     # Below it, a model-only suspicion is a high-severity alert for a person to review.
-    crisis_critical: float = 0.5
+    crisis_critical: float
+    # Accumulated evidence: two client turns in a row, each at least this elevated, count
+    # together (noisy-OR) against the rupture threshold. One "fine" after a misattuned turn is
+    # common in ordinary chat; "fine", then "whatever", is the withdrawal the product exists for.
+    accumulate_floor: float
+
+
+def policy_config(settings: RouterSettings | None = None) -> PolicyConfig:
+    """The alert policy as the router's settings (environment, defaults) define it."""
+    s = settings or RouterSettings()
+    return PolicyConfig(
+        rupture=Thresholds(s.rupture_fire, s.rupture_resolve),
+        disengagement=Thresholds(s.disengagement_fire, s.disengagement_resolve),
+        resolve_after=s.resolve_after,
+        episode_timeout=timedelta(seconds=s.episode_timeout_seconds),
+        crisis_inhibits=timedelta(seconds=s.crisis_inhibits_seconds),
+        crisis_critical=s.crisis_critical,
+        accumulate_floor=s.rupture_accumulate_floor,
+    )
 
 
 @dataclass
@@ -76,6 +95,7 @@ class ConversationState:
     open: dict[AlertKind, Episode] = field(default_factory=dict)
     inhibited_until: datetime | None = None
     seen: deque[UUID] = field(default_factory=lambda: deque(maxlen=SEEN_KEEP))
+    last_rupture: float = 0.0  # the previous client turn's rupture score
 
 
 @dataclass(frozen=True)
@@ -125,7 +145,7 @@ class AlertPolicy:
                 state,
                 a,
                 AlertKind.RUPTURE,
-                a.scores.rupture,
+                self._accumulated(state, a.scores.rupture),
                 self.config.rupture,
                 inhibited,
                 decision,
@@ -140,6 +160,14 @@ class AlertPolicy:
             decision,
         )
         return decision
+
+    def _accumulated(self, state: ConversationState, rupture: float) -> float:
+        """This turn's rupture evidence, with the previous turn's when both are elevated."""
+        previous, state.last_rupture = state.last_rupture, rupture
+        floor = self.config.accumulate_floor
+        if previous >= floor and rupture >= floor:
+            return 1 - (1 - previous) * (1 - rupture)
+        return rupture
 
     def sweep_due(self, now: datetime | None = None) -> bool:
         """Quiet conversations are swept once per SWEEP_EVERY of stream time, not per message."""
@@ -305,7 +333,7 @@ class AlertPolicy:
             kind=AlertKind.CRISIS,
             severity=(
                 Severity.CRITICAL
-                if a.crisis_categories or a.scores.crisis >= self.config.crisis_critical
+                if _rule_backed(a) or a.scores.crisis >= self.config.crisis_critical
                 else Severity.HIGH
             ),
             risk=a.scores.crisis,  # the scorers put explicit crisis language at 0.97
@@ -342,6 +370,13 @@ class AlertPolicy:
             triggering_turn=e.triggering_turn,
             model_version=e.model_version,
         )
+
+
+def _rule_backed(a: RuptureAssessment) -> bool:
+    """Explicit crisis language; before `crisis_source` existed, only rules named categories."""
+    if a.crisis_source is not None:
+        return a.crisis_source == "rule"
+    return bool(a.crisis_categories)
 
 
 def _severity(kind: AlertKind, a: RuptureAssessment, risk: float) -> Severity:
