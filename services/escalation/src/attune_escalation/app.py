@@ -128,7 +128,9 @@ def build(
             await upgrade_async(settings.database_url)
         if manage_topics:
             await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+                settings.kafka_bootstrap_servers,
+                partitions=settings.topic_partitions,
+                prefix=settings.topic_prefix,
             )
         await broker.start()
         if run_workers:
