@@ -96,3 +96,39 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
         "opened", "acknowledged", "joined", "resolved",
     ]  # fmt: skip
     assert len({e["event_id"] for e in trail}) == len(trail)
+
+
+@pytest.mark.parametrize(
+    ("note", "status"),
+    [
+        ("Safety plan agreed.\nCalls her sister\ttonight \U0001f49c \x01", 200),
+        ("\u00e9" * 4000, 200),
+        ("before\x00after", 422),  # PostgreSQL text cannot hold NUL: refused by the contract
+    ],
+    ids=["mixed", "at-limit", "nul"],
+)
+async def test_any_note_the_contract_allows_is_stored_and_read_back(
+    bootstrap: str,
+    prefix: str,
+    producer: AIOKafkaProducer,
+    database_url: str,
+    note: str,
+    status: int,
+) -> None:
+    await upgrade_async(database_url)
+    a = alert(conversation_id="c-n")
+    async with escalation(bootstrap, prefix, database_url, console_notifications=False) as (
+        _,
+        client,
+    ):
+        await producer.send_and_wait(f"{prefix}alerts", encode(a), key=b"c-n")
+        for _ in range(300):
+            if listed := (await client.get("/v1/incidents")).json():
+                break
+            await asyncio.sleep(0.1)
+        iid = listed[0]["id"]
+        body = {"clinician_id": "clin-1", "outcome": "client_safe", "note": note}
+        resolved = await client.post(f"/v1/incidents/{iid}/resolve", json=body)
+        stored = (await client.get(f"/v1/incidents/{iid}")).json()
+    assert resolved.status_code == status
+    assert stored["resolution_note"] == (note if status == 200 else None)
