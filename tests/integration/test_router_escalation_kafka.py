@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +98,66 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
         "opened", "acknowledged", "joined", "resolved",
     ]  # fmt: skip
     assert len({e["event_id"] for e in trail}) == len(trail)
+
+
+async def test_a_future_dated_alert_is_dead_lettered_and_the_next_one_opens_the_incident(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer, tmp_path: Path
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'escalation.db'}"
+    await upgrade_async(database_url)
+    now = datetime.now(UTC)
+    ahead = alert(conversation_id="c-t", at=now + timedelta(days=7))
+    on_time = alert(conversation_id="c-t", at=now)
+    async with escalation(bootstrap, prefix, database_url, console_notifications=False) as (
+        _,
+        client,
+    ):
+        for a in (ahead, on_time):
+            await producer.send_and_wait(f"{prefix}alerts", encode(a), key=b"c-t")
+        dlq = await reader(f"{prefix}alerts.dlq")
+        [letter] = await dlq.wait_for(lambda v: len(v) >= 1)
+        audit = await reader(f"{prefix}escalation.events")
+        await audit.wait_for(lambda v: any(e["action"] == "opened" for e in v))
+        [incident] = (await client.get("/v1/incidents")).json()
+    assert (letter["reason"], letter["key"]) == ("occurred_in_future", "c-t")
+    assert letter["errors"] == [
+        {"field": "occurred_at", "reason": "more than 300 s ahead of the service clock"}
+    ]
+    assert json.loads(letter["payload"])["event_id"] == str(ahead.event_id)
+    assert incident["conversation_id"] == "c-t"
+
+
+@pytest.mark.parametrize(
+    ("note", "status"),
+    [
+        ("Safety plan agreed.\nCalls her sister\ttonight \U0001f49c \x01", 200),
+        ("\u00e9" * 4000, 200),
+        ("before\x00after", 422),  # PostgreSQL text cannot hold NUL: refused by the contract
+    ],
+    ids=["mixed", "at-limit", "nul"],
+)
+async def test_any_note_the_contract_allows_is_stored_and_read_back(
+    bootstrap: str,
+    prefix: str,
+    producer: AIOKafkaProducer,
+    database_url: str,
+    note: str,
+    status: int,
+) -> None:
+    await upgrade_async(database_url)
+    a = alert(conversation_id="c-n")
+    async with escalation(bootstrap, prefix, database_url, console_notifications=False) as (
+        _,
+        client,
+    ):
+        await producer.send_and_wait(f"{prefix}alerts", encode(a), key=b"c-n")
+        for _ in range(300):
+            if listed := (await client.get("/v1/incidents")).json():
+                break
+            await asyncio.sleep(0.1)
+        iid = listed[0]["id"]
+        body = {"clinician_id": "clin-1", "outcome": "client_safe", "note": note}
+        resolved = await client.post(f"/v1/incidents/{iid}/resolve", json=body)
+        stored = (await client.get(f"/v1/incidents/{iid}")).json()
+    assert resolved.status_code == status
+    assert stored["resolution_note"] == (note if status == 200 else None)

@@ -4,44 +4,33 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
 import pytest
 from aiokafka.errors import KafkaConnectionError
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation import incidents
-from attune_escalation.app import Escalation, build
 from attune_escalation.db import (
     Incident,
     IncidentAlert,
     IncidentEvent,
     Notification,
     OutboxMessage,
-    make_engine,
-    make_sessions,
 )
-from attune_escalation.incidents import AlertResult, Conflict, NotFound, Outcome
+from attune_escalation.incidents import Conflict, NotFound, Outcome
 from attune_escalation.metrics import EscalationMetrics
-from attune_escalation.migrate import upgrade
 from attune_escalation.notify import NotifyError
 from attune_escalation.notify.console import ConsoleNotifier
-from attune_escalation.notify.delivery import Delivery
 from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OutboxRelay
-from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import ManualClock
 from attune_schemas import (
-    Alert,
     AlertKind,
     AlertStatus,
     ControlAction,
@@ -49,47 +38,20 @@ from attune_schemas import (
     EscalationAction,
     EscalationEvent,
     Severity,
-    encode,
 )
 from tests.factories import T0, alert
-
-Sessions = async_sessionmaker[AsyncSession]
-
-CHANNELS = ("console", "webhook:0")
-PUBLIC_URL = "https://attune.example/"
-UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-EXCERPT = "that's not helpful"  # the evidence excerpt every factory alert carries
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate once per module; each test starts from its own copy of the migrated file."""
-    path = tmp_path_factory.mktemp("escalation") / "template.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
-
-
-@pytest.fixture
-def database_url(migrated: Path, tmp_path: Path) -> str:
-    path = tmp_path / "escalation.db"
-    shutil.copyfile(migrated, path)
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    engine = make_engine(database_url)
-    yield make_sessions(engine)
-    await engine.dispose()
-
-
-async def apply(
-    sessions: Sessions, a: Alert, *, channels: tuple[str, ...] = CHANNELS
-) -> AlertResult:
-    async with sessions() as session, session.begin():
-        return await incidents.apply_alert(
-            session, alert=a, now=T0, channels=channels, public_url=PUBLIC_URL
-        )
+from tests.unit.escalation_support import (
+    CHANNELS,
+    EXCERPT,
+    RETRY,
+    UNKNOWN_ID,
+    Api,
+    FakeNotifier,
+    Sessions,
+    apply,
+    delivery,
+    notifications,
+)
 
 
 async def counts(sessions: Sessions) -> dict[str, int | None]:
@@ -118,15 +80,6 @@ async def staged(sessions: Sessions) -> list[tuple[str, str]]:
         body = json.loads(row.payload)
         out.append((row.topic, body["action"]))
     return out
-
-
-async def notifications(sessions: Sessions) -> list[Notification]:
-    async with sessions() as session:
-        return list(
-            await session.scalars(
-                select(Notification).order_by(Notification.created_at, Notification.channel)
-            )
-        )
 
 
 def timeline(i: Incident) -> list[str]:
@@ -525,40 +478,6 @@ async def test_relay_failure_keeps_the_rows_and_a_later_pass_publishes_them(
 # --- notification delivery --------------------------------------------------------------------
 
 
-class FakeNotifier:
-    """Fails with the queued errors first, then succeeds; records every payload it was sent."""
-
-    def __init__(self, channel: str = "console", failures: list[NotifyError] | None = None):
-        self.channel = channel
-        self.failures = list(failures or [])
-        self.sent: list[dict[str, Any]] = []
-        self.attempts = 0
-
-    async def send(self, payload: dict[str, Any]) -> None:
-        self.attempts += 1
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append(payload)
-
-
-def delivery(
-    sessions: Sessions, clock: ManualClock, *notifiers: FakeNotifier, max_attempts: int = 4
-) -> Delivery:
-    return Delivery(
-        sessions=sessions,
-        notifiers={n.channel: n for n in notifiers},
-        clock=clock,
-        metrics=EscalationMetrics(CollectorRegistry()),
-        max_attempts=max_attempts,
-        backoff_seconds=10,
-        backoff_max_seconds=15,
-        poll_seconds=0.01,
-    )
-
-
-RETRY = NotifyError("http_503", retryable=True)
-
-
 async def test_delivered_notification_is_sent_and_on_the_timeline(
     sessions: Sessions, clock: ManualClock
 ) -> None:
@@ -684,6 +603,9 @@ PAYLOAD = {
 }
 
 
+KEY = "0d5b1c1e-3f6a-5b7e-9c2d-4a8e6f1b3c5d"
+
+
 def webhook(handler: Any) -> WebhookNotifier:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return WebhookNotifier("https://hooks.example/attune", client=client, index=2)
@@ -697,12 +619,17 @@ async def test_webhook_posts_the_payload() -> None:
         return httpx.Response(204)
 
     notifier = webhook(handler)
-    await notifier.send(PAYLOAD)
+    await notifier.send(PAYLOAD, idempotency_key=KEY)
 
     assert notifier.channel == "webhook:2"
     [request] = seen
     assert str(request.url) == "https://hooks.example/attune"
-    assert json.loads(request.content) == {"type": "attune.incident", **PAYLOAD}
+    assert json.loads(request.content) == {
+        "type": "attune.incident",
+        **PAYLOAD,
+        "idempotency_key": KEY,
+    }
+    assert request.headers["Idempotency-Key"] == KEY
 
 
 @pytest.mark.parametrize(
@@ -715,7 +642,7 @@ async def test_webhook_failure_says_whether_to_retry(
     notifier = webhook(lambda _: httpx.Response(status))
 
     with pytest.raises(NotifyError) as info:
-        await notifier.send(PAYLOAD)
+        await notifier.send(PAYLOAD, idempotency_key=KEY)
 
     assert (info.value.reason, info.value.retryable) == (reason, retryable)
 
@@ -732,7 +659,7 @@ async def test_webhook_network_errors_are_retryable(error: Exception, reason: st
         raise error
 
     with pytest.raises(NotifyError) as info:
-        await webhook(handler).send(PAYLOAD)
+        await webhook(handler).send(PAYLOAD, idempotency_key=KEY)
 
     assert (info.value.reason, info.value.retryable) == (reason, True)
 
@@ -744,13 +671,14 @@ async def test_console_writes_one_line_without_evidence(
     stream = io.StringIO()
     console = ConsoleNotifier(stream)
 
-    [payload] = [n.payload for n in await notifications(sessions) if n.channel == "console"]
-    await console.send(payload)
+    [n] = [n for n in await notifications(sessions) if n.channel == "console"]
+    await console.send(n.payload, idempotency_key=n.id)
 
     [line] = stream.getvalue().splitlines()
     assert "CRITICAL" in line
     assert iid in line
     assert "conversation=conv-1" in line
+    assert line.endswith(f" key={n.id}")
     assert EXCERPT not in line
 
 
@@ -758,8 +686,10 @@ async def test_console_names_a_model_only_crisis_a_possible_crisis() -> None:
     stream = io.StringIO()
     payload = {"alert_kind": "crisis", "severity": "high", "reason": "opened"}
 
-    await ConsoleNotifier(stream).send({**payload, "markers": ["risk_burden"], "risk": 0.21})
-    await ConsoleNotifier(stream).send({**payload, "severity": "critical"})
+    await ConsoleNotifier(stream).send(
+        {**payload, "markers": ["risk_burden"], "risk": 0.21}, idempotency_key=KEY
+    )
+    await ConsoleNotifier(stream).send({**payload, "severity": "critical"}, idempotency_key=KEY)
 
     possible, critical = stream.getvalue().splitlines()
     assert "HIGH] possible crisis (opened)" in possible
@@ -768,54 +698,6 @@ async def test_console_names_a_model_only_crisis_a_possible_crisis() -> None:
 
 
 # --- the clinician API ------------------------------------------------------------------------
-
-
-@dataclass
-class Api:
-    service: Escalation
-    http: httpx.AsyncClient
-    notifier: FakeNotifier
-    controls: list[KafkaMessage]
-
-    async def alert(self, a: Alert) -> None:
-        await self.service.broker.publish(encode(a), topic="alerts", key=a.conversation_id.encode())
-
-    async def incident_id(self) -> str:
-        [summary] = (await self.http.get("/v1/incidents")).json()
-        iid: str = summary["id"]
-        return iid
-
-
-@pytest.fixture
-async def api(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Api]:
-    settings = EscalationSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
-        migrate_on_start=True,
-        public_url=PUBLIC_URL,
-    )
-    notifier = FakeNotifier("console")
-    service = build(
-        settings,
-        manage_topics=False,
-        run_workers=False,
-        notifiers=[notifier],
-        clock=clock,
-        registry=CollectorRegistry(),
-    )
-    controls: list[KafkaMessage] = []
-
-    @service.broker.subscriber("conversation.control")
-    async def control_sink(msg: KafkaMessage) -> None:
-        controls.append(msg)
-
-    async with (
-        TestKafkaBroker(service.broker),
-        service.app.router.lifespan_context(service.app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=service.app), base_url="http://escalation"
-        ) as http,
-    ):
-        yield Api(service, http, notifier, controls)
 
 
 async def test_alert_on_the_topic_becomes_a_listed_incident(api: Api) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, HTTPException, Query
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation import incidents
 from attune_escalation.db import Incident
+from attune_escalation.http_errors import StrictJsonRoute, error_responses
 from attune_escalation.metrics import EscalationMetrics
 from attune_runtime.clock import Clock
 from attune_schemas.common import Identifier
@@ -28,7 +30,8 @@ class ClinicianAction(BaseModel):
 
 class Resolution(ClinicianAction):
     outcome: incidents.Outcome
-    note: Annotated[str, Field(max_length=4000)] | None = None
+    # No NUL: PostgreSQL text cannot hold it. In the pattern, so the contract says so too.
+    note: Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")] | None = None
 
 
 class IncidentSummary(BaseModel):
@@ -100,6 +103,13 @@ def detail(i: Incident) -> IncidentDetail:
 
 StatusFilter = Literal["active", "open", "acknowledged", "joined", "resolved", "all"]
 
+# Names an error answer may show; any other key a client sent is shown as `*`, not echoed.
+FIELD_NAMES = frozenset(
+    {*ClinicianAction.model_fields, *Resolution.model_fields}
+    | {"incident_id", "status", "conversation_id", "limit"}
+)
+ACTION_ERRORS = error_responses(400, 404, 409, 413, 422)
+
 
 def router(
     *,
@@ -108,9 +118,9 @@ def router(
     metrics: EscalationMetrics,
     on_commit: Callable[[], None],
 ) -> APIRouter:
-    api = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+    api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
-    @api.get("", response_model=list[IncidentSummary])
+    @api.get("", response_model=list[IncidentSummary], responses=error_responses(422))
     async def list_incidents(
         status: StatusFilter = "active",
         conversation_id: Identifier | None = None,
@@ -126,13 +136,13 @@ def router(
         async with sessions() as session:
             return [summary(i) for i in (await session.scalars(query)).all()]
 
-    @api.get("/{incident_id}", response_model=IncidentDetail)
-    async def get_incident(incident_id: str) -> IncidentDetail:
+    @api.get("/{incident_id}", response_model=IncidentDetail, responses=error_responses(404, 422))
+    async def get_incident(incident_id: UUID) -> IncidentDetail:
         async with sessions() as session:
             try:
-                return detail(await incidents.get_incident(session, incident_id))
+                return detail(await incidents.get_incident(session, str(incident_id)))
             except incidents.NotFound:
-                raise HTTPException(404, f"incident {incident_id} not found") from None
+                raise HTTPException(404, "incident not found") from None
 
     async def act(
         name: str,
@@ -148,7 +158,7 @@ def router(
                 async with sessions() as fresh:
                     result = detail(await incidents.get_incident(fresh, incident_id_))
         except incidents.NotFound:
-            raise HTTPException(404, f"incident {incident_id} not found") from None
+            raise HTTPException(404, "incident not found") from None
         except incidents.Conflict as exc:
             raise HTTPException(409, str(exc)) from None
         metrics.actions.labels(name).inc()
@@ -158,37 +168,40 @@ def router(
         on_commit()
         return result
 
-    @api.post("/{incident_id}/ack", response_model=IncidentDetail)
-    async def acknowledge(incident_id: str, body: ClinicianAction) -> IncidentDetail:
+    @api.post("/{incident_id}/ack", response_model=IncidentDetail, responses=ACTION_ERRORS)
+    async def acknowledge(incident_id: UUID, body: ClinicianAction) -> IncidentDetail:
+        iid = str(incident_id)
         return await act(
             "acknowledge",
-            incident_id,
+            iid,
             body.clinician_id,
             lambda s: incidents.acknowledge(
-                s, incident_id=incident_id, clinician_id=body.clinician_id, now=clock.now()
+                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now()
             ),
         )
 
-    @api.post("/{incident_id}/join", response_model=IncidentDetail)
-    async def join(incident_id: str, body: ClinicianAction) -> IncidentDetail:
+    @api.post("/{incident_id}/join", response_model=IncidentDetail, responses=ACTION_ERRORS)
+    async def join(incident_id: UUID, body: ClinicianAction) -> IncidentDetail:
+        iid = str(incident_id)
         return await act(
             "join",
-            incident_id,
+            iid,
             body.clinician_id,
             lambda s: incidents.join(
-                s, incident_id=incident_id, clinician_id=body.clinician_id, now=clock.now()
+                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now()
             ),
         )
 
-    @api.post("/{incident_id}/resolve", response_model=IncidentDetail)
-    async def resolve(incident_id: str, body: Resolution) -> IncidentDetail:
+    @api.post("/{incident_id}/resolve", response_model=IncidentDetail, responses=ACTION_ERRORS)
+    async def resolve(incident_id: UUID, body: Resolution) -> IncidentDetail:
+        iid = str(incident_id)
         return await act(
             "resolve",
-            incident_id,
+            iid,
             body.clinician_id,
             lambda s: incidents.resolve(
                 s,
-                incident_id=incident_id,
+                incident_id=iid,
                 clinician_id=body.clinician_id,
                 outcome=body.outcome,
                 note=body.note,

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from attune_escalation import api, handlers
+from attune_escalation import api, handlers, http_errors
 from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade_async
@@ -128,7 +128,9 @@ def build(
             await upgrade_async(settings.database_url)
         if manage_topics:
             await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+                settings.kafka_bootstrap_servers,
+                partitions=settings.topic_partitions,
+                prefix=settings.topic_prefix,
             )
         await broker.start()
         if run_workers:
@@ -153,6 +155,7 @@ def build(
     app.include_router(
         api.router(sessions=sessions, clock=clock, metrics=metrics, on_commit=on_commit)
     )
+    http_errors.install(app, known_fields=api.FIELD_NAMES)
     add_ops_routes(app, readiness, registry)
     service.app = app
     return service

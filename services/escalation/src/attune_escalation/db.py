@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -174,8 +175,12 @@ class Notification(Base):
 
 
 def make_engine(url: str) -> AsyncEngine:
+    # Parameters are clinical text (notes, evidence): keep them out of every SQL error message.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # aiosqlite logs each statement with its parameters at DEBUG, whatever the engine hides.
+        driver_log = logging.getLogger("aiosqlite")
+        driver_log.setLevel(max(logging.INFO, driver_log.getEffectiveLevel()))
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -187,7 +192,7 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation import incidents
+from attune_escalation.event_time import EventTimeBounds
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import Clock
@@ -31,6 +34,23 @@ def register(
     clock: Clock,
     on_commit: Callable[[], None],
 ) -> None:
+    bounds = EventTimeBounds(
+        max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
+        epoch=settings.event_epoch,
+    )
+
+    async def reject(record: Any, error: InvalidMessage) -> None:
+        metrics.dead_letters.labels(error.reason).inc()
+        metrics.alerts.labels("dead_lettered").inc()
+        await dead_letter(
+            broker,
+            dlq_topic=settings.topic(ALERTS_DLQ),
+            record=record,
+            error=error,
+            service="escalation",
+            clock=clock,
+        )
+
     @broker.subscriber(
         settings.topic(ALERTS),
         group_id=settings.group_id,
@@ -42,22 +62,18 @@ def register(
         try:
             alert: Alert = decode(ALERT, msg.body)
         except InvalidMessage as exc:
-            metrics.dead_letters.labels(exc.reason).inc()
-            metrics.alerts.labels("dead_lettered").inc()
-            await dead_letter(
-                broker,
-                dlq_topic=settings.topic(ALERTS_DLQ),
-                record=record,
-                error=exc,
-                service="escalation",
-                clock=clock,
-            )
+            await reject(record, exc)
+            return
+        now = clock.now()
+        untimely = bounds.check(alert.occurred_at, now=now)
+        if untimely is not None:
+            await reject(record, untimely)
             return
         async with sessions() as session, session.begin():
             result = await incidents.apply_alert(
                 session,
                 alert=alert,
-                now=clock.now(),
+                now=now,
                 channels=channels,
                 public_url=settings.public_url,
             )

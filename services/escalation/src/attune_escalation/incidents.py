@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attune_escalation import outbox
 from attune_escalation.db import Incident, IncidentAlert, IncidentEvent, Notification
+from attune_escalation.notify import notification_key
 from attune_runtime.ids import derived_id
 from attune_schemas import (
     SEVERITY_RANK,
@@ -428,6 +429,7 @@ def _notify(
     for channel in channels:
         session.add(
             Notification(
+                id=notification_key(incident_id=incident.id, channel=channel, reason=reason),
                 incident_id=incident.id,
                 channel=channel,
                 dedup_key=f"{incident.id}:{channel}:{reason}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 import structlog
@@ -18,7 +19,7 @@ class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    async def send(self, payload: dict[str, Any]) -> None:
+    async def send(self, payload: Mapping[str, Any], *, idempotency_key: str) -> None:
         severity = str(payload.get("severity", "warning"))
         detail = payload.get("crisis_categories") or payload.get("markers") or []
         kind = str(payload.get("alert_kind"))
@@ -27,6 +28,7 @@ class ConsoleNotifier:
         line = (
             f"[ATTUNE {_ICON.get(severity, '   ')}{severity.upper()}] {kind} "
             f"({payload.get('reason')}) conversation={payload.get('conversation_id')} "
-            f"signals={','.join(detail)} risk={payload.get('risk')} -> {payload.get('url')}"
+            f"signals={','.join(detail)} risk={payload.get('risk')} -> {payload.get('url')} "
+            f"key={idempotency_key}"
         )
         print(line, file=self.stream, flush=True)

@@ -78,7 +78,8 @@ class Delivery:
                 error = NotifyError("channel_not_configured", retryable=False)
             else:
                 try:
-                    await notifier.send(dict(n.payload))
+                    # The row's id is the notification's idempotency key (notification_key).
+                    await notifier.send(dict(n.payload), idempotency_key=n.id)
                 except NotifyError as exc:
                     error = exc
             if error is None:
@@ -96,6 +97,7 @@ class Delivery:
                     "notification_sent",
                     incident_id=incident.id,
                     channel=n.channel,
+                    idempotency_key=n.id,
                     attempts=n.attempts,
                 )
                 return
@@ -108,6 +110,7 @@ class Delivery:
                     "notification_retry_scheduled",
                     incident_id=incident.id,
                     channel=n.channel,
+                    idempotency_key=n.id,
                     reason=error.reason,
                     attempts=n.attempts,
                     delay_seconds=delay,
@@ -132,6 +135,7 @@ class Delivery:
                 "notification_failed",
                 incident_id=incident.id,
                 channel=n.channel,
+                idempotency_key=n.id,
                 reason=error.reason,
                 attempts=n.attempts,
             )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from attune_escalation.notify import NotifyError
+from attune_escalation.notify import IDEMPOTENCY_HEADER, NotifyError
 
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -17,9 +18,12 @@ class WebhookNotifier:
         self.client = client
         self.channel = f"webhook:{index}"
 
-    async def send(self, payload: dict[str, Any]) -> None:
+    async def send(self, payload: Mapping[str, Any], *, idempotency_key: str) -> None:
+        body = {"type": "attune.incident", **payload, "idempotency_key": idempotency_key}
         try:
-            response = await self.client.post(self.url, json={"type": "attune.incident", **payload})
+            response = await self.client.post(
+                self.url, json=body, headers={IDEMPOTENCY_HEADER: idempotency_key}
+            )
         except httpx.TimeoutException as exc:
             raise NotifyError("timeout", retryable=True) from exc
         except httpx.TransportError as exc:
