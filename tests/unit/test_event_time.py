@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from attune_classifier.settings import ClassifierSettings
 from attune_runtime.event_time import (
     BEFORE_EPOCH,
     EPOCH,
@@ -77,3 +80,27 @@ def test_watermark_copies_are_independent_and_forgetting_drops_a_partition() -> 
 
     assert copy.time(0, now=T0 + timedelta(days=1)) == T0
     assert marks.time(0, now=T0) is None and marks.partitions() == []
+
+
+@pytest.mark.parametrize(
+    ("settings_type", "prefix"),
+    [(ClassifierSettings, "ATTUNE_CLASSIFIER_")],
+)
+def test_bounds_and_lateness_are_settings(
+    monkeypatch: pytest.MonkeyPatch,
+    settings_type: type[ClassifierSettings],
+    prefix: str,
+) -> None:
+    defaults = settings_type()
+    assert defaults.event_time_bounds() == EventTimeBounds(max_future=SKEW, epoch=EPOCH)
+    assert defaults.watermark_lateness_seconds == 300
+
+    monkeypatch.setenv(f"{prefix}MAX_FUTURE_SKEW_SECONDS", "60")
+    monkeypatch.setenv(f"{prefix}EVENT_EPOCH", "2024-01-01T00:00:00+01:00")
+    monkeypatch.setenv(f"{prefix}WATERMARK_LATENESS_SECONDS", "30")
+    settings = settings_type()
+
+    assert settings.event_time_bounds() == EventTimeBounds(
+        max_future=timedelta(seconds=60), epoch=datetime(2023, 12, 31, 23, 0, tzinfo=UTC)
+    )
+    assert settings.watermark_lateness_seconds == 30

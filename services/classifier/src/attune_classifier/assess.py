@@ -126,7 +126,10 @@ class Assessor:
 
     def _observe(self, event: ConversationEvent, partition: int | None) -> _Pending | None:
         window = self.windows.open(
-            event.conversation_id, event.tenant_id, partition, event.occurred_at
+            tenant_id=event.tenant_id,
+            conversation_id=event.conversation_id,
+            partition=partition,
+            at=event.occurred_at,
         )
         if window.already_seen(event.event_id):
             return None
