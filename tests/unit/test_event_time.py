@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from attune_classifier.settings import ClassifierSettings
+from attune_router.settings import RouterSettings
 from attune_runtime.event_time import (
     BEFORE_EPOCH,
     EPOCH,
@@ -84,11 +85,11 @@ def test_watermark_copies_are_independent_and_forgetting_drops_a_partition() -> 
 
 @pytest.mark.parametrize(
     ("settings_type", "prefix"),
-    [(ClassifierSettings, "ATTUNE_CLASSIFIER_")],
+    [(ClassifierSettings, "ATTUNE_CLASSIFIER_"), (RouterSettings, "ATTUNE_ROUTER_")],
 )
 def test_bounds_and_lateness_are_settings(
     monkeypatch: pytest.MonkeyPatch,
-    settings_type: type[ClassifierSettings],
+    settings_type: type[ClassifierSettings] | type[RouterSettings],
     prefix: str,
 ) -> None:
     defaults = settings_type()
