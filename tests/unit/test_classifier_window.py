@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from attune_classifier.window import ConversationWindow, Turn, Windows
+from attune_classifier.window import ConversationWindow, Turn, Windows, triggering_ai_turn
 from attune_schemas import Sender
 from tests.factories import T0
 
@@ -50,9 +50,9 @@ def test_triggering_turn_is_the_ai_turn_before_the_run_of_elevated_replies() -> 
     ]
     for t in turns:
         w.add_turn(t, minimal=False)
-    trigger = w.triggering_ai_turn(turns[-1], 0.5)
+    trigger = triggering_ai_turn(w.turns, turns[-1], 0.5)
     assert trigger is not None and trigger.message_id == "m3"
-    assert w.triggering_ai_turn(turns[1], 0.5) is None  # calm reply: no trigger
+    assert triggering_ai_turn(w.turns, turns[1], 0.5) is None  # calm reply: no trigger
 
 
 def _open(windows: Windows, cid: str, partition: int, minutes: float) -> None:

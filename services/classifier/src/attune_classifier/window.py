@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import statistics
 from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -118,26 +118,30 @@ class ConversationWindow:
             _push(self.latencies, latency, BASELINE_KEEP)
         return behaviour
 
-    def triggering_ai_turn(self, upto: Turn, threshold: float) -> Turn | None:
-        """The AI turn just before the run of elevated client turns ending at `upto` began."""
-        turns = list(self.turns)
-        end = next((i for i, t in enumerate(turns) if t is upto), None)
-        if end is None:
-            return None
-        earliest_elevated = None
-        for i in range(end, -1, -1):
-            t = turns[i]
-            if t.sender is Sender.CLIENT:
-                if t.rupture >= threshold:
-                    earliest_elevated = i
-                else:
-                    break
-        if earliest_elevated is None:
-            return None
-        for j in range(earliest_elevated - 1, -1, -1):
-            if turns[j].sender is Sender.AI:
-                return turns[j]
+
+def triggering_ai_turn(turns: Sequence[Turn], upto: Turn, threshold: float) -> Turn | None:
+    """The AI turn just before the run of elevated client turns ending at `upto` began.
+
+    `turns` is the window as it stood when `upto` was applied, not as it stands when the batch
+    is assessed: later events of a batch would push the AI turn out of an 8-turn window.
+    """
+    end = next((i for i, t in enumerate(turns) if t is upto), None)
+    if end is None:
         return None
+    earliest_elevated = None
+    for i in range(end, -1, -1):
+        t = turns[i]
+        if t.sender is Sender.CLIENT:
+            if t.rupture >= threshold:
+                earliest_elevated = i
+            else:
+                break
+    if earliest_elevated is None:
+        return None
+    for j in range(earliest_elevated - 1, -1, -1):
+        if turns[j].sender is Sender.AI:
+            return turns[j]
+    return None
 
 
 def _push(items: list[T], item: T, keep: int) -> None:
