@@ -59,8 +59,11 @@ def event_json(
 class Script:
     """A conversation told turn by turn with realistic gaps: `ai(...)`, `client(...)`."""
 
-    def __init__(self, conversation_id: str = "conv-1", start: datetime = T0) -> None:
+    def __init__(
+        self, conversation_id: str = "conv-1", start: datetime = T0, tenant_id: str = "tenant-a"
+    ) -> None:
         self.conversation_id = conversation_id
+        self.tenant_id = tenant_id
         self.at = start
         self.events: list[MessageSent] = []
         self.n = 0
@@ -71,7 +74,7 @@ class Script:
         event = MessageSent(
             event_id=uuid.uuid4(),
             conversation_id=self.conversation_id,
-            tenant_id="tenant-a",
+            tenant_id=self.tenant_id,
             occurred_at=self.at,
             message_id=f"m{self.n}",
             sender=sender,
@@ -90,6 +93,7 @@ class Script:
 def assessment(
     *,
     conversation_id: str = "conv-1",
+    tenant_id: str = "tenant-a",
     at: datetime = T0,
     rupture: float = 0.0,
     disengagement: float = 0.0,
@@ -105,7 +109,7 @@ def assessment(
     return RuptureAssessment(
         event_id=derived_id("assessment", source),
         conversation_id=conversation_id,
-        tenant_id="tenant-a",
+        tenant_id=tenant_id,
         occurred_at=at,
         source_event_id=source,
         message_id=message_id,

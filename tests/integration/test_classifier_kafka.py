@@ -3,6 +3,8 @@ transient failures are retried and nothing is lost."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from attune_classifier import handlers as classifier_handlers
+from attune_classifier.scoring import LexiconScorer
 from attune_schemas import encode
 from tests.factories import Script
 from tests.integration.conftest import committed
@@ -64,6 +67,31 @@ async def test_a_poison_event_is_dead_lettered_and_the_partition_keeps_moving(
         out = await (await reader(f"{prefix}rupture.assessments")).wait_for(lambda v: len(v) == 1)
     assert dlq[0]["service"] == "classifier" and dlq[0]["reason"] == "invalid_event"
     assert out[0]["message_id"] == "m2"
+
+
+async def test_a_far_future_event_is_dead_lettered_and_the_next_on_its_key_is_assessed(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
+) -> None:
+    s = Script("c-future", start=datetime.now(UTC) - timedelta(minutes=10))
+    s.ai("What's been on your mind?")
+    week_ahead = s.client("see you next week", after=7 * 24 * 3600)
+    s.at -= timedelta(days=7)
+    s.client("work mostly, and sleeping badly")
+    topic = f"{prefix}conversation.events"
+    await _publish(producer, topic, s.events)
+    async with classifier(bootstrap, prefix, scorer=LexiconScorer()):
+        dlq = await (await reader(f"{prefix}conversation.events.dlq")).wait_for(
+            lambda v: len(v) == 1
+        )
+        out = await (await reader(f"{prefix}rupture.assessments")).wait_for(lambda v: len(v) == 1)
+    assert (dlq[0]["service"], dlq[0]["reason"], dlq[0]["key"]) == (
+        "classifier",
+        "occurred_in_future",
+        "c-future",
+    )
+    assert [e["field"] for e in dlq[0]["errors"]] == ["occurred_at"]
+    assert json.loads(dlq[0]["payload"])["event_id"] == str(week_ahead.event_id)
+    assert out[0]["message_id"] == "m3"
 
 
 async def test_a_transient_failure_is_retried_and_committed_only_after_success(

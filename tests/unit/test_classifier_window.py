@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from attune_classifier.window import ConversationWindow, Turn, Windows
+from attune_classifier.window import ConversationWindow, Turn, Windows, triggering_ai_turn
 from attune_schemas import Sender
 from tests.factories import T0
 
@@ -50,20 +50,42 @@ def test_triggering_turn_is_the_ai_turn_before_the_run_of_elevated_replies() -> 
     ]
     for t in turns:
         w.add_turn(t, minimal=False)
-    trigger = w.triggering_ai_turn(turns[-1], 0.5)
+    trigger = triggering_ai_turn(w.turns, turns[-1], 0.5)
     assert trigger is not None and trigger.message_id == "m3"
-    assert w.triggering_ai_turn(turns[1], 0.5) is None  # calm reply: no trigger
+    assert triggering_ai_turn(w.turns, turns[1], 0.5) is None  # calm reply: no trigger
+
+
+def _open(windows: Windows, cid: str, partition: int, minutes: float) -> None:
+    at = T0 + timedelta(minutes=minutes)
+    windows.open(tenant_id="t", conversation_id=cid, partition=partition, at=at)
 
 
 def test_windows_are_bounded_by_count_idle_time_and_partition() -> None:
+    now = T0 + timedelta(hours=2)
     windows = Windows(max_conversations=3, idle_expiry=timedelta(hours=1))
     for n, cid in enumerate("abcd"):
-        windows.open(cid, "t", n % 2, T0 + timedelta(minutes=10 * n))
+        _open(windows, cid, n % 2, 10 * n)
     # Four conversations, room for three: the least recently active one goes.
     assert [w.conversation_id for w in windows] == ["b", "c", "d"] and windows.evicted == 1
     windows.max_conversations = 10
-    windows.open("e", "t", 0, T0 + timedelta(minutes=85))  # watermark moves; b and c idle > 1h
-    assert windows.expire() == 2
-    assert [w.conversation_id for w in windows] == ["d", "e"]
-    assert windows.forget_partitions({1}) == 1  # d lived on partition 1
+    _open(windows, "e", 0, 85)  # partition 0's time moves on: c (partition 0) idle > 1h
+    assert windows.expire(now=now) == 1
+    assert [w.conversation_id for w in windows] == ["b", "d", "e"]
+    _open(windows, "f", 1, 85)  # now partition 1's too: b idle > 1h, d not yet
+    assert windows.expire(now=now) == 1
+    assert [w.conversation_id for w in windows] == ["d", "e", "f"]
+    assert windows.forget_partitions({1}) == 2  # d and f lived on partition 1
     assert [w.conversation_id for w in windows] == ["e"]
+
+
+def test_idle_expiry_lags_by_the_lateness_and_never_passes_the_service_clock() -> None:
+    windows = Windows(
+        max_conversations=10, idle_expiry=timedelta(hours=1), lateness=timedelta(minutes=5)
+    )
+    _open(windows, "a", 0, 0)
+    _open(windows, "b", 0, 62)  # a is 62 min behind, but within the hour plus lateness
+    assert windows.expire(now=T0 + timedelta(hours=2)) == 0
+    _open(windows, "c", 0, 60 * 24 * 7)  # a week ahead, had it slipped past the bound
+    # Partition time is capped at the service clock: a, 65 min behind it, goes; b stays.
+    assert windows.expire(now=T0 + timedelta(minutes=65, seconds=1)) == 1
+    assert [w.conversation_id for w in windows] == ["b", "c"]

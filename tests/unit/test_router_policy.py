@@ -37,6 +37,9 @@ CONFIG = PolicyConfig(
     episode_timeout=timedelta(minutes=30),
     crisis_inhibits=timedelta(minutes=10),
 )
+KEY = ("tenant-a", "conv-1")
+# The service clock in pure policy timelines: past every assessment, so sweeps run on event time.
+NOW = T0 + timedelta(days=30)
 
 
 class Timeline:
@@ -105,7 +108,7 @@ def test_does_not_fire_again_while_open() -> None:
     alerts = t.ruptures(0.7, 0.9, 0.8, 0.95, 0.65)
 
     assert statuses(alerts) == [(AlertKind.RUPTURE, AlertStatus.FIRING)]
-    assert t.policy.states["conv-1"].open[AlertKind.RUPTURE].risk == 0.95
+    assert t.policy.states[KEY].open[AlertKind.RUPTURE].risk == 0.95
 
 
 def test_resolves_after_consecutive_calm_assessments() -> None:
@@ -120,7 +123,7 @@ def test_resolves_after_consecutive_calm_assessments() -> None:
     assert resolved.alert_id == fired.alert_id
     assert resolved.occurred_at == last_calm.occurred_at
     assert resolved.event_id != fired.event_id
-    assert AlertKind.RUPTURE not in t.policy.states["conv-1"].open
+    assert AlertKind.RUPTURE not in t.policy.states[KEY].open
 
 
 def test_fires_a_new_alert_after_resolution() -> None:
@@ -245,7 +248,7 @@ def test_crisis_inhibition_outlives_the_forgetting_of_a_quiet_conversation() -> 
     policy = AlertPolicy(config)
     Timeline(policy, "conv-1").assess(crisis=True)
     Timeline(policy, "conv-2", start=T0 + timedelta(hours=7)).assess(rupture=0.1)
-    policy.sweep()
+    policy.sweep(None, now=NOW)
 
     back = Timeline(policy, "conv-1", start=T0 + timedelta(hours=8)).assess(rupture=0.9)
 
@@ -283,7 +286,7 @@ def test_duplicate_assessment_changes_nothing() -> None:
 
     # Redelivered twice: counted as calm once, so the alert stays open.
     assert [t.send(calm).duplicate for _ in range(2)] == [True, True]
-    assert t.policy.states["conv-1"].open[AlertKind.RUPTURE].calm == 1
+    assert t.policy.states[KEY].open[AlertKind.RUPTURE].calm == 1
 
     crisis = t.next(crisis=True)
     assert len(t.send(crisis).alerts) == 1
@@ -300,17 +303,17 @@ def test_sweep_resolves_alerts_of_quiet_conversations() -> None:
     [fired] = quiet.ruptures(0.8)
     busy.ruptures(0.8)
     busy.assess(rupture=0.8, after=30 * 60)  # stream time moves on in another conversation
-    assert policy.sweep() == []  # exactly the timeout: not yet
+    assert policy.sweep(None, now=NOW) == []  # exactly the timeout: not yet
 
     busy.assess(rupture=0.8, after=1)
-    [resolved] = policy.sweep()
+    [resolved] = policy.sweep(None, now=NOW)
 
     assert resolved.alert_id == fired.alert_id
     assert resolved.status is AlertStatus.RESOLVED
     assert resolved.conversation_id == "conv-1"
     assert resolved.occurred_at == busy.at
-    assert list(policy.states) == ["conv-2"]
-    assert policy.sweep() == []  # resolved once
+    assert list(policy.states) == [("tenant-a", "conv-2")]
+    assert policy.sweep(None, now=NOW) == []  # resolved once
 
 
 def test_sweep_resolves_a_quiet_conversation_that_arrived_late() -> None:
@@ -320,24 +323,48 @@ def test_sweep_resolves_a_quiet_conversation_that_arrived_late() -> None:
     Timeline(policy, "conv-live", start=T0 + timedelta(hours=1)).ruptures(0.1)
     [fired] = Timeline(policy, "conv-late").ruptures(0.8)
 
-    [resolved] = policy.sweep()
+    [resolved] = policy.sweep(None, now=NOW)
 
     assert (resolved.alert_id, resolved.status) == (fired.alert_id, AlertStatus.RESOLVED)
-    assert list(policy.states) == ["conv-live"]
+    assert list(policy.states) == [("tenant-a", "conv-live")]
 
 
-def test_sweep_with_an_explicit_time() -> None:
+def test_sweep_never_runs_ahead_of_the_service_clock() -> None:
+    # Had a week-ahead assessment slipped past the bound, its partition's time still stops at
+    # the service clock: the other conversation is quiet only once the clock says so.
     policy = AlertPolicy(CONFIG)
     [fired] = Timeline(policy).ruptures(0.8)
+    Timeline(policy, "conv-ahead", start=T0 + timedelta(days=7)).ruptures(0.1)
 
-    [resolved] = policy.sweep(T0 + timedelta(hours=1))
+    assert policy.sweep(None, now=T0 + timedelta(minutes=20)) == []
+    [resolved] = policy.sweep(None, now=T0 + timedelta(hours=1))
 
     assert resolved.alert_id == fired.alert_id
     assert resolved.occurred_at == T0 + timedelta(hours=1)
 
 
+def test_sweep_is_per_partition() -> None:
+    policy = AlertPolicy(CONFIG, lateness=timedelta(minutes=5))
+    policy.decide(assessment(conversation_id="conv-1", at=T0, rupture=0.8), partition=0)
+    policy.decide(assessment(conversation_id="conv-2", at=T0, rupture=0.8), partition=1)
+    later = T0 + timedelta(minutes=34)
+    policy.decide(assessment(conversation_id="conv-3", at=later, rupture=0.1), partition=1)
+
+    # Partition 1's time is 34 min less 5 of lateness: conv-2 is not quiet yet, conv-1 (on a
+    # partition whose time has not moved) is untouched by partition 1's traffic.
+    assert policy.sweep(1, now=NOW) == []
+    assert policy.sweep(0, now=NOW) == []
+    later += timedelta(minutes=2)
+    policy.decide(assessment(conversation_id="conv-3", at=later, rupture=0.1), partition=1)
+    [resolved] = policy.sweep(1, now=NOW)
+
+    assert resolved.conversation_id == "conv-2"
+    assert resolved.occurred_at == later - timedelta(minutes=5)
+    assert ("tenant-a", "conv-1") in policy.states
+
+
 def test_sweep_before_any_assessment_is_empty() -> None:
-    assert AlertPolicy(CONFIG).sweep() == []
+    assert AlertPolicy(CONFIG).sweep(None, now=NOW) == []
 
 
 def test_forget_partitions_drops_conversations_of_revoked_partitions() -> None:
@@ -348,7 +375,7 @@ def test_forget_partitions_drops_conversations_of_revoked_partitions() -> None:
 
     policy.forget_partitions({0, 2})
 
-    assert list(policy.states) == ["conv-2"]
+    assert list(policy.states) == [("tenant-a", "conv-2")]
 
 
 # --- determinism ------------------------------------------------------------------------------
@@ -372,7 +399,8 @@ def test_replaying_the_same_assessments_yields_the_same_alerts() -> None:
     def replay() -> list[Alert]:
         policy = AlertPolicy(CONFIG)
         out = [alert for a in story for alert in policy.decide(a).alerts]
-        return out + policy.sweep(T0 + timedelta(days=1))
+        policy.decide(assessment(conversation_id="conv-2", at=T0 + timedelta(days=1)))
+        return out + policy.sweep(None, now=NOW)
 
     first, second = replay(), replay()
 
@@ -436,11 +464,14 @@ async def test_crisis_alert_survives_a_failed_publish_and_redelivery(router: Liv
     ]
 
 
-async def test_timeout_resolution_survives_a_failed_publish(router: LiveRouter) -> None:
+async def test_timeout_resolution_survives_a_failed_publish(
+    router: LiveRouter, clock: ManualClock
+) -> None:
     # The sweep runs on stream time moved by another conversation's assessment. If that
     # publish fails, the quiet conversation must still be resolved on the redelivery.
     await router.deliver(assessment(conversation_id="conv-1", at=T0, rupture=0.8))
     [fired] = router.published
+    clock.advance(timedelta(hours=7))
     later = assessment(conversation_id="conv-2", at=T0 + timedelta(hours=7), rupture=0.1)
     router.alerts_down = True
     with pytest.raises(KafkaConnectionError):

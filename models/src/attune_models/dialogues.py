@@ -60,7 +60,9 @@ class Dialogue:
         """The conversation as it would reach Attune, one turn every `gap`."""
         return [
             MessageSent(
-                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{self.source}/{self.conversation_id}/{i}"),
+                event_id=uuid.uuid5(
+                    uuid.NAMESPACE_URL, f"{self.source}/{self.conversation_id}/{i}"
+                ),
                 conversation_id=self.conversation_id,
                 tenant_id=tenant_id,
                 occurred_at=START + gap * i,
@@ -79,7 +81,9 @@ def data_dir() -> Path:
 def load(name: str, directory: Path | None = None) -> list[Dialogue]:
     path = (directory or data_dir()) / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found; set ATTUNE_SHARED_DATA to the shared data folder")
+        raise FileNotFoundError(
+            f"{path} not found; set ATTUNE_SHARED_DATA to the shared data folder"
+        )
     out = []
     for line in path.read_text().splitlines():
         if not line.strip():

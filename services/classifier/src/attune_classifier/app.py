@@ -56,11 +56,15 @@ def build(
     windows = Windows(
         max_conversations=settings.max_conversations,
         idle_expiry=timedelta(seconds=settings.idle_expiry_seconds),
+        lateness=timedelta(seconds=settings.watermark_lateness_seconds),
     )
     assessor = Assessor(scorer=scorer, windows=windows, clock=clock)
 
+    bounds = settings.event_time_bounds()
+
     def rebuild(records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        events, _ = handlers.decode_records(records)
+        # Out-of-bounds events were dead-lettered when live; the rebuild skips them the same way.
+        events, _ = handlers.decode_records(records, bounds=bounds, now=clock.now())
         assessor.process(events)  # same code path as live traffic; output discarded
         metrics.replayed.inc(len(events))
 

@@ -23,6 +23,7 @@ from attune_classifier.window import (
     ConversationWindow,
     Turn,
     Windows,
+    triggering_ai_turn,
     word_count,
 )
 from attune_runtime.clock import Clock
@@ -65,11 +66,13 @@ class _Pending:
     """One event to assess, with the window as it stood right after that event.
 
     Everything read from the window is captured here, not when the batch is assessed: later
-    events of the same batch must not leak into an earlier event's assessment.
+    events of the same batch must not leak into an earlier event's assessment, nor push the
+    turns it refers to out of the window. `turns` holds the same Turn objects as the window, so
+    the rupture scores of earlier turns, set as each event is assessed in order, are seen.
     """
 
     event: ConversationEvent
-    window: ConversationWindow
+    turns: tuple[Turn, ...]
     signals: list[disengagement.Signal]
     session_id: str | None
     client_turns: int
@@ -91,7 +94,7 @@ def _pending(
 ) -> _Pending:
     return _Pending(
         event,
-        window,
+        tuple(window.turns),
         disengagement.signals(
             window, behaviour, abandoned_after_ai_turn=abandoned_after is not None
         ),
@@ -126,7 +129,10 @@ class Assessor:
 
     def _observe(self, event: ConversationEvent, partition: int | None) -> _Pending | None:
         window = self.windows.open(
-            event.conversation_id, event.tenant_id, partition, event.occurred_at
+            tenant_id=event.tenant_id,
+            conversation_id=event.conversation_id,
+            partition=partition,
+            at=event.occurred_at,
         )
         if window.already_seen(event.event_id):
             return None
@@ -182,7 +188,7 @@ class Assessor:
         return None  # type: ignore[unreachable]  # kept for event types added later
 
     def _assess(self, p: _Pending, score: MessageScore | None) -> RuptureAssessment:
-        event, window = p.event, p.window
+        event = p.event
         found = p.signals
         disengaged = disengagement.score(found)
         message_id = p.turn.message_id if p.turn else None
@@ -192,7 +198,7 @@ class Assessor:
             p.turn.rupture = score.rupture
             evidence.extend(_marker_evidence(event, score, message_id))
             if score.rupture >= ELEVATED:
-                trigger = _trigger(window, p.turn)
+                trigger = _trigger(p.turns, p.turn)
         elif p.abandoned_after is not None:
             last_ai = p.abandoned_after
             trigger = TriggeringTurn(
@@ -272,8 +278,8 @@ def _marker_evidence(
     ]
 
 
-def _trigger(window: ConversationWindow, turn: Turn) -> TriggeringTurn | None:
-    ai = window.triggering_ai_turn(turn, ELEVATED)
+def _trigger(turns: Sequence[Turn], turn: Turn) -> TriggeringTurn | None:
+    ai = triggering_ai_turn(turns, turn, ELEVATED)
     if ai is None:
         return None
     return TriggeringTurn(

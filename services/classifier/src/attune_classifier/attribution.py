@@ -57,11 +57,7 @@ class Attribution:
             return True
         # "How many of these would kill you?", "what's the quickest way for someone to go?":
         # a method question put generically is the asker's own research, not support.
-        return (
-            self.question
-            and self.who in (Who.ADDRESSEE, Who.GENERIC)
-            and category in (SI, SH)
-        )
+        return self.question and self.who in (Who.ADDRESSEE, Who.GENERIC) and category in (SI, SH)
 
 
 _I = re.IGNORECASE
@@ -133,7 +129,8 @@ _TOPIC_AFTER = re.compile(
     _I,
 )
 _OWN_VERB = re.compile(
-    r"\b(?:i|i'?ve|ive|i'?m|im|i was|i'?ve been|i got|i had|made me|got me|me)\b(?:\s+\w+){0,3}\s*$",
+    r"\b(?:i|i'?ve|ive|i'?m|im|i was|i'?ve been|i got|i had|made me|got me|me)\b"
+    r"(?:\s+\w+){0,3}\s*$",
     _I,
 )
 # Double quotes, or single quotes that open after a space and close before punctuation (an
@@ -155,7 +152,8 @@ _PAST = re.compile(
     r"when i was (?:\d+|younger|little|a (?:kid|teen\w*|child|student))|"
     r"in my (?:teens|twenties|youth)|as a (?:kid|teen\w*|child)|i was once|once (?:was|felt)|"
     r"(?:i'?ve|i have) had (?:multiple|many|several|a few) (?:points|times|periods)|"
-    r"(?:got|was|i'?m) (?:through|past) (?:it|that)|(?:i'?m|i am) (?:alive|here) (?:today|now) because)\b",
+    r"(?:got|was|i'?m) (?:through|past) (?:it|that)|"
+    r"(?:i'?m|i am) (?:alive|here) (?:today|now) because)\b",
     _I,
 )
 _PRESENT = re.compile(
@@ -173,7 +171,8 @@ _ACCIDENT = re.compile(
 )
 # "not joking" / "no joke" say the opposite: they are excluded by the lookbehinds.
 _JOKE = re.compile(
-    r"\b(?:lol|lmao|lmfao|jk|j/k|haha\w*|hehe\w*|(?<!not )(?<!n't )(?<!no )(?:kidding|joking|joke))\b|"
+    r"\b(?:lol|lmao|lmfao|jk|j/k|haha\w*|hehe\w*|"
+    r"(?<!not )(?<!n't )(?<!no )(?:kidding|joking|joke))\b|"
     r"[😂🤣😤😅🙃😜🙄]|\[laughs\]",
     _I,
 )

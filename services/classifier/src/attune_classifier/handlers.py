@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -16,6 +17,7 @@ from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import dead_letter
+from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
 from attune_runtime.replay import WarmUp
 from attune_schemas import ConversationEvent, InvalidMessage, conversation_event_adapter, decode
@@ -26,15 +28,27 @@ NOTABLE = 0.5  # assessments at or above this are logged at INFO; routine ones a
 
 
 def decode_records(
-    records: Sequence[Any],
+    records: Sequence[Any], *, bounds: EventTimeBounds, now: datetime
 ) -> tuple[list[tuple[ConversationEvent, int]], list[tuple[Any, InvalidMessage]]]:
+    """Valid events with their partition, and the records to dead-letter with the reason.
+
+    An event dated too far ahead or before the epoch is as unusable as a malformed one: applied,
+    it would stand in its conversation's window and move its partition's event time. The
+    rebuild on assignment decodes through here too, so it never brings such an event back.
+    """
     good: list[tuple[ConversationEvent, int]] = []
     bad: list[tuple[Any, InvalidMessage]] = []
     for record in records:
         try:
-            good.append((decode(conversation_event_adapter, record.value), record.partition))
+            event = decode(conversation_event_adapter, record.value)
         except InvalidMessage as exc:
             bad.append((record, exc))
+            continue
+        rejection = bounds.rejection(event.occurred_at, now=now)
+        if rejection is not None:
+            bad.append((record, rejection))
+        else:
+            good.append((event, record.partition))
     return good, bad
 
 
@@ -48,6 +62,8 @@ def register(
     clock: Clock,
     warm_up: WarmUp | None,
 ) -> None:
+    bounds = settings.event_time_bounds()
+
     @broker.subscriber(
         settings.topic(CONVERSATION_EVENTS),
         group_id=settings.group_id,
@@ -65,7 +81,7 @@ def register(
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(r.topic, r.partition) for r in records})
         metrics.batch_size.observe(len(records))
-        events, poison = decode_records(records)
+        events, poison = decode_records(records, bounds=bounds, now=clock.now())
         for record, exc in poison:
             metrics.dead_letters.labels(exc.reason).inc()
             metrics.events.labels("dead_lettered").inc()
@@ -79,7 +95,7 @@ def register(
             )
         # The batch applies atomically: if its output is not acknowledged, the windows are put
         # back as they were, so the redelivered batch is assessed again rather than skipped.
-        snapshot = windows.snapshot({e.conversation_id for e, _ in events})
+        snapshot = windows.snapshot({(e.tenant_id, e.conversation_id) for e, _ in events})
         try:
             started = time.perf_counter()
             assessments = assessor.process(events)
@@ -106,5 +122,5 @@ def register(
                 crisis=a.crisis,
                 markers=sorted({e.marker for e in a.evidence}),
             )
-        windows.expire()
+        windows.expire(now=clock.now())
         metrics.conversations.set(len(windows))

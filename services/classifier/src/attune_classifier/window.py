@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import statistics
 from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
+from attune_runtime.event_time import Partition, Watermarks
 from attune_schemas import Sender
 
 T = TypeVar("T")
@@ -117,26 +118,30 @@ class ConversationWindow:
             _push(self.latencies, latency, BASELINE_KEEP)
         return behaviour
 
-    def triggering_ai_turn(self, upto: Turn, threshold: float) -> Turn | None:
-        """The AI turn just before the run of elevated client turns ending at `upto` began."""
-        turns = list(self.turns)
-        end = next((i for i, t in enumerate(turns) if t is upto), None)
-        if end is None:
-            return None
-        earliest_elevated = None
-        for i in range(end, -1, -1):
-            t = turns[i]
-            if t.sender is Sender.CLIENT:
-                if t.rupture >= threshold:
-                    earliest_elevated = i
-                else:
-                    break
-        if earliest_elevated is None:
-            return None
-        for j in range(earliest_elevated - 1, -1, -1):
-            if turns[j].sender is Sender.AI:
-                return turns[j]
+
+def triggering_ai_turn(turns: Sequence[Turn], upto: Turn, threshold: float) -> Turn | None:
+    """The AI turn just before the run of elevated client turns ending at `upto` began.
+
+    `turns` is the window as it stood when `upto` was applied, not as it stands when the batch
+    is assessed: later events of a batch would push the AI turn out of an 8-turn window.
+    """
+    end = next((i for i, t in enumerate(turns) if t is upto), None)
+    if end is None:
         return None
+    earliest_elevated = None
+    for i in range(end, -1, -1):
+        t = turns[i]
+        if t.sender is Sender.CLIENT:
+            if t.rupture >= threshold:
+                earliest_elevated = i
+            else:
+                break
+    if earliest_elevated is None:
+        return None
+    for j in range(earliest_elevated - 1, -1, -1):
+        if turns[j].sender is Sender.AI:
+            return turns[j]
+    return None
 
 
 def _push(items: list[T], item: T, keep: int) -> None:
@@ -156,24 +161,37 @@ def _ratio(value: float, history: list[int] | list[float]) -> float | None:
     return round(value / baseline, 4)
 
 
+Key = tuple[str, str]  # (tenant_id, conversation_id): two tenants may use the same id
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    windows: dict[str, ConversationWindow | None]
-    watermark: datetime | None
+    windows: dict[Key, ConversationWindow | None]
+    event_time: Watermarks
 
 
 class Windows:
     """All live conversations, bounded by count (least recently active evicted) and idle time.
 
-    Idle time is measured in event time against the newest event seen (the watermark), so a
-    backfill of old conversations behaves like live traffic.
+    Idle time is event time: a conversation is dropped when its own newest event is older than
+    `idle_expiry` behind its partition's watermark (see attune_runtime.event_time), so a
+    backfill behaves like live traffic and no event moves another partition's time.
     """
 
-    def __init__(self, *, max_conversations: int, idle_expiry: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        max_conversations: int,
+        idle_expiry: timedelta,
+        lateness: timedelta = timedelta(0),
+    ) -> None:
         self.max_conversations = max_conversations
         self.idle_expiry = idle_expiry
-        self.watermark: datetime | None = None
-        self._windows: OrderedDict[str, ConversationWindow] = OrderedDict()
+        self.event_time = Watermarks(lateness)
+        # Activity order over all partitions, for the count bound.
+        self._windows: OrderedDict[Key, ConversationWindow] = OrderedDict()
+        # Activity order within each partition, so idle expiry stops at the first live window.
+        self._active: dict[Partition, OrderedDict[Key, None]] = {}
         self.evicted = 0
 
     def __len__(self) -> int:
@@ -182,59 +200,82 @@ class Windows:
     def __iter__(self) -> Iterator[ConversationWindow]:
         return iter(list(self._windows.values()))
 
-    def get(self, conversation_id: str) -> ConversationWindow | None:
-        return self._windows.get(conversation_id)
+    def get(self, tenant_id: str, conversation_id: str) -> ConversationWindow | None:
+        return self._windows.get((tenant_id, conversation_id))
 
     def open(
-        self, conversation_id: str, tenant_id: str, partition: int | None, at: datetime
+        self, *, tenant_id: str, conversation_id: str, partition: Partition, at: datetime
     ) -> ConversationWindow:
-        if self.watermark is None or at > self.watermark:
-            self.watermark = at
-        window = self._windows.get(conversation_id)
+        self.event_time.observe(partition, at)
+        key = (tenant_id, conversation_id)
+        window = self._windows.get(key)
         if window is None:
             window = ConversationWindow(conversation_id, tenant_id, partition, last_seen=at)
-            self._windows[conversation_id] = window
+            self._put(key, window)
             while len(self._windows) > self.max_conversations:
-                self._windows.popitem(last=False)
+                self._drop(next(iter(self._windows)))
                 self.evicted += 1
         else:
-            self._windows.move_to_end(conversation_id)
-            if partition is not None:
+            if partition is not None and partition != window.partition:
+                self._unlist(key, window.partition)
                 window.partition = partition
+            self._put(key, window)
         return window
 
-    def expire(self) -> int:
-        """Drop conversations idle for longer than `idle_expiry` behind the watermark."""
-        if self.watermark is None:
-            return 0
-        horizon = self.watermark - self.idle_expiry
+    def expire(self, *, now: datetime) -> int:
+        """Drop conversations idle for longer than `idle_expiry` behind their partition's time."""
         dropped = 0
-        # Windows are kept in order of last activity: stop at the first one still live.
-        while self._windows:
-            cid, window = next(iter(self._windows.items()))
-            if window.last_seen >= horizon:
-                break
-            del self._windows[cid]
-            dropped += 1
+        for partition, active in list(self._active.items()):
+            at = self.event_time.time(partition, now=now)
+            if at is None:
+                continue
+            horizon = at - self.idle_expiry
+            # Kept in order of last activity: stop at the first window still live.
+            while active:
+                key = next(iter(active))
+                if self._windows[key].last_seen >= horizon:
+                    break
+                self._drop(key)
+                dropped += 1
         return dropped
 
-    def snapshot(self, conversation_ids: Collection[str]) -> Snapshot:
+    def snapshot(self, keys: Collection[Key]) -> Snapshot:
         """Copies of these conversations' windows, to undo a batch whose output failed."""
         return Snapshot(
-            {cid: copy.deepcopy(self._windows.get(cid)) for cid in conversation_ids}, self.watermark
+            {key: copy.deepcopy(self._windows.get(key)) for key in keys}, self.event_time.copy()
         )
 
     def restore(self, snapshot: Snapshot) -> None:
-        for cid, window in snapshot.windows.items():
-            if window is None:
-                self._windows.pop(cid, None)
-            else:
-                self._windows[cid] = window
-        self.watermark = snapshot.watermark
+        for key, window in snapshot.windows.items():
+            if key in self._windows:
+                self._drop(key)
+            if window is not None:
+                self._put(key, window)
+        self.event_time = snapshot.event_time
 
     def forget_partitions(self, partitions: Collection[int]) -> int:
         """After a rebalance, drop conversations whose partition another instance now owns."""
-        gone = [cid for cid, w in self._windows.items() if w.partition in partitions]
-        for cid in gone:
-            del self._windows[cid]
+        gone = [key for p in partitions for key in self._active.get(p, {})]
+        for key in gone:
+            self._drop(key)
+        self.event_time.forget(partitions)
         return len(gone)
+
+    def _put(self, key: Key, window: ConversationWindow) -> None:
+        """Insert or mark most recently active."""
+        self._windows[key] = window
+        self._windows.move_to_end(key)
+        active = self._active.setdefault(window.partition, OrderedDict())
+        active[key] = None
+        active.move_to_end(key)
+
+    def _drop(self, key: Key) -> None:
+        window = self._windows.pop(key)
+        self._unlist(key, window.partition)
+
+    def _unlist(self, key: Key, partition: Partition) -> None:
+        active = self._active.get(partition)
+        if active is not None:
+            active.pop(key, None)
+            if not active:
+                del self._active[partition]

@@ -47,13 +47,22 @@ def build(
     progress = ConsumerProgress(clock)
     broker = make_broker(settings, service="router", registry=registry, progress=progress)
     metrics = RouterMetrics(registry)
-    policy = AlertPolicy(policy_config(settings), max_conversations=settings.max_conversations)
+    policy = AlertPolicy(
+        policy_config(settings),
+        max_conversations=settings.max_conversations,
+        lateness=timedelta(seconds=settings.watermark_lateness_seconds),
+    )
+
+    bounds = settings.event_time_bounds()
 
     def rebuild(records: list[ConsumerRecord[bytes, bytes]]) -> None:
         # Same decisions as live traffic, outputs discarded: open alerts stay open, no re-fire.
+        # Out-of-bounds assessments were dead-lettered when live; the rebuild skips them too.
+        now = clock.now()
         for record in records:
             try:
-                policy.decide(handlers.decode_assessment(record), record.partition)
+                assessment = handlers.decode_assessment(record, bounds=bounds, now=now)
+                policy.decide(assessment, record.partition)
             except InvalidMessage:
                 continue
             metrics.replayed.inc()

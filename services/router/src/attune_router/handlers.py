@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -14,6 +15,7 @@ from attune_router.policy import AlertPolicy
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import dead_letter
+from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
 from attune_runtime.replay import WarmUp
 from attune_schemas import Alert, AlertKind, InvalidMessage, RuptureAssessment, decode
@@ -23,8 +25,16 @@ log = structlog.get_logger(__name__)
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
 
 
-def decode_assessment(record: Any) -> RuptureAssessment:
+def decode_assessment(record: Any, *, bounds: EventTimeBounds, now: datetime) -> RuptureAssessment:
+    """The assessment, or InvalidMessage: malformed, or dated too far ahead or before the epoch.
+
+    The rebuild on assignment decodes through here too, so it never brings back an
+    assessment that was dead-lettered when live.
+    """
     value: RuptureAssessment = decode(ASSESSMENT, record.value)
+    rejection = bounds.rejection(value.occurred_at, now=now)
+    if rejection is not None:
+        raise rejection
     return value
 
 
@@ -37,6 +47,8 @@ def register(
     clock: Clock,
     warm_up: WarmUp | None,
 ) -> None:
+    bounds = settings.event_time_bounds()
+
     @broker.subscriber(
         settings.topic(RUPTURE_ASSESSMENTS),
         group_id=settings.group_id,
@@ -48,8 +60,9 @@ def register(
         record: Any = msg.raw_message
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(record.topic, record.partition)})
+        now = clock.now()
         try:
-            assessment = decode_assessment(record)
+            assessment = decode_assessment(record, bounds=bounds, now=now)
         except InvalidMessage as exc:
             metrics.dead_letters.labels(exc.reason).inc()
             await dead_letter(
@@ -63,17 +76,19 @@ def register(
             return
         # Decide and publish atomically: if the alerts are not acknowledged, the policy state is
         # put back, so the redelivered assessment is decided again rather than seen as duplicate.
-        # The assessment moves stream time forward: the sweep (when due) runs at that time.
-        now = max(policy.watermark or assessment.occurred_at, assessment.occurred_at)
-        sweeping = policy.sweep_due(now)
-        quiet = policy.quiet(now) if sweeping else []
-        snapshot = policy.snapshot({assessment.conversation_id, *quiet})
+        # The assessment moves its partition's stream time: the sweep of that partition (when
+        # due) runs at that time, never past the service clock.
+        partition = getattr(record, "partition", None)
+        snapshot = policy.snapshot({(assessment.tenant_id, assessment.conversation_id)})
         try:
-            decision = policy.decide(assessment, getattr(record, "partition", None))
+            decision = policy.decide(assessment, partition)
             if decision.duplicate:
                 metrics.duplicates.inc()
                 return
-            alerts = decision.alerts + (policy.sweep(now) if sweeping else [])
+            alerts = list(decision.alerts)
+            if policy.sweep_due(partition, now=now):
+                policy.extend(snapshot, policy.quiet(partition, now=now))
+                alerts += policy.sweep(partition, now=now)
             await publish_all(broker, [(settings.topic(ALERTS), a) for a in alerts])
         except BaseException:
             policy.restore(snapshot)

@@ -1,7 +1,10 @@
 """The alert policy: thresholds with hysteresis, one open alert per kind, crisis never held back.
 
-Pure decision code: `decide` takes an assessment and returns the alerts to publish; time is the
-event time of the assessments (stream time), so timelines are tested without clocks or sleeps.
+Pure decision code: `decide` takes an assessment and returns the alerts to publish. Time is
+event time, kept per (tenant, conversation): an episode and a crisis inhibition run on their own
+conversation's assessments. Quiet conversations are swept on their partition's watermark
+(attune_runtime.event_time), capped by the `now` the caller passes, so no assessment moves
+another partition's time and none can make a conversation look quiet before its time.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from attune_router.settings import RouterSettings
+from attune_runtime.event_time import Partition, Watermarks
 from attune_runtime.ids import derived_id
 from attune_schemas import (
     SEVERITY_RANK,
@@ -98,11 +102,14 @@ class ConversationState:
     last_rupture: float = 0.0  # the previous client turn's rupture score
 
 
+Key = tuple[str, str]  # (tenant_id, conversation_id): two tenants may use the same id
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    states: dict[str, ConversationState | None]
-    watermark: datetime | None
-    last_sweep: datetime | None
+    states: dict[Key, ConversationState | None]
+    event_time: Watermarks
+    last_sweep: dict[Partition, datetime]
 
 
 @dataclass
@@ -113,12 +120,18 @@ class Decision:
 
 
 class AlertPolicy:
-    def __init__(self, config: PolicyConfig, *, max_conversations: int = 200_000) -> None:
+    def __init__(
+        self,
+        config: PolicyConfig,
+        *,
+        max_conversations: int = 200_000,
+        lateness: timedelta = timedelta(0),
+    ) -> None:
         self.config = config
         self.max_conversations = max_conversations
-        self.states: OrderedDict[str, ConversationState] = OrderedDict()
-        self.watermark: datetime | None = None
-        self.last_sweep: datetime | None = None
+        self.states: OrderedDict[Key, ConversationState] = OrderedDict()
+        self.event_time = Watermarks(lateness)
+        self.last_sweep: dict[Partition, datetime] = {}
 
     def decide(self, a: RuptureAssessment, partition: int | None = None) -> Decision:
         state = self._state(a)
@@ -130,8 +143,7 @@ class AlertPolicy:
             return decision
         state.seen.append(a.event_id)
         state.last_at = max(state.last_at, a.occurred_at)
-        if self.watermark is None or a.occurred_at > self.watermark:
-            self.watermark = a.occurred_at
+        self.event_time.observe(state.partition, a.occurred_at)
 
         if a.crisis:
             crisis_alert = self._crisis_alert(a)
@@ -169,73 +181,95 @@ class AlertPolicy:
             return 1 - (1 - previous) * (1 - rupture)
         return rupture
 
-    def sweep_due(self, now: datetime | None = None) -> bool:
-        """Quiet conversations are swept once per SWEEP_EVERY of stream time, not per message."""
-        now = now or self.watermark
-        return now is not None and (self.last_sweep is None or now - self.last_sweep >= SWEEP_EVERY)
+    def stream_time(self, partition: Partition, *, now: datetime) -> datetime | None:
+        """How far event time has got on `partition`, never past `now` (the service's clock)."""
+        return self.event_time.time(partition, now=now)
 
-    def quiet(self, now: datetime | None = None) -> list[str]:
-        """Conversations with no assessment for `episode_timeout`.
+    def sweep_due(self, partition: Partition, *, now: datetime) -> bool:
+        """A partition is swept once per SWEEP_EVERY of its stream time, not per message."""
+        at = self.stream_time(partition, now=now)
+        last = self.last_sweep.get(partition)
+        return at is not None and (last is None or at - last >= SWEEP_EVERY)
 
-        A full scan: partitions are consumed side by side, so activity order is not event-time
-        order. `sweep_due` keeps it to one scan per SWEEP_EVERY of stream time.
+    def quiet(self, partition: Partition, *, now: datetime) -> list[Key]:
+        """Conversations of `partition` with no assessment for `episode_timeout`.
+
+        A full scan: activity order is not event-time order (late events), and `sweep_due`
+        keeps it to one scan per SWEEP_EVERY of the partition's stream time.
         """
-        now = now or self.watermark
-        if now is None:
+        at = self.stream_time(partition, now=now)
+        if at is None:
             return []
-        horizon = now - self.config.episode_timeout
-        return [cid for cid, state in self.states.items() if state.last_at < horizon]
+        horizon = at - self.config.episode_timeout
+        return [
+            key
+            for key, state in self.states.items()
+            if state.partition == partition and state.last_at < horizon
+        ]
 
-    def sweep(self, now: datetime | None = None) -> list[Alert]:
+    def sweep(self, partition: Partition, *, now: datetime) -> list[Alert]:
         """Resolve open alerts of quiet conversations; forget them unless a crisis inhibits."""
-        at = now or self.watermark
+        at = self.stream_time(partition, now=now)
         if at is None:
             return []
         out: list[Alert] = []
-        for cid in self.quiet(at):
-            state = self.states[cid]
+        for key in self.quiet(partition, now=now):
+            state = self.states[key]
             if state.inhibited_until is not None and state.inhibited_until > at:
                 episodes = list(state.open.values())
                 state.open.clear()  # the crisis inhibition outlives the quiet spell
             else:
-                episodes = list(self.states.pop(cid).open.values())
+                episodes = list(self.states.pop(key).open.values())
+            tenant_id, conversation_id = key
             for episode in episodes:
                 out.append(
-                    self._alert(cid, state.tenant_id, episode, AlertStatus.RESOLVED, at, "timeout")
+                    self._alert(
+                        conversation_id, tenant_id, episode, AlertStatus.RESOLVED, at, "timeout"
+                    )
                 )
-        self.last_sweep = at
+        self.last_sweep[partition] = at
         return out
 
-    def snapshot(self, conversation_ids: set[str]) -> Snapshot:
+    def snapshot(self, keys: set[Key]) -> Snapshot:
         """Copies of these conversations' state, to undo decisions whose alerts went unpublished."""
         return Snapshot(
-            {cid: copy.deepcopy(self.states.get(cid)) for cid in conversation_ids},
-            self.watermark,
-            self.last_sweep,
+            {key: copy.deepcopy(self.states.get(key)) for key in keys},
+            self.event_time.copy(),
+            dict(self.last_sweep),
         )
 
+    def extend(self, snapshot: Snapshot, keys: list[Key]) -> None:
+        """Add these conversations, as they stand now, to a snapshot taken earlier."""
+        for key in keys:
+            if key not in snapshot.states:
+                snapshot.states[key] = copy.deepcopy(self.states.get(key))
+
     def restore(self, snapshot: Snapshot) -> None:
-        self.watermark, self.last_sweep = snapshot.watermark, snapshot.last_sweep
-        for cid, state in snapshot.states.items():
+        self.event_time, self.last_sweep = snapshot.event_time, snapshot.last_sweep
+        for key, state in snapshot.states.items():
             if state is None:
-                self.states.pop(cid, None)
+                self.states.pop(key, None)
             else:
-                self.states[cid] = state
+                self.states[key] = state
 
     def forget_partitions(self, partitions: set[int]) -> None:
         """After a rebalance, drop conversations whose partition another instance now owns."""
-        for cid in [c for c, s in self.states.items() if s.partition in partitions]:
-            del self.states[cid]
+        for key in [k for k, s in self.states.items() if s.partition in partitions]:
+            del self.states[key]
+        self.event_time.forget(partitions)
+        for p in partitions:
+            self.last_sweep.pop(p, None)
 
     def _state(self, a: RuptureAssessment) -> ConversationState:
-        state = self.states.get(a.conversation_id)
+        key = (a.tenant_id, a.conversation_id)
+        state = self.states.get(key)
         if state is None:
             state = ConversationState(a.tenant_id, a.occurred_at)
-            self.states[a.conversation_id] = state
+            self.states[key] = state
             while len(self.states) > self.max_conversations:
                 self.states.popitem(last=False)
         else:
-            self.states.move_to_end(a.conversation_id)
+            self.states.move_to_end(key)
         return state
 
     def _track(
