@@ -8,11 +8,11 @@ import pytest
 
 from attune_classifier.model import ModelScorer
 from attune_models.corpus import Example, guide_examples
-from attune_router.policy import PolicyConfig
+from attune_router.policy import policy_config
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
 EXAMPLES = guide_examples()
-FIRE = PolicyConfig().rupture.fire
+FIRE = policy_config().rupture.fire
 
 
 @pytest.fixture(scope="module")

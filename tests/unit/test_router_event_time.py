@@ -27,6 +27,9 @@ CONFIG = PolicyConfig(
     resolve_after=3,
     episode_timeout=timedelta(minutes=30),
     crisis_inhibits=timedelta(hours=24),
+    crisis_critical=0.5,
+    # Accumulated evidence off: these timelines test single assessments against thresholds.
+    accumulate_floor=1.01,
 )
 WEEK = timedelta(days=7)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from attune_router.app import build
-from attune_router.policy import AlertPolicy, Decision, PolicyConfig, Thresholds
+from attune_router.policy import AlertPolicy, Decision, PolicyConfig, Thresholds, policy_config
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import ManualClock
 from attune_runtime.ids import derived_id
@@ -36,6 +38,9 @@ CONFIG = PolicyConfig(
     resolve_after=3,
     episode_timeout=timedelta(minutes=30),
     crisis_inhibits=timedelta(minutes=10),
+    crisis_critical=0.5,
+    # Accumulated evidence off: these timelines test single assessments against thresholds.
+    accumulate_floor=1.01,
 )
 KEY = ("tenant-a", "conv-1")
 # The service clock in pure policy timelines: past every assessment, so sweeps run on event time.
@@ -244,13 +249,13 @@ def test_inhibition_is_per_conversation() -> None:
 def test_crisis_inhibition_outlives_the_forgetting_of_a_quiet_conversation() -> None:
     # Default config: inhibition (24 h) is longer than the episode timeout (6 h). A sweep after
     # the conversation went quiet must not lift the inhibition early.
-    config = PolicyConfig()
+    config = policy_config()
     policy = AlertPolicy(config)
     Timeline(policy, "conv-1").assess(crisis=True)
     Timeline(policy, "conv-2", start=T0 + timedelta(hours=7)).assess(rupture=0.1)
     policy.sweep(None, now=NOW)
 
-    back = Timeline(policy, "conv-1", start=T0 + timedelta(hours=8)).assess(rupture=0.9)
+    back = Timeline(policy, "conv-1", start=T0 + timedelta(hours=8)).assess(rupture=0.99)
 
     assert back.alerts == []
     assert back.inhibited == [AlertKind.RUPTURE]
@@ -469,7 +474,7 @@ async def test_timeout_resolution_survives_a_failed_publish(
 ) -> None:
     # The sweep runs on stream time moved by another conversation's assessment. If that
     # publish fails, the quiet conversation must still be resolved on the redelivery.
-    await router.deliver(assessment(conversation_id="conv-1", at=T0, rupture=0.8))
+    await router.deliver(assessment(conversation_id="conv-1", at=T0, rupture=0.99))
     [fired] = router.published
     clock.advance(timedelta(hours=7))
     later = assessment(conversation_id="conv-2", at=T0 + timedelta(hours=7), rupture=0.1)
@@ -525,3 +530,44 @@ def test_rupture_alerts_alternate_firing_and_resolved(scores: list[float]) -> No
     fired = [a.alert_id for a in alerts if a.status is AlertStatus.FIRING]
     assert len(set(fired)) == len(fired), "every episode has its own alert_id"
     assert [a.status for a in alerts] == hysteresis(scores)
+
+
+# --- accumulated evidence ---------------------------------------------------------------------
+
+ACCUMULATING = replace(CONFIG, rupture=Thresholds(fire=0.9, resolve=0.3), accumulate_floor=0.7)
+
+
+def test_two_elevated_turns_in_a_row_fire_together() -> None:
+    # "fine", then "whatever": neither reaches the threshold alone; together they do (noisy-OR).
+    t = timeline(config=ACCUMULATING)
+    assert t.ruptures(0.2, 0.75) == []
+
+    [fired] = t.ruptures(0.72)
+
+    assert (fired.kind, fired.status) == (AlertKind.RUPTURE, AlertStatus.FIRING)
+    assert fired.risk == round(1 - 0.25 * 0.28, 4)
+
+
+def test_one_elevated_turn_alone_or_interrupted_does_not_fire() -> None:
+    t = timeline(config=ACCUMULATING)
+    assert t.ruptures(0.75, 0.4, 0.75, 0.69, 0.8) == []
+
+
+def test_accumulated_evidence_only_counts_client_turns_of_the_same_conversation() -> None:
+    policy = AlertPolicy(ACCUMULATING)
+    assert Timeline(policy, "conv-1").ruptures(0.75) == []
+    assert Timeline(policy, "conv-2").ruptures(0.75) == []
+
+
+def test_the_router_defaults_are_the_thresholds_make_train_chose() -> None:
+    # `make train` chooses the thresholds for the alert budgets and records them in the manifest;
+    # the router's settings must carry the same numbers (see models/MODEL_CARD.md).
+    manifest = json.loads(
+        (Path(__file__).resolve().parents[2] / "models/artifacts/manifest.json").read_text()
+    )
+    settings = RouterSettings()
+    assert {
+        "rupture_fire": settings.rupture_fire,
+        "rupture_accumulate_floor": settings.rupture_accumulate_floor,
+        "crisis_critical": settings.crisis_critical,
+    } == manifest["router"]

@@ -46,7 +46,13 @@ def _fired(e: dict[str, Any]) -> str:
 def render(r: dict[str, Any]) -> str:
     from attune_models.evaluate import targets
 
-    m, t, o, g, a = r["manifest"], r["test_split"], r["test_split_original"], r["guide"], r["annomi"]
+    m, t, o, g, a = (
+        r["manifest"],
+        r["test_split"],
+        r["test_split_original"],
+        r["guide"],
+        r["annomi"],
+    )
     e, c, x, router = r["esconv"], r["cssrs"], r["exchanges"], r["router"]
     sel = m["selection"]
     th = sel["thresholds"]
@@ -62,7 +68,9 @@ def render(r: dict[str, Any]) -> str:
         + " |"
         for true, row in t["confusion"].items()
     )
-    table = "\n".join(f"| {measure} | {result} | {target} |" for measure, result, target in targets(r))
+    table = "\n".join(
+        f"| {measure} | {result} | {target} |" for measure, result, target in targets(r)
+    )
     hits = "\n".join(
         f"| {h['transcript_id']} | {h['utterance']} | {h['topic']} | {', '.join(h['categories']) or '-'} | "
         f"{h['source']} | {h['tier']} | {h['crisis_probability']:.2f} |"

@@ -40,7 +40,8 @@ class Posts:
 
     @property
     def window_user(self) -> np.ndarray[Any, Any]:
-        return np.array(self.post_user)[self.window_post]
+        users: np.ndarray[Any, Any] = np.array(self.post_user)[self.window_post]
+        return users
 
     @property
     def window_at_risk(self) -> np.ndarray[Any, Any]:

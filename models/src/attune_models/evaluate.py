@@ -27,7 +27,7 @@ from attune_classifier.scoring import MessageScore
 from attune_models import cssrs, realdata, replay
 from attune_models.annomi import CRISIS_TRANSCRIPT, MATCHED_PAIRS, annomi_dir, load_sessions
 from attune_models.corpus import LABELS, MODELS_DIR, Example, guide_examples, load
-from attune_models.stats import Interval, bootstrap, fmt, stratified_auc
+from attune_models.stats import bootstrap, fmt, stratified_auc
 from attune_router.policy import PolicyConfig, policy_config
 from attune_schemas import AlertKind
 
@@ -155,7 +155,9 @@ def guide_regression(scorer: ModelScorer, fire: float) -> dict[str, Any]:
 # ---------------------------------------------------------------- AnnoMI
 
 
-def annomi(scorer: ModelScorer, config: PolicyConfig, directory: Path | None = None) -> dict[str, Any]:
+def annomi(
+    scorer: ModelScorer, config: PolicyConfig, directory: Path | None = None
+) -> dict[str, Any]:
     sessions = load_sessions(directory)
     replayed = replay.assess(scorer, [(str(s.transcript_id), s.events()) for s in sessions])
     by_quality = {s.transcript_id: s for s in sessions}
@@ -198,9 +200,7 @@ def annomi(scorer: ModelScorer, config: PolicyConfig, directory: Path | None = N
             "all_per_100": realdata._rate(chosen, config, None),
             "rupture_per_100": realdata._rate(chosen, config, AlertKind.RUPTURE.value),
             "crisis_per_100": realdata._rate(chosen, config, AlertKind.CRISIS.value),
-            "disengagement_per_100": realdata._rate(
-                chosen, config, AlertKind.DISENGAGEMENT.value
-            ),
+            "disengagement_per_100": realdata._rate(chosen, config, AlertKind.DISENGAGEMENT.value),
         }
     hits = []
     for r in replayed:

@@ -67,9 +67,7 @@ def build_model(c: float) -> Pipeline:
 
 
 def _crisis_lr() -> LogisticRegression:
-    return LogisticRegression(
-        C=CRISIS_C, class_weight="balanced", max_iter=5000, random_state=SEED
-    )
+    return LogisticRegression(C=CRISIS_C, class_weight="balanced", max_iter=5000, random_state=SEED)
 
 
 def build_category_model() -> Pipeline:

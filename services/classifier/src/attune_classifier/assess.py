@@ -46,7 +46,6 @@ from attune_schemas import (
 )
 from attune_schemas.common import SCHEMA_VERSION
 
-ELEVATED = 0.5  # a client turn at or above this rupture score is part of a rupture episode
 CONTEXT_TURNS = 4
 EXCERPT_CHARS = 300
 
@@ -197,8 +196,8 @@ class Assessor:
         if score is not None and p.turn is not None:
             p.turn.rupture = score.rupture
             evidence.extend(_marker_evidence(event, score, message_id))
-            if score.rupture >= ELEVATED:
-                trigger = _trigger(p.turns, p.turn)
+            if score.rupture >= self.scorer.elevated:
+                trigger = _trigger(p.turns, p.turn, self.scorer.elevated)
         elif p.abandoned_after is not None:
             last_ai = p.abandoned_after
             trigger = TriggeringTurn(
@@ -211,7 +210,7 @@ class Assessor:
         confrontation = score.confrontation if score else 0.0
         rupture = score.rupture if score else 0.0
         rupture_type = RuptureType.NONE
-        if rupture >= ELEVATED:
+        if rupture >= self.scorer.elevated:
             rupture_type = (
                 RuptureType.CONFRONTATION if confrontation >= withdrawal else RuptureType.WITHDRAWAL
             )
@@ -278,8 +277,8 @@ def _marker_evidence(
     ]
 
 
-def _trigger(turns: Sequence[Turn], turn: Turn) -> TriggeringTurn | None:
-    ai = triggering_ai_turn(turns, turn, ELEVATED)
+def _trigger(turns: Sequence[Turn], turn: Turn, elevated: float) -> TriggeringTurn | None:
+    ai = triggering_ai_turn(turns, turn, elevated)
     if ai is None:
         return None
     return TriggeringTurn(

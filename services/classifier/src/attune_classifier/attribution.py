@@ -87,8 +87,12 @@ _SUBJECT = re.compile(
     r"(?P<self>i|i'?m|im|i'?ve|ive|i'?d|i'?ll|me|myself))\b",
     _I,
 )
+# A possessive right before the phrase ("my overdose", "your suicidal thoughts"); "my friend
+# wants to die" is a person as subject, read by `_SUBJECT`, not a possessive of the phrase.
 _POSSESSIVE = re.compile(
-    r"\b(?:(?P<self>my|mine)|(?P<you>your|ur)|(?P<other>his|her|their))\s+(?:\w+\s+)?$", _I
+    rf"\b(?:(?P<self>my|mine)|(?P<you>your|ur)|(?P<other>his|her|their))\s+"
+    rf"(?!(?:\w+ )?(?:{_KIN})s?\b)(?:\w+\s+)?$",
+    _I,
 )
 # Inside the phrase: "kill myself" is the speaker; "kill yourself", "hurt herself" are not.
 _IN_HIT = re.compile(

@@ -179,7 +179,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bunalive\b",
         r"\b(?:end|ending|take|taking) (?:it all|my (?:own )?life)\b",
         r"\b(?:end|ending) things\b",
-        r"\b(?:want|wanna|wanted|wish|wishing|going) (?:to )?(?:die|be dead)\b",
+        r"\b(?:want|wants|wanna|wanted|wish|wishing|going) (?:to )?(?:die|be dead)\b",
         r"\bwish (?:i|I) (?:was|were|wasn'?t|weren'?t) (?:dead|here|alive|born|around)\b",
         r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were)n'?t (?:here|around))\b",
         r"\b(?:don'?t|do not|dont) (?:want|wanna) to (?:be here|exist|live|be alive|wake up|go on)\b",
@@ -235,6 +235,8 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bnot planning on being (?:here|around)\b",
         r"\b(?:check(?:ing)? out|log(?:ging)? off) for good\b",
         r"\b(?:picked|chose|choosing|planned|planning) (?:out )?(?:the|my) (?:song|music|hymn)s? (?:for|at) my funeral\b",
+        r"\b(?:written|wrote|writing|left) (?:\w+ )?letters? (?:to|for) (?:my|the) (?:kids|children|son|daughter|family|parents|mum|mom|dad|wife|husband|partner)\b",
+        r"\b(?:want|wanted|need|wish) (?:it all|everything|all of it|the pain) to (?:stop|end)\b(?! for a (?:bit|while|day|minute))",
         # Method questions, often put generically ("how many would it take", "does it hurt to drown").
         r"\bhow (?:many|much) (?:\w+ ){0,5}(?:would|does|do|will|to|it) (?:it )?(?:take|kill|be (?:fatal|lethal|enough))\b",
         r"\b(?:quickest|fastest|easiest|least painful|most painless|surest|painless) way (?:to|for (?:someone|somebody|a person|me|you)) (?:to )?(?:go|die|end it|not wake)\b",
@@ -383,7 +385,9 @@ RISK_CUES = tuple(name for name in CRISIS_CUES if name != "distress")
 
 def has_risk_cue(text: str) -> bool:
     """Does the text hold a risk cue a clinician could read as the reason for a crisis flag?"""
-    return any(n for name, n in zip(CRISIS_CUES, crisis_cue_counts(text), strict=True) if name in RISK_CUES)
+    return any(
+        n for name, n in zip(CRISIS_CUES, crisis_cue_counts(text), strict=True) if name in RISK_CUES
+    )
 
 
 def crisis_cue_counts(text: str) -> list[int]:

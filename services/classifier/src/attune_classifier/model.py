@@ -11,6 +11,7 @@ question, is flagged whatever the models say; the crisis model adds what the rul
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -44,7 +45,8 @@ ARTIFACT_NAME = "rupture-model.skops"
 MANIFEST_NAME = "manifest.json"
 LABELS = ("none", "withdrawal", "confrontation", "crisis")
 CATEGORIES = tuple(c.value for c in CrisisCategory)
-RULE_CRISIS = 0.97  # the crisis probability reported for explicit crisis language
+RULE_CRISIS = 0.97
+ELEVATED_DEFAULT = 0.5  # the crisis probability reported for explicit crisis language
 # Types the artifact may contain beyond what skops trusts by default.
 TRUSTED_PREFIXES = ("attune_classifier.features.", "sklearn.", "numpy.", "scipy.", "builtins.")
 SPAN_MIN_WEIGHT = 0.15
@@ -146,8 +148,9 @@ def crisis_window_probabilities(
         for w in parts:
             owners.append(k)
             flat.append(w)
+            whole = message_proba is not None and len(parts) == 1
             reuse.append(
-                float(message_proba[k, 3]) if message_proba is not None and len(parts) == 1 else None
+                float(message_proba[k, 3]) if whole and message_proba is not None else None
             )
     x = as_objects(flat)
     dedicated = model["crisis"].predict_proba(x)[:, 1]
@@ -179,6 +182,12 @@ class ModelScorer:
     @property
     def version(self) -> str:
         return self.manifest.model_version
+
+    @property
+    def elevated(self) -> float:
+        """Elevated as the router counts it: chosen with the thresholds by `make train`."""
+        router = self.manifest.raw.get("router", {})
+        return float(router.get("rupture_accumulate_floor", ELEVATED_DEFAULT))
 
     def probabilities(
         self, inputs: Sequence[ScoringInput]
@@ -308,7 +317,7 @@ class _Explainer:
                     scored[(s, nxt[2])] = w
         # The vectorizer's L2 norm of this message, so weights compare with a fixed minimum.
         present = {tok for tok, _, _ in tokens} | {
-            f"{a[0]} {b[0]}" for a, b in zip(tokens, tokens[1:], strict=False)
+            f"{a[0]} {b[0]}" for a, b in itertools.pairwise(tokens)
         }
         norm = float(np.sqrt(sum(self.idf.get(g, 0.0) ** 2 for g in present))) or 1.0
         ranked = sorted(

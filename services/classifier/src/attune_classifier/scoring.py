@@ -55,6 +55,11 @@ class Scorer(Protocol):
     @property
     def version(self) -> str: ...
 
+    @property
+    def elevated(self) -> float:
+        """The rupture score from which a client turn counts as part of a rupture episode."""
+        ...
+
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]: ...
 
 
@@ -124,6 +129,7 @@ class LexiconScorer:
     """Marker phrases plus reply length and latency against the client's own baseline."""
 
     version = "lexicon-1"
+    elevated = 0.5
 
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]:
         return [self.score(i) for i in inputs]

@@ -1,0 +1,100 @@
+"""Who and what: crisis words count as explicit crisis only as the speaker's own current risk."""
+
+from __future__ import annotations
+
+import pytest
+
+from attune_classifier.attribution import Who, attribute, own_risk
+from attune_classifier.lexicon import crisis_categories, find_markers
+from attune_classifier.screening import explicit_hits
+from attune_schemas import MarkerFamily
+
+OWN_RISK = [
+    "i want to die",
+    "wanna die tbh",
+    "I keep thinking about killing myself",
+    "i've been planning my suicide for weeks",
+    "i cut myself again last night",
+    "i took a bunch of tablets an hour ago",
+    "how many of these would it take to not wake up",
+    "does it hurt to drown",
+    "what's the quickest way for someone to die",
+    "i have picked the date",
+    "it's all sorted for friday",
+    "i've written letters to my kids. i just want it all to stop",
+    "i'm going to kill him, not joking",
+    "he hits me when he's drunk",
+    "I was abused by my uncle and it's still happening",
+    "stopped eating because i deserve to feel this",
+    "I know killing myself won't help, but I still want to",
+]
+
+NOT_OWN_RISK = [
+    # support for others
+    "if you ever feel like ending it, call me first",
+    "please don't kill yourself, you matter",
+    "you shouldn't hurt yourself over him",
+    # someone else's words or risk
+    "my best friend said she wanted to die, how do i help her?",
+    "He said to me the other night, 'I sometimes think you'd all be better off without me.'",
+    "my brother has been self harming and i'm scared for him",
+    "&gt; I want to die\nI hear you, things will get better",
+    # topics
+    "i volunteer on a suicide prevention helpline two nights a week",
+    "the self harm admissions dashboard is my first project",
+    "suicide is never the answer",
+    "a singer i loved died by suicide last week",
+    "my brother aced drug abuse school",
+    "he was abusing adderall in college",
+    "ending it is not the way to fix things",
+    # history, accidents, hyperbole
+    "I was once suicidal, years ago",
+    "cut myself twice on the mandoline at work",
+    "scratched my arms raw in my sleep",
+    "i could strangle him lol",
+    "i'm going to kill her 😤 jk",
+    # denial
+    "i'm not suicidal, just exhausted",
+    "I wasn't suicidal back then",
+]
+
+
+@pytest.mark.parametrize("text", OWN_RISK)
+def test_the_speakers_own_risk_is_explicit_crisis(text: str) -> None:
+    hits = explicit_hits(text, None)
+    assert crisis_categories(hits), f"missed: {text!r}"
+
+
+@pytest.mark.parametrize("text", NOT_OWN_RISK)
+def test_a_topic_someone_elses_words_or_support_is_not_explicit_crisis(text: str) -> None:
+    hits = explicit_hits(text, None)
+    assert not crisis_categories(hits), f"{text!r}: {[(h.marker, text[h.start : h.end]) for h in hits]}"
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("if you ever feel suicidal, talk to me", Who.ADDRESSEE),
+        ("my friend wants to die", Who.OTHER),
+        ("suicide prevention day is next week", Who.TOPIC),
+        ("i want to die", Who.SELF),
+        ("people who want to die need help", Who.GENERIC),
+    ],
+)
+def test_attribution_names_who_the_phrase_is_about(text: str, who: Who) -> None:
+    crisis = [h for h in find_markers(text) if h.family is MarkerFamily.CRISIS]
+    assert crisis, text
+    assert attribute(text, crisis[0]).who is who
+
+
+def test_own_risk_keeps_rupture_markers_and_drops_only_crisis_mentions() -> None:
+    text = "that's not helpful. my friend is suicidal and you keep talking about breathing"
+    hits = find_markers(text)
+    kept = own_risk(text, hits)
+    assert {h.family for h in kept} == {MarkerFamily.CONFRONTATION}
+    assert any(h.family is MarkerFamily.CRISIS for h in hits)
+
+
+def test_a_yes_to_a_risk_question_still_counts_through_the_rules() -> None:
+    hits = explicit_hits("yeah a bit", "Are you having any thoughts of ending your life?")
+    assert crisis_categories(hits)

@@ -1,0 +1,90 @@
+"""The seed story through the classifier and the router: withdrawal after a misattuned AI turn.
+
+The client tells the AI what is wrong; it answers with an unasked-for suggestion, then a
+platitude; her replies shrink to "fine" and "whatever". No single reply is certain enough to page
+a clinician at the budgeted threshold, but the router counts two withdrawn replies in a row
+together and alerts, typed withdrawal. The same short replies to attuned, closed questions
+alert nobody.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from attune_classifier.assess import Assessor
+from attune_classifier.model import ModelScorer
+from attune_classifier.window import Windows
+from attune_router.policy import AlertPolicy, policy_config
+from attune_runtime.clock import ManualClock
+from attune_schemas import Alert, AlertKind, AlertStatus, RuptureType
+from tests.factories import Script
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> ModelScorer:
+    return ModelScorer.load(ARTIFACTS)
+
+
+def alerts_for(scorer: ModelScorer, story: Script) -> list[Alert]:
+    assessor = Assessor(
+        scorer=scorer,
+        windows=Windows(max_conversations=10, idle_expiry=timedelta(hours=6)),
+        clock=ManualClock(),
+    )
+    policy = AlertPolicy(policy_config())
+    return [
+        alert
+        for a in assessor.process([(e, 0) for e in story.events])
+        for alert in policy.decide(a).alerts
+        if alert.status is AlertStatus.FIRING
+    ]
+
+
+def misattuned() -> Script:
+    s = Script("maya")
+    s.ai("How have things been since Tuesday?")
+    s.client(
+        "honestly not good. my mum's dementia is getting worse and she didn't know who i was "
+        "on sunday. i sat in the car park afterwards for an hour",
+        60,
+    )
+    s.ai(
+        "That sounds hard. Have you considered joining a carers' support group? Many people "
+        "find it really helps to share with others in the same situation."
+    )
+    s.client("fine", 140)
+    s.ai("Remember to be kind to yourself during this difficult time! What else is on your mind?")
+    s.client("whatever", 200)
+    return s
+
+
+def attuned() -> Script:
+    s = Script("maya-2")
+    s.ai("How have things been since Tuesday?")
+    s.client(
+        "honestly not good. my mum's dementia is getting worse and she didn't know who i was "
+        "on sunday. i sat in the car park afterwards for an hour",
+        60,
+    )
+    s.ai("Sitting there for an hour after she didn't know you. Did you get home alright?")
+    s.client("yeah", 30)
+    s.ai("Would it help to talk about Sunday a bit more, or would you rather leave it for now?")
+    s.client("leave it for now i think. thanks", 40)
+    return s
+
+
+def test_withdrawal_after_misattuned_turns_alerts_as_withdrawal(scorer: ModelScorer) -> None:
+    ruptures = [a for a in alerts_for(scorer, misattuned()) if a.kind is AlertKind.RUPTURE]
+    assert len(ruptures) == 1
+    [alert] = ruptures
+    assert alert.rupture_type is RuptureType.WITHDRAWAL
+    assert alert.triggering_turn is not None
+
+
+def test_the_same_short_replies_to_attuned_turns_alert_nobody(scorer: ModelScorer) -> None:
+    assert alerts_for(scorer, attuned()) == []
