@@ -1,6 +1,6 @@
 """`make bench-ingest`: HTTP intake throughput and latency, against a produce-only baseline.
 
-Two servers are measured the same way, one after the other, on the real broker:
+Two servers run side by side on the real broker and are measured the same way:
   ingest    the service as deployed (`python -m attune_ingest`: uvicorn, validation, dedup)
   baseline  a bare ASGI endpoint on the same uvicorn that only produces the posted JSON to
             Kafka with the same producer (acks=all, idempotence), no validation, no dedup
@@ -9,8 +9,10 @@ and for each:
   2. single-event POSTs at a fixed offered rate (open loop; latency counted from the moment a
      request was due, so a stalled server cannot hide its queue): p50/p99
   3. batched POSTs (500 events each) in a closed loop: events/s
-The load generator is a minimal asyncio HTTP/1.1 client with keep-alive connections, in this
-process; the servers and the broker share the same cores, so read the ratios first.
+Each measurement alternates between the two servers for a few rounds and keeps the best, so
+load from elsewhere on the machine skews both alike. The load generator is a minimal asyncio
+HTTP/1.1 client with keep-alive connections, in this process; it shares the cores with the
+servers and the broker, and its own CPU share is printed: near 100%, it is the limit.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ class Sample:
     errors: int = 0
     items: int = 0
     seconds: float = 0.0
+    client_cpu: float = 0.0  # share of one core the load generator used: near 1, it is the limit
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -182,7 +185,7 @@ async def closed_loop(
     bodies = events(10**9, batch=batch)
     sample = Sample()
     conns = [await Connection.open(port) for _ in range(concurrency)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     measure_from, stop_at = start + warmup, start + warmup + seconds
 
     async def worker(conn: Connection) -> None:
@@ -196,6 +199,7 @@ async def closed_loop(
 
     await asyncio.gather(*(worker(c) for c in conns))
     sample.seconds = time.perf_counter() - measure_from
+    sample.client_cpu = (time.process_time() - cpu) / (time.perf_counter() - start)
     for c in conns:
         c.close()
     return sample
@@ -208,7 +212,7 @@ async def open_loop(port: int, *, rate: float, seconds: float, connections: int 
     for _ in range(connections):
         pool.put_nowait(await Connection.open(port))
     sample = Sample(items=len(bodies))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
 
     async def one(due: float, body: bytes) -> None:
         conn = await pool.get()
@@ -226,6 +230,7 @@ async def open_loop(port: int, *, rate: float, seconds: float, connections: int 
         tasks.append(asyncio.create_task(one(due, body)))
     await asyncio.gather(*tasks)
     sample.seconds = time.perf_counter() - start
+    sample.client_cpu = (time.process_time() - cpu) / sample.seconds
     while not pool.empty():
         pool.get_nowait().close()
     return sample
@@ -305,6 +310,10 @@ def report(ingest: dict[str, Sample], base: dict[str, Sample], args: argparse.Na
         n: sum(s.errors for s in r.values()) for n, r in (("ingest", ingest), ("baseline", base))
     }
     print(f"  non-202 answers: {errors}")
+    cpu = ", ".join(
+        f"{phase} {ingest[phase].client_cpu:.0%}/{base[phase].client_cpu:.0%}" for phase in PHASES
+    )
+    print(f"  load generator's share of a core (ingest/baseline): {cpu}")
 
     single_ratio = ingest["single"].rate / base["single"].rate
     batch_ratio = ingest["batch"].item_rate / base["batch"].item_rate
