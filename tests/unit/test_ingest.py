@@ -25,6 +25,7 @@ from attune_runtime.clock import ManualClock
 from attune_schemas import DeadLetter, MessageSent, conversation_event_adapter, decode
 from tests.factories import T0, event_json
 from tests.kafka_fakes import FakeProducer
+from tests.logs import captured_logs
 
 MAX_BATCH = 5
 DEDUP_WINDOW = 600
@@ -606,3 +607,20 @@ async def test_good_raw_record_is_published_to_conversation_events(ingest: Inges
     published = decode(conversation_event_adapter, sent.value)
     assert isinstance(published, MessageSent)
     assert published.event_id == uuid.UUID(event["event_id"])
+
+
+async def test_an_unexpected_error_is_a_bare_500_that_quotes_nothing(
+    ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(raw: bytes) -> None:
+        raise RuntimeError(f"could not handle {raw!r}")
+
+    monkeypatch.setattr(ingest.app.state.intake, "parse_valid", broken)
+    with captured_logs() as logs:
+        response = await ingest.http.post("/v1/events", json=event_json(text="private words"))
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error"}
+    assert "private words" not in logs.text
+    [failed] = [line for line in logs.lines if line["event"] == "intake_failed"]
+    assert failed["error"] == "RuntimeError" and failed["level"] == "error"

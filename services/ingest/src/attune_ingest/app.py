@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
 
 from attune_ingest import api, handlers
 from attune_ingest.intake import Intake
@@ -27,6 +28,18 @@ from attune_schemas import ConversationEvent
 from attune_schemas.topics import CONVERSATION_EVENTS
 
 log = structlog.get_logger(__name__)
+
+
+class IngestApp(FastAPI):
+    """FastAPI, except that POST /v1/events is answered before any of FastAPI's layers."""
+
+    intake_endpoint: api.IntakeEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if api.is_intake(scope):
+            await api.serve_intake(self.intake_endpoint, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -107,11 +120,10 @@ def create_app(
 
     # No OpenTelemetry here (metrics are Prometheus): FastAPI would check for it per request.
     telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-    app = FastAPI(title="Attune ingest", version="0.1.0", lifespan=lifespan, telemetry=telemetry)
+    app = IngestApp(title="Attune ingest", version="0.1.0", lifespan=lifespan, telemetry=telemetry)
     schema, definitions = api.request_schema(settings.max_batch_events)
-    endpoint = api.IntakeEndpoint(intake, settings)
-    app.include_router(api.router(endpoint, schema))
-    app.add_middleware(api.IntakeFastPath, endpoint=endpoint)
+    app.intake_endpoint = api.IntakeEndpoint(intake, settings)
+    app.include_router(api.router(app.intake_endpoint, schema))
     add_ops_routes(app, readiness, registry)
     _self_contained_openapi(app, definitions)
     app.state.broker = broker
