@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
@@ -344,7 +345,7 @@ async def test_events_acknowledged_before_a_failure_are_duplicates_on_retry(
     (f1, s1), (f2, _) = ingest.producer.stalled
     ingest.producer.acked.append(s1)
     f1.set_result(None)
-    f2.set_exception(TimeoutError())
+    f2.set_exception(KafkaTimeoutError())
     ingest.producer.stalled.clear()
     assert (await first).status_code == 503
 

@@ -11,7 +11,12 @@ from typing import Any, Literal, Protocol
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    KafkaConnectionError,
+    ProducerClosed,
+    TopicAlreadyExistsError,
+    for_code,
+)
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -256,6 +261,7 @@ async def _settled(future: asyncio.Future[Any]) -> None:
 
 
 def _outcome(future: asyncio.Future[Any]) -> BaseException | None:
-    if future.cancelled():
-        return asyncio.CancelledError()
+    if future.cancelled():  # aiokafka cancels what it could not send when it stops
+        closed: BaseException = ProducerClosed()
+        return closed
     return future.exception()
