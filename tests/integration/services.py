@@ -32,7 +32,8 @@ def common(bootstrap: str, prefix: str, service: str) -> dict[str, Any]:
 
 @asynccontextmanager
 async def ingest(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_ingest(IngestSettings(**common(bootstrap, prefix, "ingest"), **kw))
+    app_kw = {k: kw.pop(k) for k in ("clock", "producer") if k in kw}
+    app = create_ingest(IngestSettings(**common(bootstrap, prefix, "ingest"), **kw), **app_kw)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:

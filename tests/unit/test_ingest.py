@@ -1,16 +1,22 @@
-"""Ingest: HTTP and Kafka intake on the in-memory broker; what reaches the topics is counted."""
+"""Ingest: HTTP and Kafka intake on the in-memory broker and a fake producer.
+
+What reaches conversation.events is what the fake producer acknowledged; the fake can fail or
+stall, to show that nothing is promised before the broker acknowledged it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaTimeoutError
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
@@ -19,9 +25,12 @@ from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import ManualClock
 from attune_schemas import DeadLetter, MessageSent, conversation_event_adapter, decode
 from tests.factories import T0, event_json
+from tests.kafka_fakes import FakeProducer
+from tests.logs import captured_logs
 
 MAX_BATCH = 5
 DEDUP_WINDOW = 600
+MAX_FUTURE = 300
 
 
 @dataclass
@@ -30,27 +39,31 @@ class Ingest:
     broker: KafkaBroker
     http: httpx.AsyncClient
     clock: ManualClock
-    published: list[KafkaMessage]  # what reached conversation.events
+    producer: FakeProducer  # .acked: what reached conversation.events
     dead: list[KafkaMessage]  # what reached conversation.events.dlq
-    broker_down: bool = False
 
     def published_ids(self) -> list[str]:
-        return [json.loads(m.body)["event_id"] for m in self.published]
+        return self.producer.ids()
+
+    def letters(self) -> list[DeadLetter]:
+        return [DeadLetter.model_validate_json(m.body) for m in self.dead]
 
 
 @pytest.fixture
 async def ingest(clock: ManualClock) -> AsyncIterator[Ingest]:
     settings = IngestSettings(
-        max_batch_events=MAX_BATCH, max_body_bytes=20_000, dedup_window_seconds=DEDUP_WINDOW
+        max_batch_events=MAX_BATCH,
+        max_body_bytes=20_000,
+        dedup_window_seconds=DEDUP_WINDOW,
+        dedup_rebuild=False,
+        event_time_max_future_seconds=MAX_FUTURE,
+        retry_max_failures=3,
+        retry_backoff_seconds=0,
     )
-    app = create_app(settings, clock=clock, manage_topics=False)
+    producer = FakeProducer()
+    app = create_app(settings, clock=clock, manage_topics=False, producer=producer)
     broker: KafkaBroker = app.state.broker
-    published: list[KafkaMessage] = []
     dead: list[KafkaMessage] = []
-
-    @broker.subscriber("conversation.events")
-    async def events_sink(msg: KafkaMessage) -> None:
-        published.append(msg)
 
     @broker.subscriber("conversation.events.dlq")
     async def dlq_sink(msg: KafkaMessage) -> None:
@@ -59,16 +72,7 @@ async def ingest(clock: ManualClock) -> AsyncIterator[Ingest]:
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
-            service = Ingest(app, broker, http, clock, published, dead)
-            real_publish = broker.publish
-
-            async def publish(*args: Any, **kwargs: Any) -> Any:
-                if service.broker_down:
-                    raise KafkaConnectionError()
-                return await real_publish(*args, **kwargs)
-
-            broker.publish = publish  # type: ignore[method-assign]
-            yield service
+            yield Ingest(app, broker, http, clock, producer, dead)
 
 
 def key_of(msg: KafkaMessage) -> bytes | None:
@@ -76,6 +80,15 @@ def key_of(msg: KafkaMessage) -> bytes | None:
     assert not isinstance(record, tuple)  # one record, not a batch
     key: bytes | None = record.key
     return key
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let other tasks run until `condition` holds (bounded; no clock involved)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never held")
 
 
 # --- HTTP intake ------------------------------------------------------------------------------
@@ -95,10 +108,11 @@ async def test_single_event_is_accepted_and_published_keyed_by_conversation(
         "duplicates": [],
         "rejected": [],
     }
-    [msg] = ingest.published
-    assert key_of(msg) == b"conv-42"
-    assert msg.headers["event_type"] == "message_sent"
-    published = decode(conversation_event_adapter, msg.body)
+    [sent] = ingest.producer.acked
+    assert sent.topic == "conversation.events"
+    assert sent.key == b"conv-42"
+    assert sent.headers == {"event_type": b"message_sent", "event_id": event["event_id"].encode()}
+    published = decode(conversation_event_adapter, sent.value)
     assert published == decode(conversation_event_adapter, event)
 
 
@@ -158,7 +172,7 @@ async def test_duplicate_inside_one_batch_is_published_once(ingest: Ingest) -> N
     assert response.status_code == 202
     assert response.json()["accepted"] == [event["event_id"]]
     assert response.json()["duplicates"] == [event["event_id"]]
-    assert len(ingest.published) == 1
+    assert len(ingest.producer.acked) == 1
 
 
 async def test_event_is_published_again_after_the_dedup_window(ingest: Ingest) -> None:
@@ -169,7 +183,7 @@ async def test_event_is_published_again_after_the_dedup_window(ingest: Ingest) -
     response = await ingest.http.post("/v1/events", json=event)
 
     assert response.json()["accepted"] == [event["event_id"]]
-    assert len(ingest.published) == 2
+    assert len(ingest.producer.acked) == 2
 
 
 async def test_body_that_is_not_json_is_rejected(ingest: Ingest) -> None:
@@ -182,18 +196,23 @@ async def test_body_that_is_not_json_is_rejected(ingest: Ingest) -> None:
     assert rejection == {
         "index": None,
         "event_id": None,
-        "errors": [{"field": "(body)", "reason": "body is not valid JSON"}],
+        "reason": "invalid_json",
+        "errors": [{"field": "(body)", "reason": "not valid JSON"}],
     }
-    assert ingest.published == []
+    assert ingest.producer.acked == []
 
 
-async def test_empty_batch_is_rejected(ingest: Ingest) -> None:
+async def test_empty_batch_is_accepted_and_publishes_nothing(ingest: Ingest) -> None:
     response = await ingest.http.post("/v1/events", json=[])
 
-    assert response.status_code == 422
-    assert response.json()["rejected"][0]["errors"] == [
-        {"field": "(body)", "reason": "batch is empty"}
-    ]
+    assert response.status_code == 202
+    assert response.json() == {
+        "detail": "0 accepted, 0 duplicate, 0 rejected of 0",
+        "accepted": [],
+        "duplicates": [],
+        "rejected": [],
+    }
+    assert ingest.producer.acked == []
 
 
 async def test_batch_larger_than_the_limit_is_rejected_whole(ingest: Ingest) -> None:
@@ -205,7 +224,7 @@ async def test_batch_larger_than_the_limit_is_rejected_whole(ingest: Ingest) -> 
     assert response.json()["rejected"][0]["errors"] == [
         {"field": "(body)", "reason": f"batch exceeds {MAX_BATCH} events"}
     ]
-    assert ingest.published == []
+    assert ingest.producer.acked == []
 
 
 async def test_body_larger_than_the_limit_is_rejected(ingest: Ingest) -> None:
@@ -216,27 +235,234 @@ async def test_body_larger_than_the_limit_is_rejected(ingest: Ingest) -> None:
 
     assert response.status_code == 413
     assert response.json()["detail"] == "body exceeds 20000 bytes"
-    assert ingest.published == []
+    assert ingest.producer.acked == []
 
 
 async def test_broker_failure_is_503_and_a_retry_is_published(ingest: Ingest) -> None:
     events = [event_json(), event_json()]
-    ingest.broker_down = True
+    ingest.producer.mode = "down"
 
     failed = await ingest.http.post("/v1/events", json=events)
 
     assert failed.status_code == 503
     assert failed.headers["retry-after"] == "5"
     assert failed.json()["accepted"] == []
-    assert ingest.published == []
+    assert ingest.producer.acked == []
 
     # The ids were not remembered as seen: the client's retry is published, not a "duplicate".
-    ingest.broker_down = False
+    ingest.producer.mode = "ack"
     retried = await ingest.http.post("/v1/events", json=events)
 
     assert retried.status_code == 202
     assert retried.json()["duplicates"] == []
     assert ingest.published_ids() == [e["event_id"] for e in events]
+
+
+async def test_a_publish_that_times_out_frees_the_id(ingest: Ingest) -> None:
+    event = event_json()
+    ingest.producer.mode = "fail"  # enqueued, then the delivery fails
+
+    failed = await ingest.http.post("/v1/events", json=event)
+    ingest.producer.mode = "ack"
+    retried = await ingest.http.post("/v1/events", json=event)
+
+    assert failed.status_code == 503
+    assert retried.status_code == 202
+    assert retried.json()["accepted"] == [event["event_id"]]
+    assert ingest.published_ids() == [event["event_id"]]
+
+
+# --- publish before promise: a retry racing a pending publish ----------------------------------
+
+
+async def test_a_retry_during_a_pending_publish_waits_and_is_a_duplicate_once_acked(
+    ingest: Ingest,
+) -> None:
+    event = event_json()
+    ingest.producer.mode = "stall"
+    first = asyncio.create_task(ingest.http.post("/v1/events", json=event))
+    await until(lambda: len(ingest.producer.stalled) == 1)
+
+    retry = asyncio.create_task(ingest.http.post("/v1/events", json=event))
+    await until(lambda: waits(ingest) == 1)
+    assert not retry.done()  # no answer while the first publish is pending
+    ingest.producer.release(ok=True)
+
+    assert (await first).json()["accepted"] == [event["event_id"]]
+    assert (await retry).json()["duplicates"] == [event["event_id"]]
+    assert ingest.published_ids() == [event["event_id"]]
+
+
+async def test_a_retry_during_a_publish_that_then_fails_publishes_the_event_itself(
+    ingest: Ingest,
+) -> None:
+    event = event_json()
+    ingest.producer.mode = "stall"
+    first = asyncio.create_task(ingest.http.post("/v1/events", json=event))
+    await until(lambda: len(ingest.producer.stalled) == 1)
+    retry = asyncio.create_task(ingest.http.post("/v1/events", json=event))
+    await until(lambda: waits(ingest) == 1)
+
+    ingest.producer.mode = "ack"  # the broker is back for the retry's own publish
+    ingest.producer.release(ok=False)  # the first publish times out
+
+    assert (await first).status_code == 503
+    answer = await retry
+    assert answer.status_code == 202
+    assert answer.json()["accepted"] == [event["event_id"]]  # not a "duplicate" of a lost event
+    assert ingest.published_ids() == [event["event_id"]]
+
+
+async def test_batches_with_crossing_ids_do_not_wait_for_each_other(ingest: Ingest) -> None:
+    a, b = event_json(), event_json()
+    ingest.producer.mode = "stall"
+    first = asyncio.create_task(ingest.http.post("/v1/events", json=[a]))
+    await until(lambda: len(ingest.producer.stalled) == 1)
+    second = asyncio.create_task(ingest.http.post("/v1/events", json=[b, a]))
+    await until(lambda: waits(ingest) == 1)
+    assert len(ingest.producer.stalled) == 1  # b is not claimed while the second waits
+
+    ingest.producer.mode = "ack"
+    ingest.producer.release(ok=True)
+
+    assert (await first).json()["accepted"] == [a["event_id"]]
+    assert (await second).json() | {"detail": ""} == {
+        "detail": "",
+        "accepted": [b["event_id"]],
+        "duplicates": [a["event_id"]],
+        "rejected": [],
+    }
+    assert ingest.published_ids() == [a["event_id"], b["event_id"]]
+
+
+async def test_events_acknowledged_before_a_failure_are_duplicates_on_retry(
+    ingest: Ingest,
+) -> None:
+    acked, lost = event_json(), event_json()
+    ingest.producer.mode = "stall"
+    first = asyncio.create_task(ingest.http.post("/v1/events", json=[acked, lost]))
+    await until(lambda: len(ingest.producer.stalled) == 2)
+    (f1, s1), (f2, _) = ingest.producer.stalled
+    ingest.producer.acked.append(s1)
+    f1.set_result(None)
+    f2.set_exception(KafkaTimeoutError())
+    ingest.producer.stalled.clear()
+    assert (await first).status_code == 503
+
+    ingest.producer.mode = "ack"
+    retried = await ingest.http.post("/v1/events", json=[acked, lost])
+
+    assert retried.json()["accepted"] == [lost["event_id"]]
+    assert retried.json()["duplicates"] == [acked["event_id"]]
+    assert ingest.published_ids() == [acked["event_id"], lost["event_id"]]
+
+
+def waits(ingest: Ingest) -> int:
+    """Requests waiting right now for another request's pending publish."""
+    waiting: int = ingest.app.state.intake.once.waiting
+    return waiting
+
+
+# --- event time -------------------------------------------------------------------------------
+
+
+async def test_an_event_dated_beyond_the_allowed_skew_is_rejected_naming_the_field(
+    ingest: Ingest,
+) -> None:
+    ahead = event_json(at=T0 + timedelta(seconds=MAX_FUTURE + 1), text="private words")
+
+    response = await ingest.http.post("/v1/events", json=ahead)
+
+    assert response.status_code == 422
+    assert response.json()["rejected"] == [
+        {
+            "index": 0,
+            "event_id": ahead["event_id"],
+            "reason": "event_time_out_of_bounds",
+            "errors": [
+                {"field": "occurred_at", "reason": "more than 300 s ahead of the receiver's clock"}
+            ],
+        }
+    ]
+    assert "private words" not in response.text
+    assert ingest.producer.acked == []
+
+
+async def test_an_event_within_the_skew_is_accepted(ingest: Ingest) -> None:
+    response = await ingest.http.post(
+        "/v1/events", json=event_json(at=T0 + timedelta(seconds=MAX_FUTURE))
+    )
+
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize("occurred_at", [0, "1970-01-01T00:00:00Z", "2019-12-31T23:59:59Z"])
+async def test_an_event_before_the_epoch_is_rejected(ingest: Ingest, occurred_at: Any) -> None:
+    response = await ingest.http.post("/v1/events", json=event_json(occurred_at=occurred_at))
+
+    assert response.status_code == 422
+    [error] = response.json()["rejected"][0]["errors"]
+    assert error == {
+        "field": "occurred_at",
+        "reason": "before 2020-01-01T00:00:00+00:00, the earliest time accepted",
+    }
+
+
+# --- hostile bodies ---------------------------------------------------------------------------
+
+SECRET = "my-secret-words"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "detail"),
+    [
+        (b"[" * 5000 + b"]" * 5000, "too_deep", "nested deeper than 16 levels"),
+        (b'{"x":' * 17 + b"1" + b"}" * 17, "too_deep", "nested deeper than 16 levels"),
+        (
+            b'{"rating": ' + b"9" * 5000 + b"}",
+            "invalid_number",
+            "an integer has more than 20 digits",
+        ),
+        (
+            b'{"rating": 1' + b"0" * 25 + b"}",
+            "invalid_number",
+            "an integer has more than 20 digits",
+        ),
+        (b'{"rating": NaN}', "invalid_number", "NaN and Infinity are not allowed"),
+        (b'{"rating": -Infinity}', "invalid_number", "NaN and Infinity are not allowed"),
+        (b'{"rating": 1e400}', "invalid_number", "NaN and Infinity are not allowed"),
+        (b'{"text": "\\ud800 secret"}', "invalid_json", "a string holds an invalid unicode escape"),
+        (b'{"text": "\xff secret"}', "invalid_utf8", "not valid UTF-8"),
+        (b'{"text": "my-secret-words"', "invalid_json", "not valid JSON"),
+    ],
+)
+async def test_hostile_body_is_a_422_that_names_the_limit_and_never_echoes_input(
+    ingest: Ingest, body: bytes, reason: str, detail: str
+) -> None:
+    response = await ingest.http.post(
+        "/v1/events", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["rejected"] == [
+        {
+            "index": None,
+            "event_id": None,
+            "reason": reason,
+            "errors": [{"field": "(body)", "reason": detail}],
+        }
+    ]
+    assert "secret" not in response.text
+    assert ingest.producer.acked == []
+
+
+async def test_an_event_with_a_huge_number_in_a_field_is_rejected(ingest: Ingest) -> None:
+    response = await ingest.http.post(
+        "/v1/events", json=event_json(type="feedback_submitted", rating=10**30)
+    )
+
+    assert response.status_code == 422
+    assert response.json()["rejected"][0]["reason"] == "invalid_number"
 
 
 async def test_liveness(ingest: Ingest) -> None:
@@ -267,7 +493,7 @@ async def test_bad_raw_record_goes_to_the_dead_letter_topic(ingest: Ingest) -> N
 
     await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")
 
-    assert ingest.published == []
+    assert ingest.producer.acked == []
     [msg] = ingest.dead
     letter = DeadLetter.model_validate_json(msg.body)
     assert key_of(msg) == b"conv-9"
@@ -281,14 +507,92 @@ async def test_bad_raw_record_goes_to_the_dead_letter_topic(ingest: Ingest) -> N
     assert letter.payload == raw.decode()
 
 
-async def test_raw_record_that_is_not_json_is_dead_lettered(ingest: Ingest) -> None:
+async def test_raw_record_that_is_not_utf8_is_dead_lettered(ingest: Ingest) -> None:
     await ingest.broker.publish(b"\xff{not json", topic="conversation.raw", key=b"conv-9")
 
     [msg] = ingest.dead
     letter = DeadLetter.model_validate_json(msg.body)
-    assert letter.reason == "invalid_json"
+    assert letter.reason == "invalid_utf8"
     assert letter.payload == "\ufffd{not json"
-    assert ingest.published == []
+    assert ingest.producer.acked == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "invalid_json"),
+        (b"[" * 5000 + b"]" * 5000, "too_deep"),
+        (b'{"rating": ' + b"9" * 5000 + b"}", "invalid_number"),
+        (b'{"rating": NaN}', "invalid_number"),
+        (b"x" * 200_001, "too_large"),
+    ],
+)
+async def test_raw_record_that_cannot_be_decoded_is_dead_lettered_and_the_next_passes(
+    ingest: Ingest, raw: bytes, reason: str
+) -> None:
+    good = event_json(conversation_id="conv-9")
+
+    await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")
+    await ingest.broker.publish(json.dumps(good).encode(), topic="conversation.raw", key=b"conv-9")
+
+    assert [letter.reason for letter in ingest.letters()] == [reason]
+    assert ingest.published_ids() == [good["event_id"]]
+
+
+async def test_tombstone_is_dead_lettered_with_a_reason(ingest: Ingest) -> None:
+    await ingest.broker.publish(None, topic="conversation.raw", key=b"conv-9")
+
+    [letter] = ingest.letters()
+    assert letter.reason == "tombstone"
+    assert [(e.field, e.reason) for e in letter.errors] == [
+        ("(value)", "record has no value (a tombstone)")
+    ]
+
+
+async def test_future_dated_raw_record_is_dead_lettered(ingest: Ingest) -> None:
+    ahead = event_json(conversation_id="conv-9", at=T0 + timedelta(days=7))
+
+    await ingest.broker.publish(json.dumps(ahead).encode(), topic="conversation.raw", key=b"c")
+
+    [letter] = ingest.letters()
+    assert letter.reason == "event_time_out_of_bounds"
+    assert [e.field for e in letter.errors] == ["occurred_at"]
+    assert ingest.producer.acked == []
+
+
+async def test_a_record_that_keeps_failing_is_dead_lettered_as_poison_after_retries(
+    ingest: Ingest,
+) -> None:
+    # The in-memory broker hands the handler's error back to the publisher; each publish of
+    # the same record here stands for one redelivery after the consumer sought back.
+    raw = json.dumps(event_json(conversation_id="conv-9")).encode()
+    ingest.producer.mode, ingest.producer.error = "fail", RuntimeError
+    for _ in range(3):  # retry_max_failures
+        with pytest.raises(RuntimeError):
+            await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")
+
+    await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")
+
+    [letter] = ingest.letters()
+    assert letter.reason == "poison_after_retries"
+    assert [(e.field, e.reason) for e in letter.errors] == [
+        ("(record)", "failed 3 times: RuntimeError")
+    ]
+    assert ingest.producer.acked == []
+
+
+async def test_broker_outages_do_not_make_a_record_poison(ingest: Ingest) -> None:
+    raw = json.dumps(event_json(conversation_id="conv-9")).encode()
+    ingest.producer.mode = "fail"  # KafkaTimeoutError: the broker, not the record
+    for _ in range(5):
+        with pytest.raises(Exception, match="KafkaTimeoutError"):
+            await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")
+
+    ingest.producer.mode = "ack"
+    await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")
+
+    assert ingest.letters() == []
+    assert len(ingest.producer.acked) == 1
 
 
 async def test_good_raw_record_is_published_to_conversation_events(ingest: Ingest) -> None:
@@ -299,8 +603,25 @@ async def test_good_raw_record_is_published_to_conversation_events(ingest: Inges
     await ingest.broker.publish(raw, topic="conversation.raw", key=b"conv-9")  # redelivered
 
     assert ingest.dead == []
-    [msg] = ingest.published
-    assert key_of(msg) == b"conv-9"
-    published = decode(conversation_event_adapter, msg.body)
+    [sent] = ingest.producer.acked
+    assert sent.key == b"conv-9"
+    published = decode(conversation_event_adapter, sent.value)
     assert isinstance(published, MessageSent)
     assert published.event_id == uuid.UUID(event["event_id"])
+
+
+async def test_an_unexpected_error_is_a_bare_500_that_quotes_nothing(
+    ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(raw: bytes) -> None:
+        raise RuntimeError(f"could not handle {raw!r}")
+
+    monkeypatch.setattr(ingest.app.state.intake, "parse_valid", broken)
+    with captured_logs() as logs:
+        response = await ingest.http.post("/v1/events", json=event_json(text="private words"))
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error"}
+    assert "private words" not in logs.text
+    [failed] = [line for line in logs.lines if line["event"] == "intake_failed"]
+    assert failed["error"] == "RuntimeError" and failed["level"] == "error"

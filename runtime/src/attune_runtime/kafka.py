@@ -5,14 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 import structlog
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    KafkaConnectionError,
+    ProducerClosed,
+    TopicAlreadyExistsError,
+    for_code,
+)
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 
 from attune_runtime.health import ConsumerProgress
@@ -128,3 +136,132 @@ async def publish_all(broker: KafkaBroker, items: Sequence[tuple[str, EventEnvel
             pending.append(result)
     if pending:
         await asyncio.gather(*pending)
+
+
+def raw_body(msg: StreamMessage[Any]) -> bytes:
+    """Subscriber decoder that leaves the bytes alone: the handler decodes them within limits.
+
+    FastStream's default decoder runs json.loads before the handler; on hostile input that raises
+    (RecursionError, ValueError) outside the handler's reach and the record is retried for ever.
+    """
+    body: bytes = msg.body
+    return body
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def out_record(topic: str, event: EventEnvelope) -> OutRecord:
+    """A contract event keyed by conversation, with its type and id in headers.
+
+    The event_id header lets a reader (ingest's dedup rebuild) skip decoding the value.
+    """
+    kind = str(getattr(event, "type", type(event).__name__))
+    return OutRecord(
+        topic,
+        event.conversation_id.encode(),
+        encode(event),
+        (("event_type", kind.encode()), ("event_id", str(event.event_id).encode())),
+    )
+
+
+class Producer(Protocol):
+    """The part of AIOKafkaProducer that `send_records` uses (tests wrap or fake it)."""
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes, *, headers: list[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]: ...
+
+
+# aiokafka sends one request at a time per broker with at most one batch per partition, so
+# the batch size caps what one round trip carries: 16 kB (the default) is ~35 events. Kept
+# well under the broker's 1 MB message limit.
+MAX_BATCH_BYTES = 256 * 1024
+
+
+class ManagedProducer:
+    """A producer of our own for hot paths (no per-message framework overhead), same rules:
+    acks=all, idempotence on. Created in `start`, since aiokafka needs the running loop."""
+
+    def __init__(self, settings: ServiceSettings, *, service: str, linger_ms: int = 0) -> None:
+        self.bootstrap_servers = settings.kafka_bootstrap_servers
+        self.client_id = f"attune-{service}"
+        self.linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=self.linger_ms,
+            max_batch_size=MAX_BATCH_BYTES,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise KafkaConnectionError("producer not started")
+        return self._producer
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes, *, headers: list[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self._started().send(topic, value, key, headers=headers)
+        return future
+
+
+async def send_records(
+    producer: Producer, records: Sequence[OutRecord]
+) -> list[BaseException | None]:
+    """Enqueue the records in order, then wait for every ack; one outcome per record.
+
+    Records are not awaited one by one: concurrent callers' records share the producer's batches,
+    so many requests cost one round trip to the broker.
+    """
+    futures: list[asyncio.Future[Any]] = []
+    outcomes: list[BaseException | None] = []
+    for record in records:
+        try:
+            futures.append(
+                await producer.send(
+                    record.topic, record.value, record.key, headers=list(record.headers)
+                )
+            )
+        except Exception as exc:
+            # Not enqueued: neither is anything after it, so the order per key holds.
+            outcomes = [exc] * (len(records) - len(futures))
+            break
+    for future in futures:  # acks come in order of enqueueing: awaiting each costs little
+        await _settled(future)
+    return [_outcome(f) for f in futures] + outcomes
+
+
+async def _settled(future: asyncio.Future[Any]) -> None:
+    """Wait for `future` whatever its outcome; a cancellation of this task still propagates."""
+    try:
+        await future
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+    except Exception:
+        pass  # read by _outcome
+
+
+def _outcome(future: asyncio.Future[Any]) -> BaseException | None:
+    if future.cancelled():  # aiokafka cancels what it could not send when it stops
+        closed: BaseException = ProducerClosed()
+        return closed
+    return future.exception()

@@ -8,6 +8,9 @@ offset as usual, so every record is applied exactly once to the rebuilt state.
 
 aiokafka may hand out records of a newly assigned partition while the listener is still
 running, so handlers call `wait_ready` first: a partition is live only once it is rebuilt.
+
+`replay_topic` does the same for state a service keeps about what it produced (ingest's
+published event ids): the whole topic from `since` up to its end when the service starts.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -103,41 +106,78 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
         return {tp: (offsets[tp].offset if tp in offsets else None) for tp in assigned}
 
     async def _replay(self, ends: dict[TopicPartition, int]) -> int:
-        reader = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        reader = _reader(self.bootstrap_servers)
         await reader.start()
-        count = 0
         try:
-            reader.assign(list(ends))
-            since_ms = int((self.clock.now() - self.lookback).timestamp() * 1000)
-            starts = await reader.offsets_for_times(dict.fromkeys(ends, since_ms))
-            remaining = {}
-            for tp, end in ends.items():
-                start = starts.get(tp)
-                begin = start.offset if start is not None else end
-                if begin < end:
-                    reader.seek(tp, begin)
-                    remaining[tp] = end
-            while remaining:
-                batch = await reader.getmany(*remaining, timeout_ms=1000)
-                chunk = [
-                    record
-                    for tp, records in batch.items()
-                    for record in records
-                    if record.offset < remaining.get(tp, -1)
-                ]
-                if chunk:
-                    result = self.apply(chunk)
-                    if inspect.isawaitable(result):
-                        await result
-                    count += len(chunk)
-                for tp in list(remaining):
-                    if await reader.position(tp) >= remaining[tp]:
-                        del remaining[tp]
+            return await _read(reader, ends, self.clock.now() - self.lookback, self.apply)
         finally:
             await reader.stop()
-        return count
+
+
+async def replay_topic(*, bootstrap_servers: str, topic: str, since: datetime, apply: Apply) -> int:
+    """Apply every record of `topic` written since `since`, up to its end as of now.
+
+    For state a producer keeps about what it wrote (ingest's published ids): there is no
+    committed offset to stop at, so the end is the topic's end when this starts.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    if not partitions:
+        return 0
+    reader = _reader(bootstrap_servers)
+    await reader.start()
+    try:
+        ends = await reader.end_offsets(partitions)
+        return await _read(reader, {tp: e for tp, e in ends.items() if e > 0}, since, apply)
+    finally:
+        await reader.stop()
+
+
+def _reader(bootstrap_servers: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+
+
+async def _read(
+    reader: AIOKafkaConsumer, ends: dict[TopicPartition, int], since: datetime, apply: Apply
+) -> int:
+    """Apply the records of each partition from the first at or after `since` up to its end."""
+    if not ends:
+        return 0
+    count = 0
+    reader.assign(list(ends))
+    since_ms = int(since.timestamp() * 1000)
+    starts = await reader.offsets_for_times(dict.fromkeys(ends, since_ms))
+    remaining = {}
+    for tp, end in ends.items():
+        start = starts.get(tp)
+        begin = start.offset if start is not None else end
+        if begin < end:
+            reader.seek(tp, begin)
+            remaining[tp] = end
+    while remaining:
+        batch = await reader.getmany(*remaining, timeout_ms=1000)
+        chunk = [
+            record
+            for tp, records in batch.items()
+            for record in records
+            if record.offset < remaining.get(tp, -1)
+        ]
+        if chunk:
+            result = apply(chunk)
+            if inspect.isawaitable(result):
+                await result
+            count += len(chunk)
+        for tp in list(remaining):
+            if await reader.position(tp) >= remaining[tp]:
+                del remaining[tp]
+    return count

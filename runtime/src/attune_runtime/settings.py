@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from datetime import timedelta
+
+from pydantic import AliasChoices, AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from attune_schemas.event_time import EPOCH, MAX_FUTURE, EventTimeBounds
 
 
 class ServiceSettings(BaseSettings):
@@ -28,7 +32,20 @@ class ServiceSettings(BaseSettings):
     # Back-off before a message that failed transiently is retried (doubles up to the max).
     retry_backoff_seconds: float = Field(default=0.5, ge=0)
     retry_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    # A record that failed this many times in a row (broker outages aside) is dead-lettered as
+    # poison instead of retried for ever.
+    retry_max_failures: int = Field(default=5, ge=1)
+    # Event time: the earliest `occurred_at` accepted, and how far ahead of this service's
+    # clock an event may be dated (clock skew between the sender and us).
+    event_time_epoch: AwareDatetime = EPOCH
+    event_time_max_future_seconds: float = Field(default=MAX_FUTURE.total_seconds(), ge=0)
 
     def topic(self, name: str) -> str:
         """The cluster name of a topic of the topic table."""
         return f"{self.topic_prefix}{name}"
+
+    def event_time_bounds(self) -> EventTimeBounds:
+        return EventTimeBounds(
+            epoch=self.event_time_epoch,
+            max_future=timedelta(seconds=self.event_time_max_future_seconds),
+        )

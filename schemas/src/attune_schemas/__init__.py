@@ -27,6 +27,8 @@ from attune_schemas.conversation import (
 )
 from attune_schemas.dead_letter import DeadLetter, FieldError
 from attune_schemas.escalation import EscalationAction, EscalationEvent
+from attune_schemas.event_time import EventTimeBounds
+from attune_schemas.json_limits import JsonLimits, load_json
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -44,10 +46,12 @@ __all__ = [
     "EscalationAction",
     "EscalationEvent",
     "EventEnvelope",
+    "EventTimeBounds",
     "Evidence",
     "FeedbackSubmitted",
     "FieldError",
     "InvalidMessage",
+    "JsonLimits",
     "MarkerFamily",
     "MessageSent",
     "RuptureAssessment",
@@ -63,4 +67,5 @@ __all__ = [
     "decode",
     "encode",
     "field_errors",
+    "load_json",
 ]

@@ -5,20 +5,41 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
+import structlog
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
 
 from attune_ingest import api, handlers
 from attune_ingest.intake import Intake
 from attune_ingest.metrics import IngestMetrics
+from attune_ingest.published import dedup_key, remember_published
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.dedup import SeenIds
+from attune_runtime.dedup import PublishOnce, SeenIds
 from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics, make_broker
+from attune_runtime.kafka import ManagedProducer, Producer, ensure_topics, make_broker
 from attune_runtime.ops import add_ops_routes
+from attune_schemas import ConversationEvent
 from attune_schemas.topics import CONVERSATION_EVENTS
+
+log = structlog.get_logger(__name__)
+
+
+class IngestApp(FastAPI):
+    """FastAPI, except that POST /v1/events is answered before any of FastAPI's layers."""
+
+    intake_endpoint: api.IntakeEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if api.is_intake(scope):
+            await api.serve_intake(self.intake_endpoint, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -27,19 +48,26 @@ def create_app(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
     manage_topics: bool = True,
+    producer: Producer | None = None,
 ) -> FastAPI:
+    """The ingest app. `producer` replaces the Kafka producer (tests); the caller runs it."""
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     progress = ConsumerProgress(clock)
     broker = make_broker(settings, service="ingest", registry=registry, progress=progress)
     metrics = IngestMetrics(registry)
-    seen = SeenIds(
-        window=timedelta(seconds=settings.dedup_window_seconds),
-        max_size=settings.dedup_max_ids,
-        clock=clock,
-    )
+    window = timedelta(seconds=settings.dedup_window_seconds)
+    seen = SeenIds(window=window, max_size=settings.dedup_max_ids, clock=clock)
+    metrics.dedup_ids.set_function(lambda: len(seen))
+    owned = ManagedProducer(settings, service="ingest", linger_ms=settings.producer_linger_ms)
+    events_topic = settings.topic(CONVERSATION_EVENTS)
     intake = Intake(
-        broker=broker, seen=seen, metrics=metrics, topic=settings.topic(CONVERSATION_EVENTS)
+        producer=producer or owned,
+        once=PublishOnce[ConversationEvent](seen, key=dedup_key),
+        metrics=metrics,
+        topic=events_topic,
+        clock=clock,
+        bounds=settings.event_time_bounds(),
     )
     handlers.register(broker, settings=settings, intake=intake, metrics=metrics, clock=clock)
 
@@ -53,22 +81,66 @@ def create_app(
         extra_checks=[producer_check],
     )
 
+    async def rebuild_dedup() -> None:
+        try:
+            found = await remember_published(
+                seen,
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                topic=events_topic,
+                window=window,
+                clock=clock,
+            )
+        except Exception as exc:  # serve anyway: a republished duplicate is absorbed downstream
+            log.error("dedup_rebuild_failed", topic=events_topic, error=type(exc).__name__)
+            return
+        metrics.dedup_rebuilt.inc(found)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_topics:
             await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+                settings.kafka_bootstrap_servers,
+                partitions=settings.topic_partitions,
+                prefix=settings.topic_prefix,
             )
-        await broker.start()
+        if producer is None:
+            await owned.start()
         try:
-            yield
+            # Before the first request or record: a retry of an event published before a
+            # restart must be answered as a duplicate, not published again.
+            if settings.dedup_rebuild:
+                await rebuild_dedup()
+            await broker.start()
+            try:
+                yield
+            finally:
+                await broker.stop()
         finally:
-            await broker.stop()
+            await owned.stop()
 
-    app = FastAPI(title="Attune ingest", version="0.1.0", lifespan=lifespan)
-    app.include_router(api.router(intake, settings))
+    # No OpenTelemetry here (metrics are Prometheus): FastAPI would check for it per request.
+    telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+    app = IngestApp(title="Attune ingest", version="0.1.0", lifespan=lifespan, telemetry=telemetry)
+    schema, definitions = api.request_schema(settings.max_batch_events)
+    app.intake_endpoint = api.IntakeEndpoint(intake, settings)
+    app.include_router(api.router(app.intake_endpoint, schema))
     add_ops_routes(app, readiness, registry)
+    _self_contained_openapi(app, definitions)
     app.state.broker = broker
     app.state.intake = intake
+    app.state.seen = seen
     app.state.settings = settings
     return app
+
+
+def _self_contained_openapi(app: FastAPI, definitions: dict[str, Any]) -> None:
+    """Put the request body's definitions into components, where its $refs point."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(definitions)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from functools import cache
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class IngestMetrics:
@@ -23,6 +25,12 @@ class IngestMetrics:
             ["channel"],
             registry=registry,
         )
+        self.pending_waits = Counter(
+            "attune_ingest_pending_waits_total",
+            "Times a request waited for another request's pending publish of the same event_id.",
+            ["channel"],
+            registry=registry,
+        )
         self.dead_letters = Counter(
             "attune_ingest_dead_letters_total",
             "Records written to conversation.events.dlq.",
@@ -34,3 +42,15 @@ class IngestMetrics:
             "Time to publish a batch and get acks=all from the broker.",
             registry=registry,
         )
+        self.dedup_ids = Gauge(
+            "attune_ingest_dedup_ids",
+            "Published event_ids remembered for deduplication.",
+            registry=registry,
+        )
+        self.dedup_rebuilt = Counter(
+            "attune_ingest_dedup_rebuilt_ids_total",
+            "Event ids read back from conversation.events on start.",
+            registry=registry,
+        )
+        # Per event on the hot path: resolve each label pair once.
+        self.accepted_events = cache(self.accepted.labels)
