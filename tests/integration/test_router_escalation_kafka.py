@@ -49,7 +49,7 @@ async def test_router_fires_once_for_duplicates_and_does_not_refire_after_restar
     bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
 ) -> None:
     topic = f"{prefix}rupture.assessments"
-    first = assessment(conversation_id="c-r", rupture=0.9, markers=("rejecting_intervention",))
+    first = assessment(conversation_id="c-r", rupture=0.97, markers=("rejecting_intervention",))
     async with router(bootstrap, prefix):
         for _ in range(2):  # redelivered: the same assessment twice
             await producer.send_and_wait(topic, encode(first), key=b"c-r")
@@ -58,7 +58,7 @@ async def test_router_fires_once_for_duplicates_and_does_not_refire_after_restar
         assert len(await alerts.settle(1.5)) == 1
     # Restart: the open alert is rebuilt from the topic, so more high risk does not re-fire.
     async with router(bootstrap, prefix) as svc:
-        later = assessment(conversation_id="c-r", rupture=0.8, at=T0.replace(minute=5))
+        later = assessment(conversation_id="c-r", rupture=0.95, at=T0.replace(minute=5))
         await producer.send_and_wait(topic, encode(later), key=b"c-r")
         await asyncio.sleep(0.5)
         values = await alerts.settle(2.0)
@@ -121,7 +121,7 @@ async def test_a_future_dated_alert_is_dead_lettered_and_the_next_one_opens_the_
         [incident] = (await client.get("/v1/incidents")).json()
     assert (letter["reason"], letter["key"]) == ("occurred_in_future", "c-t")
     assert letter["errors"] == [
-        {"field": "occurred_at", "reason": "more than 300 s ahead of the service clock"}
+        {"field": "occurred_at", "reason": "more than 300 s ahead of the receiver's clock"}
     ]
     assert json.loads(letter["payload"])["event_id"] == str(ahead.event_id)
     assert incident["conversation_id"] == "c-t"

@@ -20,8 +20,8 @@ async def test_a_far_future_assessment_is_dead_lettered_and_the_next_on_its_key_
     bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
 ) -> None:
     now = datetime.now(UTC)
-    ahead = assessment(conversation_id="c-f", at=now + timedelta(days=7), rupture=0.9)
-    fine = assessment(conversation_id="c-f", at=now - timedelta(minutes=1), rupture=0.9)
+    ahead = assessment(conversation_id="c-f", at=now + timedelta(days=7), rupture=0.97)
+    fine = assessment(conversation_id="c-f", at=now - timedelta(minutes=1), rupture=0.97)
     topic = f"{prefix}rupture.assessments"
     for a in (ahead, fine):
         await producer.send_and_wait(topic, encode(a), key=b"c-f")

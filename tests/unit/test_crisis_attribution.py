@@ -68,7 +68,9 @@ def test_the_speakers_own_risk_is_explicit_crisis(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_OWN_RISK)
 def test_a_topic_someone_elses_words_or_support_is_not_explicit_crisis(text: str) -> None:
     hits = explicit_hits(text, None)
-    assert not crisis_categories(hits), f"{text!r}: {[(h.marker, text[h.start : h.end]) for h in hits]}"
+    assert not crisis_categories(hits), (
+        f"{text!r}: {[(h.marker, text[h.start : h.end]) for h in hits]}"
+    )
 
 
 @pytest.mark.parametrize(

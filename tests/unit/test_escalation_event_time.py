@@ -9,15 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from attune_escalation.db import Incident, Notification
-from attune_escalation.event_time import EventTimeBounds
 from attune_runtime.clock import ManualClock
-from attune_schemas import DeadLetter
+from attune_schemas import DeadLetter, EventTimeBounds
 from tests.factories import T0, alert
 from tests.unit.escalation_support import Api
 
-BOUNDS = EventTimeBounds(
-    max_future_skew=timedelta(minutes=5), epoch=datetime(2020, 1, 1, tzinfo=UTC)
-)
+BOUNDS = EventTimeBounds(max_future=timedelta(minutes=5), epoch=datetime(2020, 1, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(
@@ -32,7 +29,7 @@ BOUNDS = EventTimeBounds(
     ],
 )
 def test_bounds(occurred_at: datetime, reason: str | None) -> None:
-    error = BOUNDS.check(occurred_at, now=T0)
+    error = BOUNDS.rejection(occurred_at, now=T0)
 
     assert (error.reason if error else None) == reason
     if error:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from attune_classifier.settings import ClassifierSettings
+from attune_escalation.settings import EscalationSettings
+from attune_ingest.settings import IngestSettings
 from attune_router.settings import RouterSettings
 from attune_runtime.event_time import (
     BEFORE_EPOCH,
@@ -52,7 +54,7 @@ def test_a_rejection_names_the_reason_and_field_never_the_value() -> None:
     assert bounds.rejection(T0, now=T0) is None
     assert future is not None and future.reason == IN_FUTURE
     assert [(e.field, e.reason) for e in future.errors] == [
-        ("occurred_at", "more than 300 s ahead of the service clock")
+        ("occurred_at", "more than 300 s ahead of the receiver's clock")
     ]
     assert old is not None and old.reason == BEFORE_EPOCH
     assert [e.field for e in old.errors] == ["occurred_at"]
@@ -85,23 +87,28 @@ def test_watermark_copies_are_independent_and_forgetting_drops_a_partition() -> 
 
 @pytest.mark.parametrize(
     ("settings_type", "prefix"),
-    [(ClassifierSettings, "ATTUNE_CLASSIFIER_"), (RouterSettings, "ATTUNE_ROUTER_")],
+    [
+        (ClassifierSettings, "ATTUNE_CLASSIFIER_"),
+        (RouterSettings, "ATTUNE_ROUTER_"),
+        (EscalationSettings, "ATTUNE_ESCALATION_"),
+        (IngestSettings, "ATTUNE_INGEST_"),
+    ],
 )
 def test_bounds_and_lateness_are_settings(
     monkeypatch: pytest.MonkeyPatch,
-    settings_type: type[ClassifierSettings] | type[RouterSettings],
+    settings_type: type[ClassifierSettings]
+    | type[RouterSettings]
+    | type[EscalationSettings]
+    | type[IngestSettings],
     prefix: str,
 ) -> None:
     defaults = settings_type()
     assert defaults.event_time_bounds() == EventTimeBounds(max_future=SKEW, epoch=EPOCH)
-    assert defaults.watermark_lateness_seconds == 300
 
-    monkeypatch.setenv(f"{prefix}MAX_FUTURE_SKEW_SECONDS", "60")
-    monkeypatch.setenv(f"{prefix}EVENT_EPOCH", "2024-01-01T00:00:00+01:00")
-    monkeypatch.setenv(f"{prefix}WATERMARK_LATENESS_SECONDS", "30")
+    monkeypatch.setenv(f"{prefix}EVENT_TIME_MAX_FUTURE_SECONDS", "60")
+    monkeypatch.setenv(f"{prefix}EVENT_TIME_EPOCH", "2024-01-01T00:00:00+01:00")
     settings = settings_type()
 
     assert settings.event_time_bounds() == EventTimeBounds(
         max_future=timedelta(seconds=60), epoch=datetime(2023, 12, 31, 23, 0, tzinfo=UTC)
     )
-    assert settings.watermark_lateness_seconds == 30

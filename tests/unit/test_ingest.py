@@ -378,7 +378,7 @@ async def test_an_event_dated_beyond_the_allowed_skew_is_rejected_naming_the_fie
         {
             "index": 0,
             "event_id": ahead["event_id"],
-            "reason": "event_time_out_of_bounds",
+            "reason": "occurred_in_future",
             "errors": [
                 {"field": "occurred_at", "reason": "more than 300 s ahead of the receiver's clock"}
             ],
@@ -555,7 +555,7 @@ async def test_future_dated_raw_record_is_dead_lettered(ingest: Ingest) -> None:
     await ingest.broker.publish(json.dumps(ahead).encode(), topic="conversation.raw", key=b"c")
 
     [letter] = ingest.letters()
-    assert letter.reason == "event_time_out_of_bounds"
+    assert letter.reason == "occurred_in_future"
     assert [e.field for e in letter.errors] == ["occurred_at"]
     assert ingest.producer.acked == []
 

@@ -117,7 +117,7 @@ BOUNDS = EventTimeBounds(epoch=datetime(2020, 1, 1, tzinfo=UTC), max_future=time
     ],
 )
 def test_event_times_inside_the_bounds_pass(at: datetime) -> None:
-    assert BOUNDS.error(at, now=NOW) is None
+    assert BOUNDS.rejection(at, now=NOW) is None
     BOUNDS.check(at, now=NOW)
 
 
@@ -125,16 +125,17 @@ def test_an_event_too_far_ahead_of_now_is_out_of_bounds() -> None:
     with pytest.raises(InvalidMessage) as info:
         BOUNDS.check(NOW + timedelta(minutes=5, seconds=1), now=NOW)
 
-    assert info.value.reason == "event_time_out_of_bounds"
+    assert info.value.reason == "occurred_in_future"
     assert [(e.field, e.reason) for e in info.value.errors] == [
         ("occurred_at", "more than 300 s ahead of the receiver's clock")
     ]
 
 
 def test_an_event_before_the_epoch_is_out_of_bounds() -> None:
-    error = BOUNDS.error(datetime(1970, 1, 1, tzinfo=UTC), now=NOW)
+    rejection = BOUNDS.rejection(datetime(1970, 1, 1, tzinfo=UTC), now=NOW)
 
-    assert error is not None
+    assert rejection is not None and rejection.reason == "occurred_before_epoch"
+    [error] = rejection.errors
     assert (error.field, error.reason) == (
         "occurred_at",
         "before 2020-01-01T00:00:00+00:00, the earliest time accepted",
@@ -143,5 +144,5 @@ def test_an_event_before_the_epoch_is_out_of_bounds() -> None:
 
 def test_the_bound_moves_with_the_injected_now() -> None:
     later: Any = NOW + timedelta(days=7)
-    assert BOUNDS.error(later, now=NOW) is not None
-    assert BOUNDS.error(later, now=later) is None
+    assert BOUNDS.rejection(later, now=NOW) is not None
+    assert BOUNDS.rejection(later, now=later) is None

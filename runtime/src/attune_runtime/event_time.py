@@ -11,49 +11,27 @@ the newest event by an allowed lateness and never runs ahead of the service's cl
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from attune_schemas import FieldError, InvalidMessage
-
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)  # nothing the product handles happened before this
-IN_FUTURE = "occurred_in_future"
-BEFORE_EPOCH = "occurred_before_epoch"
+from attune_schemas.event_time import (
+    BEFORE_EPOCH,
+    EPOCH,
+    IN_FUTURE,
+    EventTimeBounds,
+    check_event_time,
+)
 
 Partition = int | None  # None: records that came from no partition (offline scoring, tests)
 
-
-def check_event_time(
-    occurred_at: datetime, *, now: datetime, max_future: timedelta, epoch: datetime = EPOCH
-) -> str | None:
-    """The reason `occurred_at` is not believable at `now`, or None when it is."""
-    if occurred_at > now + max_future:
-        return IN_FUTURE
-    if occurred_at < epoch:
-        return BEFORE_EPOCH
-    return None
-
-
-@dataclass(frozen=True)
-class EventTimeBounds:
-    """`check_event_time` with a service's settings, as the error a dead letter carries."""
-
-    max_future: timedelta
-    epoch: datetime = EPOCH
-
-    def rejection(self, occurred_at: datetime, *, now: datetime) -> InvalidMessage | None:
-        reason = check_event_time(
-            occurred_at, now=now, max_future=self.max_future, epoch=self.epoch
-        )
-        if reason is None:
-            return None
-        # Says which bound was crossed, never the value: a dead letter already holds the payload.
-        why = (
-            f"more than {int(self.max_future.total_seconds())} s ahead of the service clock"
-            if reason == IN_FUTURE
-            else f"before {self.epoch.isoformat()}, the earliest time accepted"
-        )
-        return InvalidMessage(reason, (FieldError(field="occurred_at", reason=why),))
+__all__ = [
+    "BEFORE_EPOCH",
+    "EPOCH",
+    "IN_FUTURE",
+    "EventTimeBounds",
+    "Partition",
+    "Watermarks",
+    "check_event_time",
+]
 
 
 class Watermarks:

@@ -27,6 +27,7 @@ from attune_classifier.lexicon import (
     MarkerHit,
     crisis_categories,
     crisis_cue_spans,
+    crisis_excluded,
     has_risk_cue,
     normalise,
 )
@@ -119,7 +120,17 @@ NO_CUE_CAP = 0.5
 
 
 def cued(windows: Sequence[ScoringInput]) -> np.ndarray[Any, Any]:
-    return np.array([has_risk_cue(w.text) or answers_safety_question(w) for w in windows])
+    """Windows in which the models may raise a crisis: a risk cue, and no denial or stated safety.
+
+    An explicit denial ("I'm not suicidal"), a resolved history with current safety, or an idiom
+    (`lexicon.CRISIS_EXCLUSIONS`) is read by the rules; the models alone do not overrule it.
+    """
+    return np.array(
+        [
+            (has_risk_cue(w.text) or answers_safety_question(w)) and not crisis_excluded(w.text)
+            for w in windows
+        ]
+    )
 
 
 def combine_views(

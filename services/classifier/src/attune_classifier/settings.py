@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from attune_runtime.event_time import EPOCH, EventTimeBounds
 from attune_runtime.settings import ServiceSettings
-from attune_schemas.common import UtcDatetime
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[4] / "models" / "artifacts"
 
@@ -26,16 +23,7 @@ class ClassifierSettings(ServiceSettings):
     max_conversations: int = Field(default=200_000, gt=0)
     # Conversations idle longer than this (event time) are dropped; restarts rebuild this far back.
     idle_expiry_seconds: float = Field(default=6 * 3600, gt=0)
-    # Events dated more than this ahead of the service clock, or before the epoch, are
-    # dead-lettered: applied, one bad timestamp would stand in its conversation's state.
-    max_future_skew_seconds: float = Field(default=300.0, ge=0)
-    event_epoch: UtcDatetime = EPOCH
     # Idle expiry lags the newest event of each partition by this much (bounded lateness).
     watermark_lateness_seconds: float = Field(default=300.0, ge=0)
     scorer: Literal["model", "lexicon"] = "model"
     model_dir: Path = DEFAULT_MODEL_DIR
-
-    def event_time_bounds(self) -> EventTimeBounds:
-        return EventTimeBounds(
-            max_future=timedelta(seconds=self.max_future_skew_seconds), epoch=self.event_epoch
-        )

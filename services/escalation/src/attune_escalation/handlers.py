@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -11,7 +10,6 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation import incidents
-from attune_escalation.event_time import EventTimeBounds
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import Clock
@@ -34,10 +32,7 @@ def register(
     clock: Clock,
     on_commit: Callable[[], None],
 ) -> None:
-    bounds = EventTimeBounds(
-        max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
-        epoch=settings.event_epoch,
-    )
+    bounds = settings.event_time_bounds()
 
     async def reject(record: Any, error: InvalidMessage) -> None:
         metrics.dead_letters.labels(error.reason).inc()
@@ -65,7 +60,7 @@ def register(
             await reject(record, exc)
             return
         now = clock.now()
-        untimely = bounds.check(alert.occurred_at, now=now)
+        untimely = bounds.rejection(alert.occurred_at, now=now)
         if untimely is not None:
             await reject(record, untimely)
             return

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from attune_runtime.settings import ServiceSettings
-from attune_schemas.common import UtcDatetime
 
 
 class EscalationSettings(ServiceSettings):
@@ -28,7 +25,3 @@ class EscalationSettings(ServiceSettings):
     notify_backoff_max_seconds: float = Field(default=300.0, ge=0)
     # Background loops: how often they look for work when not woken explicitly.
     poll_seconds: float = Field(default=0.5, gt=0)
-    # Alerts dated more than this ahead of the service clock, or before the epoch, are
-    # dead-lettered to alerts.dlq: a bad timestamp never opens an incident.
-    max_future_skew_seconds: float = Field(default=300.0, ge=0)
-    event_epoch: UtcDatetime = datetime(2020, 1, 1, tzinfo=UTC)

@@ -23,7 +23,6 @@ from attune_schemas import (
     decode,
     load_json,
 )
-from attune_schemas.event_time import OUT_OF_BOUNDS
 
 Channel = Literal["http", "kafka"]
 
@@ -108,11 +107,13 @@ class Intake:
         valid: list[tuple[int, ConversationEvent]] = []
         rejected: list[Rejection] = []
         for index, event in enumerate(events):
-            error = self.bounds.error(event.occurred_at, now=now)
-            if error is None:
+            rejection = self.bounds.rejection(event.occurred_at, now=now)
+            if rejection is None:
                 valid.append((index, event))
             else:
-                rejected.append(Rejection(index, str(event.event_id), OUT_OF_BOUNDS, (error,)))
+                rejected.append(
+                    Rejection(index, str(event.event_id), rejection.reason, rejection.errors)
+                )
         return valid, rejected
 
     def decode_record(self, value: bytes | None, limits: JsonLimits) -> ConversationEvent:

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from attune_runtime.event_time import EPOCH, EventTimeBounds
 from attune_runtime.settings import ServiceSettings
-from attune_schemas.common import UtcDatetime
 
 
 class RouterSettings(ServiceSettings):
@@ -34,12 +30,5 @@ class RouterSettings(ServiceSettings):
     max_conversations: int = Field(default=200_000, gt=0)
     # Assessments dated more than this ahead of the service clock, or before the epoch, are
     # dead-lettered: applied, one bad timestamp would resolve or inhibit alerts early.
-    max_future_skew_seconds: float = Field(default=300.0, ge=0)
-    event_epoch: UtcDatetime = EPOCH
     # Quiet conversations are judged on their partition's newest assessment less this much.
     watermark_lateness_seconds: float = Field(default=300.0, ge=0)
-
-    def event_time_bounds(self) -> EventTimeBounds:
-        return EventTimeBounds(
-            max_future=timedelta(seconds=self.max_future_skew_seconds), epoch=self.event_epoch
-        )
