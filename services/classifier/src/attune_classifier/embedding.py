@@ -51,11 +51,32 @@ def _model(dim: int) -> Any:
         ) from exc
 
 
+# The rupture model, the crisis model and the category model all read the same message in one
+# batch: each text is embedded once and its vector reused (bounded; oldest entries dropped).
+_CACHE: dict[tuple[str, int], NDArray[np.float32]] = {}
+CACHE_KEEP = 8192
+
+
 def embed(texts: list[str], dim: int = FULL_DIM) -> NDArray[np.float32]:
-    """Unit-length embeddings, one row per text (an empty text embeds as zeros)."""
-    if not texts:
-        return np.zeros((0, dim), dtype=np.float32)
-    vectors: NDArray[np.float32] = np.asarray(
-        _model(dim).embed([t if t.strip() else "." for t in texts], norm=True), dtype=np.float32
-    )
-    return vectors
+    """Unit-length embeddings, one row per text."""
+    out = np.empty((len(texts), dim), dtype=np.float32)
+    missing: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        cached = _CACHE.get((text, dim))
+        if cached is None:
+            missing.setdefault(text, []).append(i)
+        else:
+            out[i] = cached
+    if missing:
+        fresh = list(missing)
+        vectors = np.asarray(
+            _model(dim).embed([t if t.strip() else "." for t in fresh], norm=True, batch_size=256),
+            dtype=np.float32,
+        )
+        if len(_CACHE) + len(fresh) > CACHE_KEEP:
+            for key in list(_CACHE)[: len(_CACHE) + len(fresh) - CACHE_KEEP]:
+                del _CACHE[key]
+        for text, vector in zip(fresh, vectors, strict=True):
+            _CACHE[(text, dim)] = vector
+            out[missing[text]] = vector
+    return out

@@ -150,14 +150,14 @@ class EmbeddingFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         if self.column == "client":
             return embed([normalise(i.text) for i in items], self.dim)
         # The AI turn, only where the reply is short: what the reply is a reply to.
-        vectors = embed(
-            [normalise(preceding_assistant_turn(i.context) or "") for i in items], self.dim
-        )
-        keep = np.array(
-            [is_short(i.text) and preceding_assistant_turn(i.context) is not None for i in items],
-            dtype=np.float32,
-        )
-        result: NDArray[np.float32] = vectors * keep[:, None]
+        result: NDArray[np.float32] = np.zeros((len(items), self.dim), dtype=np.float32)
+        rows = [
+            (k, turn)
+            for k, i in enumerate(items)
+            if is_short(i.text) and (turn := preceding_assistant_turn(i.context)) is not None
+        ]
+        if rows:
+            result[[k for k, _ in rows]] = embed([normalise(t) for _, t in rows], self.dim)
         return result
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
+from attune_classifier.compiled import CompiledLinear
 from attune_classifier.features import answers_safety_question, window_inputs
 from attune_classifier.lexicon import (
     MarkerHit,
@@ -184,6 +185,10 @@ class ModelScorer:
         self.model = model
         self.manifest = manifest
         self._explainer = _Explainer(model["rupture"])
+        # The same models as plain matrix products: what the service runs (`compiled`).
+        self.fast = {
+            name: CompiledLinear(model[name]) for name in ("rupture", "crisis", "category")
+        }
 
     @classmethod
     def load(cls, model_dir: Path) -> ModelScorer:
@@ -204,8 +209,8 @@ class ModelScorer:
         self, inputs: Sequence[ScoringInput]
     ) -> tuple[np.ndarray[Any, Any], list[ScoringInput]]:
         """P(none, withdrawal, confrontation, crisis) per input; crisis from the crisis model."""
-        proba: np.ndarray[Any, Any] = self.model["rupture"].predict_proba(as_objects(inputs))
-        crisis, windows = crisis_window_probabilities(self.model, inputs, proba)
+        proba: np.ndarray[Any, Any] = self.fast["rupture"].predict_proba(inputs)
+        crisis, windows = crisis_window_probabilities(self.fast, inputs, proba)
         # The rupture classes keep their proportions and share what crisis leaves.
         rest = proba[:, :3] / np.clip(proba[:, :3].sum(axis=1, keepdims=True), 1e-9, None)
         return np.column_stack([rest * (1 - crisis)[:, None], crisis]), windows
@@ -224,8 +229,8 @@ class ModelScorer:
     def _categories(self, windows: list[ScoringInput]) -> Any:
         if not windows:
             return iter(())
-        proba = self.model["category"].predict_proba(as_objects(windows))
-        classes = list(self.model["category"].classes_)
+        proba = self.fast["category"].predict_proba(windows)
+        classes = list(self.fast["category"].classes_)
         return iter(CrisisCategory(CATEGORIES[int(classes[int(np.argmax(p))])]) for p in proba)
 
     def _score(

@@ -1,0 +1,29 @@
+"""The service's compiled models give scikit-learn's probabilities, to rounding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attune_classifier.model import ModelScorer, as_objects
+from attune_models.corpus import load
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> ModelScorer:
+    return ModelScorer.load(ARTIFACTS)
+
+
+@pytest.mark.parametrize("name", ["rupture", "crisis", "category"])
+def test_compiled_models_equal_scikit_learn(scorer: ModelScorer, name: str) -> None:
+    corpus = load()
+    items = [e.scoring_input() for e in corpus.test[:300]]
+    expected = scorer.model[name].predict_proba(as_objects(items))
+    got = scorer.fast[name].predict_proba(items)
+    assert got.shape == expected.shape
+    assert np.allclose(got, expected, atol=1e-9)
+    assert list(scorer.fast[name].classes_) == list(scorer.model[name].classes_)
