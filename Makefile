@@ -9,8 +9,8 @@ export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 DEMO_PAGER_PORT ?= 8099
 
 .PHONY: help install kafka-up kafka-down kafka-status services-up services-down services-status \
-        demo demo-down schemas lint format test test-unit test-integration test-e2e train evaluate \
-        corpus-stats bench-classifier bench-lexicon bench-ingest compose-config clean
+        demo demo-down schemas lint format test test-unit test-integration test-e2e test-faults train \
+        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest compose-config clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,8 +70,11 @@ test-integration: kafka-up ## Real Kafka and a real database, one service at a t
 test-e2e: kafka-up ## All four services as processes on real Kafka
 	$(PY) pytest tests/e2e -q
 
-test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e
-	@$(MAKE) --no-print-directory test-unit test-integration test-e2e
+test-faults: kafka-up ## Faults in a running pipeline: broker frozen, services killed, a future-dated event
+	$(PY) pytest tests/faults -q
+
+test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e, faults
+	@$(MAKE) --no-print-directory test-unit test-integration test-e2e test-faults
 
 train: ## Rebuild the rupture model from models/corpus (fixed seeds) into models/artifacts
 	$(PY) attune-train

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +74,12 @@ class Stack:
             proc.kill()
             proc.wait()
 
+    def kill(self, service: str) -> None:
+        """kill -9: no shutdown, no commit, no flush; what a crash or an OOM kill does."""
+        proc = self.procs.pop(service)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
     async def ready(self, service: str, within: float = 90.0) -> None:
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=2) as client:
@@ -96,27 +104,40 @@ class Stack:
         return (self.logs / f"{service}.log").read_text(errors="replace")
 
 
-@pytest.fixture
-async def stack(bootstrap: str, prefix: str, pager: Pager, tmp_path: Path) -> AsyncIterator[Stack]:  # noqa: F811
-    ports = {s: free_port() for s in SERVICES}
+@asynccontextmanager
+async def running_stack(
+    bootstrap_servers: str,
+    topic_prefix: str,
+    workdir: Path,
+    *,
+    services: Sequence[str] = SERVICES,
+    pager: Pager | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> AsyncIterator[Stack]:
+    """`services` as processes on `bootstrap_servers` under `topic_prefix`, ready; stopped on exit.
+
+    `settings` are extra environment variables (ATTUNE_<SERVICE>_<SETTING>)."""
+    ports = {s: free_port() for s in services}
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "ATTUNE_TOPIC_PREFIX": prefix,
-        "ATTUNE_ESCALATION_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'escalation.db'}",
-        "ATTUNE_ESCALATION_WEBHOOK_URLS": json.dumps([f"http://127.0.0.1:{pager.port}/pager"]),
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "ATTUNE_TOPIC_PREFIX": topic_prefix,
+        "ATTUNE_ESCALATION_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'escalation.db'}",
         "ATTUNE_ESCALATION_POLL_SECONDS": "0.1",
         "PYTHONUNBUFFERED": "1",
     }
-    for s in SERVICES:
+    if pager is not None:
+        env["ATTUNE_ESCALATION_WEBHOOK_URLS"] = json.dumps([f"http://127.0.0.1:{pager.port}/pager"])
+    for s in services:
         env[f"ATTUNE_{s.upper()}_HTTP_PORT"] = str(ports[s])
-        env[f"ATTUNE_{s.upper()}_GROUP_ID"] = f"{prefix}{s}"
-    await ensure_topics(bootstrap, partitions=3, prefix=prefix)
-    stack = Stack(prefix, env, ports, tmp_path)
-    for s in SERVICES:
+        env[f"ATTUNE_{s.upper()}_GROUP_ID"] = f"{topic_prefix}{s}"
+    env.update(settings or {})
+    await ensure_topics(bootstrap_servers, partitions=3, prefix=topic_prefix)
+    stack = Stack(topic_prefix, env, ports, workdir)
+    for s in services:
         stack.start(s)
     try:
-        for s in SERVICES:
+        for s in services:
             await stack.ready(s)
         yield stack
     finally:
@@ -124,5 +145,20 @@ async def stack(bootstrap: str, prefix: str, pager: Pager, tmp_path: Path) -> As
             stack.stop(s)
 
 
+@pytest.fixture
+async def stack(bootstrap: str, prefix: str, pager: Pager, tmp_path: Path) -> AsyncIterator[Stack]:  # noqa: F811
+    async with running_stack(bootstrap, prefix, tmp_path, pager=pager) as running:
+        yield running
+
+
 def run_id() -> str:
     return uuid.uuid4().hex[:6]
+
+
+async def wait_until(check: Callable[[], object], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met in time")

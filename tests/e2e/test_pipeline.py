@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +9,7 @@ import httpx
 import pytest
 
 from demo import SCRIPTS, Pager, build_events  # deploy/demo/demo.py
-from tests.e2e.conftest import Stack, run_id
+from tests.e2e.conftest import Stack, run_id, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +18,6 @@ async def post(client: httpx.AsyncClient, stack: Stack, events: list[dict[str, A
     for e in events:
         r = await client.post(f"{stack.url('ingest')}/v1/events", json=e)
         assert r.status_code == 202, r.text
-
-
-async def wait_until(check: Any, within: float = 60.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 async def test_the_demo_story_reaches_a_clinician_and_the_ordinary_chat_does_not(

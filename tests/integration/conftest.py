@@ -13,6 +13,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,28 @@ def bootstrap() -> str:
     return servers
 
 
-@pytest.fixture
-async def prefix(bootstrap: str) -> AsyncIterator[str]:
+@asynccontextmanager
+async def topic_prefix(bootstrap: str) -> AsyncIterator[str]:
+    """A fresh prefix with every topic of the topic table created; deleted afterwards."""
     value = f"t{uuid.uuid4().hex[:10]}."
     await ensure_topics(bootstrap, partitions=3, prefix=value)
-    yield value
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
-        topics = [t for t in await admin.list_topics() if t.startswith(value)]
-        if topics:
-            await admin.delete_topics(topics)
+        yield value
     finally:
-        await admin.close()
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            topics = [t for t in await admin.list_topics() if t.startswith(value)]
+            if topics:
+                await admin.delete_topics(topics)
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def prefix(bootstrap: str) -> AsyncIterator[str]:
+    async with topic_prefix(bootstrap) as value:
+        yield value
 
 
 class TopicReader:

@@ -188,10 +188,18 @@ class ManagedProducer:
     """A producer of our own for hot paths (no per-message framework overhead), same rules:
     acks=all, idempotence on. Created in `start`, since aiokafka needs the running loop."""
 
-    def __init__(self, settings: ServiceSettings, *, service: str, linger_ms: int = 0) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        service: str,
+        linger_ms: int = 0,
+        request_timeout_ms: int = 40_000,
+    ) -> None:
         self.bootstrap_servers = settings.kafka_bootstrap_servers
         self.client_id = f"attune-{service}"
         self.linger_ms = linger_ms
+        self.request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -202,6 +210,7 @@ class ManagedProducer:
             enable_idempotence=True,
             linger_ms=self.linger_ms,
             max_batch_size=MAX_BATCH_BYTES,
+            request_timeout_ms=self.request_timeout_ms,
         )
         await self._producer.start()
 

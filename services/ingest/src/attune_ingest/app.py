@@ -59,7 +59,12 @@ def create_app(
     window = timedelta(seconds=settings.dedup_window_seconds)
     seen = SeenIds(window=window, max_size=settings.dedup_max_ids, clock=clock)
     metrics.dedup_ids.set_function(lambda: len(seen))
-    owned = ManagedProducer(settings, service="ingest", linger_ms=settings.producer_linger_ms)
+    owned = ManagedProducer(
+        settings,
+        service="ingest",
+        linger_ms=settings.producer_linger_ms,
+        request_timeout_ms=settings.producer_request_timeout_ms,
+    )
     events_topic = settings.topic(CONVERSATION_EVENTS)
     intake = Intake(
         producer=producer or owned,

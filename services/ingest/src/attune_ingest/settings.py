@@ -31,6 +31,10 @@ class IngestSettings(ServiceSettings):
     # How long the producer waits to fill a batch: 0 sends at once; concurrent requests still
     # share a batch while the previous one is in flight.
     producer_linger_ms: int = Field(default=0, ge=0)
+    # How long the producer waits for the broker to answer one request (it then sends the batch
+    # again: idempotence keeps that from duplicating), and for room in a full batch before the
+    # request is answered 503. aiokafka's default; the fault tests lower it.
+    producer_request_timeout_ms: int = Field(default=40_000, gt=0)
 
     def body_limits(self) -> JsonLimits:
         return JsonLimits(

@@ -1,5 +1,7 @@
 """Escalation killed (kill -9) while a slow pager holds its webhook: the page comes again after
-the restart with the same idempotency key, so the receiver keeps one."""
+the restart with the same idempotency key, so the receiver keeps one. Two deliveries of one key,
+no more: one per life of the sender. The escalation process and the receiver are the
+integration tier's helpers (tests/integration), on the shared broker."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from tests.factories import alert
 from tests.integration.escalation_process import EscalationProcess
 from tests.integration.webhook_receiver import WebhookReceiver
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
