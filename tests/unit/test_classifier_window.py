@@ -89,3 +89,15 @@ def test_idle_expiry_lags_by_the_lateness_and_never_passes_the_service_clock() -
     # Partition time is capped at the service clock: a, 65 min behind it, goes; b stays.
     assert windows.expire(now=T0 + timedelta(minutes=65, seconds=1)) == 1
     assert [w.conversation_id for w in windows] == ["b", "c"]
+
+
+def test_event_ids_that_differ_only_in_their_low_half_are_different_events() -> None:
+    # Integrators may number their events: ids equal but for a counter in the last digits.
+    from uuid import UUID
+
+    window = ConversationWindow("c", "t", 0, last_seen=T0)
+    first = UUID("00000000-0000-4000-8000-000000000001")
+    second = UUID("00000000-0000-4000-8000-000000000002")
+    window.mark_seen(first, T0)
+    assert window.already_seen(first)
+    assert not window.already_seen(second)

@@ -67,15 +67,16 @@ class ConversationWindow:
     missed_sessions: int = 0
     last_feedback: int | None = None
     session_id: str | None = None
-    # The high 64 bits of each event id: a tenth of the memory of UUID objects, and a collision
-    # inside one conversation's last few events is not a practical concern.
+    # A 61-bit digest of each whole event id (`_digest`): a tenth of the memory of UUID
+    # objects, and every bit of the id counts, so ids that differ only in their low half (a
+    # counter in the last digits) stay distinct.
     seen: list[int] = field(default_factory=list)
 
     def already_seen(self, event_id: UUID) -> bool:
-        return event_id.int >> 64 in self.seen
+        return _digest(event_id) in self.seen
 
     def mark_seen(self, event_id: UUID, at: datetime) -> None:
-        _push(self.seen, event_id.int >> 64, SEEN_KEEP)
+        _push(self.seen, _digest(event_id), SEEN_KEEP)
         self.last_seen = max(self.last_seen, at)
 
     def context(self) -> list[Turn]:
@@ -142,6 +143,12 @@ def triggering_ai_turn(turns: Sequence[Turn], upto: Turn, threshold: float) -> T
         if turns[j].sender is Sender.AI:
             return turns[j]
     return None
+
+
+def _digest(event_id: UUID) -> int:
+    # Python's hash of an int is the int modulo the Mersenne prime 2**61 - 1: deterministic
+    # across processes (no hash randomisation for ints) and mixes all 128 bits.
+    return hash(event_id.int)
 
 
 def _push(items: list[T], item: T, keep: int) -> None:
