@@ -76,16 +76,16 @@ test-faults: kafka-up ## Faults in a running pipeline: broker frozen, services k
 test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e, faults
 	@$(MAKE) --no-print-directory test-unit test-integration test-e2e test-faults
 
-train: ## Rebuild the rupture model from models/corpus (fixed seeds) into models/artifacts
+train: ## Rebuild the models (team corpus + C-SSRS dev) into models/artifacts and choose thresholds for the alert budgets
 	$(PY) attune-train
 
-evaluate: ## Evaluate the model (test split + AnnoMI) and write models/MODEL_CARD.md
+evaluate: ## Evaluate on the team test split and real conversations (../shared/data); write models/MODEL_CARD.md
 	$(PY) attune-evaluate
 
 corpus-stats: ## Counts per label, marker and split of the labelled corpus
 	$(PY) python -m attune_models.corpus
 
-bench-classifier: kafka-up ## Classifier throughput (single vs batch, end to end vs raw aiokafka) and memory
+bench-classifier: kafka-up ## Classifier latency and per-CPU throughput, end to end vs raw aiokafka, and memory
 	$(PY) python -m attune_models.bench
 
 bench-lexicon: ## Marker lexicon throughput: every pattern one by one vs the prefiltered tables
