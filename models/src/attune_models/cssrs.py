@@ -9,7 +9,6 @@ highest window score over all their posts (any message at risk makes the person 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,21 +76,6 @@ def user_folds(posts: Posts) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any,
     """Grouped, stratified folds over users, as window indices."""
     splitter = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     return list(splitter.split(posts.windows, posts.window_at_risk, posts.window_user))
-
-
-def out_of_fold(
-    posts: Posts,
-    fit: Callable[[np.ndarray[Any, Any]], Callable[[list[ScoringInput]], np.ndarray[Any, Any]]],
-) -> np.ndarray[Any, Any]:
-    """Every window's crisis probability from a model that never saw that user's posts.
-
-    `fit(train_windows)` trains on the team corpus plus those windows and returns a predictor.
-    """
-    oof = np.zeros(len(posts.windows))
-    for train, test in user_folds(posts):
-        predict = fit(train)
-        oof[test] = predict([posts.windows[i] for i in test])
-    return oof
 
 
 def per_post(posts: Posts, window_scores: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

@@ -29,7 +29,6 @@ from attune_models.annomi import CRISIS_TRANSCRIPT, MATCHED_PAIRS, annomi_dir, l
 from attune_models.corpus import LABELS, MODELS_DIR, Example, guide_examples, load
 from attune_models.stats import bootstrap, fmt, stratified_auc
 from attune_router.policy import PolicyConfig, policy_config
-from attune_schemas import AlertKind
 
 CARD = MODELS_DIR / "MODEL_CARD.md"
 RESULTS = MODELS_DIR / "evaluation.json"
@@ -195,13 +194,9 @@ def annomi(
     }
     for quality in ("high", "low"):
         chosen = [r for r, s in zip(replayed, sessions, strict=True) if s.quality == quality]
-        out[quality] = {
-            "client_turns": sum(r.client_turns for r in chosen),
-            "all_per_100": realdata._rate(chosen, config, None),
-            "rupture_per_100": realdata._rate(chosen, config, AlertKind.RUPTURE.value),
-            "crisis_per_100": realdata._rate(chosen, config, AlertKind.CRISIS.value),
-            "disengagement_per_100": realdata._rate(chosen, config, AlertKind.DISENGAGEMENT.value),
-        }
+        out[quality] = {"client_turns": sum(r.client_turns for r in chosen)} | realdata.alert_rates(
+            chosen, config
+        )
     hits = []
     for r in replayed:
         session = by_quality[int(r.conversation_id)]

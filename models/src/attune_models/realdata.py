@@ -12,7 +12,8 @@ Intervals are bootstrap 95% CIs that resample whole conversations or users.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,19 +29,31 @@ from attune_schemas import AlertKind, ConversationEvent, MessageSent, RuptureTyp
 Array = np.ndarray[Any, Any]
 
 
-def _rate(replayed: list[replay.Replayed], config: PolicyConfig, kind: str | None) -> Interval:
-    """Alerts of one kind (or all) per 100 client turns, resampling conversations."""
-    alerts = np.array(
-        [
-            sum(1 for a in replay.fired(r, config) if kind is None or a.kind.value == kind)
-            for r in replayed
-        ]
-    )
+def alert_rates(replayed: list[replay.Replayed], config: PolicyConfig) -> dict[str, Interval]:
+    """Alerts per 100 client turns by kind and in all, resampling conversations.
+
+    The policy replays each conversation once; every kind is counted from the same alerts.
+    """
+    fired = [replay.fired(r, config) for r in replayed]
     turns = np.array([r.client_turns for r in replayed])
-    return bootstrap(
-        [r.conversation_id for r in replayed],
-        lambda i: 100 * float(alerts[i].sum()) / max(1, int(turns[i].sum())),
-    )
+    ids = [r.conversation_id for r in replayed]
+    out: dict[str, Interval] = {}
+    for name, kind in (
+        ("rupture_per_100", AlertKind.RUPTURE),
+        ("crisis_per_100", AlertKind.CRISIS),
+        ("disengagement_per_100", AlertKind.DISENGAGEMENT),
+        ("all_per_100", None),
+    ):
+        counts = np.array([sum(kind is None or a.kind is kind for a in f) for f in fired])
+        out[name] = bootstrap(ids, _per_100(counts, turns))
+    return out
+
+
+def _per_100(counts: Array, turns: Array) -> Callable[[Array], float]:
+    def statistic(i: Array) -> float:
+        return 100 * float(counts[i].sum()) / max(1, int(turns[i].sum()))
+
+    return statistic
 
 
 def esconv(scorer: ModelScorer, config: PolicyConfig) -> dict[str, Any]:
@@ -51,11 +64,7 @@ def esconv(scorer: ModelScorer, config: PolicyConfig) -> dict[str, Any]:
         out[name] = {
             "conversations": len(convs),
             "client_turns": sum(r.client_turns for r in replayed),
-            "rupture_per_100": _rate(replayed, config, AlertKind.RUPTURE.value),
-            "crisis_per_100": _rate(replayed, config, AlertKind.CRISIS.value),
-            "disengagement_per_100": _rate(replayed, config, AlertKind.DISENGAGEMENT.value),
-            "all_per_100": _rate(replayed, config, None),
-        }
+        } | alert_rates(replayed, config)
         if name == "failed":
             out["rated"] = rated_turns(convs, replayed)
         if name == "successful":
@@ -128,7 +137,7 @@ def cssrs_users(
     ba = np.isin(labels, ("Behavior", "Attempt"))
     supportive = labels == "Supportive"
     out: dict[str, Any] = {
-        "users": {level: int((labels == level).sum()) for level in sorted(set(labels))},
+        "users": {str(level): int((labels == level).sum()) for level in sorted(set(labels))},
         "roc_auc_ideation_plus": stratified_auc(users, at_risk, score),
         "roc_auc_behaviour_attempt_vs_supportive": stratified_auc(
             [u for u, keep in zip(users, ba | supportive, strict=True) if keep],
@@ -207,7 +216,5 @@ def _events(e: Example) -> Sequence[ConversationEvent]:
     ]
 
 
-def _uuid(name: str) -> Any:
-    import uuid
-
+def _uuid(name: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"corpus/{name}")

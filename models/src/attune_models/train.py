@@ -187,15 +187,6 @@ class CrisisTraining:
             oof[test] = self._calibrated(rows).predict_proba(self.x[offset + test])[:, 1]
         return oof
 
-    def team_out_of_fold(self) -> Array:
-        """Team train messages scored by models that never saw their group (C-SSRS always in)."""
-        offset = len(self.team)
-        oof = np.zeros(len(self.team))
-        for train, test in _folds(as_objects(self.team), self.team_y, self.team_groups):
-            rows = np.concatenate([train, offset + np.arange(len(self.posts.windows))])
-            oof[test] = self._calibrated(rows).predict_proba(self.x[test])[:, 1]
-        return oof
-
 
 def fit(corpus: Corpus, log: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     x, y, groups = _xy(corpus.train)
@@ -232,7 +223,7 @@ def fit(corpus: Corpus, log: bool = True) -> tuple[dict[str, Any], dict[str, Any
         "cssrs_windows": len(crisis_data.posts.windows),
     }
     model = {"rupture": rupture, "crisis": crisis, "category": category}
-    info["thresholds"] = choose_thresholds(model, info, crisis_data, log)
+    info["thresholds"] = choose_thresholds(model, crisis_data, log)
     return model, info
 
 
@@ -283,7 +274,7 @@ def _deterministic_zip(data: bytes) -> bytes:
 
 
 def choose_thresholds(
-    model: dict[str, Any], info: dict[str, Any], crisis_data: CrisisTraining, log: bool = True
+    model: dict[str, Any], crisis_data: CrisisTraining, log: bool = True
 ) -> dict[str, Any]:
     """Crisis and rupture thresholds, each chosen once for its budget on dev data.
 
