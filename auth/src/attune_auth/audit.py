@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, Update, event, select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -22,10 +22,6 @@ class AppendOnly(Exception):
     """An attempt to change or remove an audit record."""
 
 
-def _is_audit(entity: Any) -> bool:
-    return entity is AuditRecord or getattr(entity, "__table__", None) is AuditRecord.__table__
-
-
 @event.listens_for(Session, "before_flush")
 def _refuse_changed_records(session: Session, *_: Any) -> None:
     for obj in (*session.dirty, *session.deleted):
@@ -35,8 +31,9 @@ def _refuse_changed_records(session: Session, *_: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_statements(state: ORMExecuteState) -> None:
-    statement = state.statement
-    if isinstance(statement, Update | Delete) and statement.table is AuditRecord.__table__:
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is AuditRecord for mapper in state.all_mappers
+    ):
         raise AppendOnly("audit records are append-only")
 
 
