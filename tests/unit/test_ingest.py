@@ -121,7 +121,11 @@ async def test_single_event_is_accepted_and_published_keyed_by_conversation(
     [sent] = ingest.producer.acked
     assert sent.topic == "conversation.events"
     assert sent.key == b"conv-42"
-    assert sent.headers == {"event_type": b"message_sent", "event_id": event["event_id"].encode()}
+    assert sent.headers == {
+        "event_type": b"message_sent",
+        "event_id": event["event_id"].encode(),
+        "tenant_id": b"tenant-a",
+    }
     published = decode(conversation_event_adapter, sent.value)
     assert published == decode(conversation_event_adapter, event)
 

@@ -104,7 +104,7 @@ def test_fires_once_when_rupture_crosses_the_threshold() -> None:
     assert fired.occurred_at == crossing.occurred_at
     assert fired.assessment_ids == (crossing.event_id,)
     assert [e.marker for e in fired.evidence] == ["rejecting_intervention"]
-    assert fired.alert_id == derived_id("alert", "conv-1", "rupture", crossing.event_id)
+    assert fired.alert_id == derived_id("alert", "tenant-a", "conv-1", "rupture", crossing.event_id)
 
 
 def test_does_not_fire_again_while_open() -> None:

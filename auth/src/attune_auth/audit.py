@@ -81,12 +81,36 @@ class AuditTrail:
         source: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        await self.add(
+            tenant_id=principal.tenant_id,
+            actor=principal.actor,
+            at=at,
+            action=action,
+            target=target,
+            reason=reason,
+            source=source,
+            details=details,
+        )
+
+    async def add(
+        self,
+        *,
+        tenant_id: str,
+        actor: str,
+        at: datetime,
+        action: str,
+        target: str,
+        reason: str | None = None,
+        source: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """A record for an actor that is not a caller (a scheduled job, the system)."""
         async with self.sessions() as session, session.begin():
             record(
                 session,
                 at=at,
-                tenant_id=principal.tenant_id,
-                actor=principal.actor,
+                tenant_id=tenant_id,
+                actor=actor,
                 action=action,
                 target=target,
                 reason=reason,

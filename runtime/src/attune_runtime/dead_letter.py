@@ -12,7 +12,9 @@ from attune_schemas import DeadLetter, InvalidMessage
 
 log = structlog.get_logger(__name__)
 
-MAX_PAYLOAD_CHARS = 100_000
+# Enough of the record to see what was wrong with it, not a copy of a conversation: dead
+# letters are read by operators, and the topic keeps them a week (topic table).
+MAX_PAYLOAD_CHARS = 4_000
 
 
 async def dead_letter(

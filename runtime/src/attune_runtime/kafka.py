@@ -86,7 +86,7 @@ async def ensure_topics(
                 existing = set(await admin.list_topics())
                 missing = sorted(wanted - existing)
                 if missing:
-                    await _create(admin, missing, partitions)
+                    await _create(admin, missing, partitions, prefix)
                     log.info("topics_created", topics=missing, partitions=partitions)
                 return
             finally:
@@ -98,8 +98,26 @@ async def ensure_topics(
             await asyncio.sleep(1.0)
 
 
-async def _create(admin: AIOKafkaAdminClient, names: Sequence[str], partitions: int) -> None:
-    topics = [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in names]
+def topic_configs(name: str) -> dict[str, str]:
+    """What the broker is told about a topic of the table: its explicit retention."""
+    spec = next((t for t in TOPICS if t.name == name), None)
+    if spec is None:
+        return {}
+    return {"retention.ms": str(int(spec.retention.total_seconds() * 1000))}
+
+
+async def _create(
+    admin: AIOKafkaAdminClient, names: Sequence[str], partitions: int, prefix: str
+) -> None:
+    topics = [
+        NewTopic(
+            name=n,
+            num_partitions=partitions,
+            replication_factor=1,
+            topic_configs=topic_configs(n.removeprefix(prefix)),
+        )
+        for n in names
+    ]
     try:
         response = await admin.create_topics(topics)
     except TopicAlreadyExistsError:
@@ -159,14 +177,19 @@ class OutRecord:
 def out_record(topic: str, event: EventEnvelope) -> OutRecord:
     """A contract event keyed by conversation, with its type and id in headers.
 
-    The event_id header lets a reader (ingest's dedup rebuild) skip decoding the value.
+    The event_id and tenant_id headers let a reader (ingest's dedup rebuild) skip decoding
+    the value.
     """
     kind = str(getattr(event, "type", type(event).__name__))
     return OutRecord(
         topic,
         event.conversation_id.encode(),
         encode(event),
-        (("event_type", kind.encode()), ("event_id", str(event.event_id).encode())),
+        (
+            ("event_type", kind.encode()),
+            ("event_id", str(event.event_id).encode()),
+            ("tenant_id", event.tenant_id.encode()),
+        ),
     )
 
 

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get
 from faststream.asgi.types import ASGIApp, Scope
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -117,7 +117,9 @@ def stream_app(
         broker,
         asgi_routes=ops_routes(readiness, registry, settings.metrics_token),
         on_startup=[provision],
-        asyncapi_path="/docs/asyncapi",
+        # The contract only: FastStream's "try it out" would publish any message any caller
+        # sends straight onto the service's topics, past ingest and its integrator keys.
+        asyncapi_path=AsyncAPIRoute("/docs/asyncapi", try_it_out_path=None),
         logger=logging.getLogger("attune.app"),
         specification=AsyncAPI(title=title, version="0.1.0"),
     )

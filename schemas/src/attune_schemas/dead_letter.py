@@ -27,4 +27,7 @@ class DeadLetter(BaseModel):
     service: str
     reason: str = Field(description="Short machine-friendly reason, e.g. 'invalid_event'.")
     errors: tuple[FieldError, ...] = ()
-    payload: str = Field(description="The original value, decoded as UTF-8 with replacement.")
+    payload: str = Field(
+        description="The original value, decoded as UTF-8 with replacement; its first 4,000"
+        " characters only."
+    )

@@ -216,7 +216,7 @@ class Assessor:
             )
         b = p.behaviour
         return RuptureAssessment(
-            event_id=derived_id("assessment", event.event_id),
+            event_id=derived_id("assessment", event.tenant_id, event.event_id),
             schema_version=SCHEMA_VERSION,
             conversation_id=event.conversation_id,
             tenant_id=event.tenant_id,

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -29,6 +30,7 @@ from attune_escalation.notify.console import ConsoleNotifier
 from attune_escalation.notify.delivery import Delivery
 from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OutboxRelay
+from attune_escalation.retention import RetentionJob
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import Check, ConsumerProgress, Readiness
@@ -44,6 +46,7 @@ class Escalation:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     delivery: Delivery
+    retention: RetentionJob
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -109,9 +112,16 @@ def build(
         clock=clock,
         on_commit=on_commit,
     )
-    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery)
     identity = make_identity_engine(settings.auth.database_url)
     guard = Guard(settings.auth, sessions=make_identity_sessions(identity), clock=clock)
+    retention = RetentionJob(
+        sessions=sessions,
+        audit=guard.audit,
+        clock=clock,
+        keep_for=timedelta(days=settings.retention_days),
+        interval=timedelta(seconds=settings.retention_interval_seconds),
+    )
+    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery, retention)
 
     async def database_check() -> Check:
         async with engine.connect() as conn:
@@ -145,6 +155,7 @@ def build(
             service.tasks = [
                 asyncio.create_task(relay.run(), name="outbox_relay"),
                 asyncio.create_task(delivery.run(), name="notification_delivery"),
+                asyncio.create_task(retention.run(), name="retention"),
             ]
         try:
             yield

@@ -123,7 +123,7 @@ async def apply_alert(
     result = AlertResult(incident_id=None)
     if incident is None:
         incident = Incident(
-            id=str(derived_id("incident", alert.event_id)),
+            id=str(derived_id("incident", alert.tenant_id, alert.event_id)),
             tenant_id=alert.tenant_id,
             conversation_id=alert.conversation_id,
             status=Status.OPEN.value,

@@ -26,5 +26,10 @@ class EscalationSettings(ServiceSettings):
     notify_max_attempts: int = Field(default=8, ge=1)
     notify_backoff_seconds: float = Field(default=2.0, ge=0)
     notify_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # Conversation text (evidence excerpts, the triggering AI turn, resolution notes) is
+    # deleted this long after its incident is resolved; open incidents keep theirs. The audit
+    # trail stays. The retention pass runs this often.
+    retention_days: float = Field(default=30.0, gt=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
     # Background loops: how often they look for work when not woken explicitly.
     poll_seconds: float = Field(default=0.5, gt=0)

@@ -24,21 +24,27 @@ log = structlog.get_logger(__name__)
 _LIMITS = JsonLimits()
 
 
-def dedup_key(event: ConversationEvent) -> int:
-    """What the dedup memory holds per event: the id as an int (hashes far faster than a UUID)."""
-    return event.event_id.int
+DedupKey = tuple[str, int]
 
 
-def event_id_of(record: ConsumerRecord[bytes, bytes]) -> UUID | None:
+def dedup_key(event: ConversationEvent) -> DedupKey:
+    """What the dedup memory holds per event: its tenant and its id as an int (hashes far
+    faster than a UUID). Per tenant: another tenant's id is never this tenant's duplicate."""
+    return event.tenant_id, event.event_id.int
+
+
+def key_of(record: ConsumerRecord[bytes, bytes]) -> DedupKey | None:
     try:
-        for name, value in record.headers or ():
-            if name == "event_id":
-                return UUID(value.decode())
+        headers = dict(record.headers or ())
+        if "event_id" in headers and "tenant_id" in headers:
+            return headers["tenant_id"].decode(), UUID(headers["event_id"].decode()).int
         if record.value is not None:
             parsed: Any = load_json(record.value, _LIMITS)
-            if isinstance(parsed, dict) and isinstance(parsed.get("event_id"), str):
-                return UUID(parsed["event_id"])
-    except (InvalidMessage, ValueError):
+            if isinstance(parsed, dict):
+                event_id, tenant_id = parsed.get("event_id"), parsed.get("tenant_id")
+                if isinstance(event_id, str) and isinstance(tenant_id, str):
+                    return tenant_id, UUID(event_id).int
+    except (InvalidMessage, ValueError, UnicodeDecodeError):
         pass
     return None
 
@@ -47,20 +53,20 @@ async def remember_published(
     seen: SeenIds, *, bootstrap_servers: str, topic: str, window: timedelta, clock: Clock
 ) -> int:
     """Add the ids published to `topic` within `window` to `seen`; returns how many."""
-    found: list[tuple[datetime, UUID]] = []
+    found: list[tuple[datetime, DedupKey]] = []
 
     def collect(records: list[ConsumerRecord[bytes, bytes]]) -> None:
         for record in records:
-            event_id = event_id_of(record)
-            if event_id is not None:
-                found.append((datetime.fromtimestamp(record.timestamp / 1000, UTC), event_id))
+            key = key_of(record)
+            if key is not None:
+                found.append((datetime.fromtimestamp(record.timestamp / 1000, UTC), key))
 
     started = clock.now()
     records = await replay_topic(
         bootstrap_servers=bootstrap_servers, topic=topic, since=started - window, apply=collect
     )
     # Oldest first across partitions, so the window and size cap forget the right ones.
-    for at, event_id in sorted(found, key=lambda f: f[0]):
-        seen.add(event_id.int, at=at)
+    for at, key in sorted(found, key=lambda f: f[0]):
+        seen.add(key, at=at)
     log.info("dedup_rebuilt_from_topic", topic=topic, records=records, ids=len(found))
     return len(found)

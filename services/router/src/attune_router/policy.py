@@ -290,7 +290,9 @@ class AlertPolicy:
                 decision.inhibited.append(kind)
                 return
             episode = Episode(
-                alert_id=derived_id("alert", a.conversation_id, kind.value, a.event_id),
+                alert_id=derived_id(
+                    "alert", a.tenant_id, a.conversation_id, kind.value, a.event_id
+                ),
                 kind=kind,
                 severity=_severity(kind, a, risk),
                 risk=risk,
@@ -362,7 +364,9 @@ class AlertPolicy:
             conversation_id=a.conversation_id,
             tenant_id=a.tenant_id,
             occurred_at=a.occurred_at,
-            alert_id=derived_id("alert", a.conversation_id, AlertKind.CRISIS.value, a.event_id),
+            alert_id=derived_id(
+                "alert", a.tenant_id, a.conversation_id, AlertKind.CRISIS.value, a.event_id
+            ),
             status=AlertStatus.FIRING,
             kind=AlertKind.CRISIS,
             severity=(
