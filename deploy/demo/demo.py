@@ -312,12 +312,42 @@ async def main() -> int:
     print(
         "demo: OK - the rupture and crisis conversations reached a clinician; the ordinary one did not."
     )
+    await print_retention(args.bootstrap)
     print(
         f"demo: events were sent with integrator key {key[:10]}… of tenant {TENANT}"
         f" (Authorization: Bearer <key>), and clinician {username} logged in with"
         f" POST {args.escalation}/v1/auth/token; the credentials are in .run/demo.env."
     )
     return 0
+
+
+async def print_retention(bootstrap: str) -> None:
+    """What the broker keeps and for how long, read from the real topics, and the text's own."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    from attune_schemas.topics import TOPICS
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, PREFIX + t.name) for t in TOPICS]
+        )
+    finally:
+        await admin.close()
+    kept = []
+    for response in described:
+        for resource in response.resources:
+            name, entries = resource[3], resource[4]
+            ms = int({e[0]: e[1] for e in entries}["retention.ms"])
+            kept.append(f"{name.removeprefix(PREFIX)} {ms / 86_400_000:g} d")
+    days = os.environ.get("ATTUNE_ESCALATION_RETENTION_DAYS", "30")
+    print(f"demo: retention: topics keep records {', '.join(kept)}")
+    print(
+        f"demo: retention: incident text (evidence, notes) is deleted {days} days after the"
+        " incident is resolved (ATTUNE_ESCALATION_RETENTION_DAYS); the audit trail stays"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import (
     KafkaConnectionError,
     ProducerClosed,
@@ -88,6 +89,9 @@ async def ensure_topics(
                 if missing:
                     await _create(admin, missing, partitions, prefix)
                     log.info("topics_created", topics=missing, partitions=partitions)
+                present = sorted(wanted & existing)
+                if present:
+                    await _set_retention(admin, present, prefix)
                 return
             finally:
                 await admin.close()
@@ -96,6 +100,17 @@ async def ensure_topics(
                 raise
             log.warning("kafka_unavailable_retrying", bootstrap_servers=bootstrap_servers)
             await asyncio.sleep(1.0)
+
+
+async def _set_retention(admin: AIOKafkaAdminClient, names: Sequence[str], prefix: str) -> None:
+    """Topics made before (or by hand) get the table's retention too: the table decides."""
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, n, configs=topic_configs(n.removeprefix(prefix)))
+        for n in names
+        if topic_configs(n.removeprefix(prefix))
+    ]
+    if resources:
+        await admin.alter_configs(resources)
 
 
 def topic_configs(name: str) -> dict[str, str]:
