@@ -404,3 +404,52 @@ def test_tokens_issued_by_one_service_are_verified_by_another() -> None:
     )
     who = Tokens(settings, clock=clock).verify(token)
     assert (who.tenant_id, who.subject, who.role) == ("tenant-a", "u", Role.SUPERVISOR)
+
+
+def test_an_oidc_issuers_tokens_are_verified_against_its_published_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from attune_auth.tokens import InvalidToken
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = {"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", lambda self: jwks)  # no network
+    clock = ManualClock(T0)
+    settings = AuthSettings(
+        jwt_secret=SecretStr(JWT_SECRET),
+        oidc_issuer="https://idp.example",
+        oidc_audience="attune-console",
+        oidc_jwks_url="https://idp.example/jwks",
+    )
+    tokens = Tokens(settings, clock=clock)
+
+    def signed(**claims: object) -> str:
+        base = {
+            "iss": "https://idp.example",
+            "aud": "attune-console",
+            "sub": "dr-okafor",
+            "exp": int((T0 + timedelta(minutes=5)).timestamp()),
+            "attune_tenant": "tenant-b",
+            "attune_role": "supervisor",
+        }
+        return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+
+    who = tokens.verify(signed())
+    assert (who.tenant_id, who.subject, who.role, who.via) == (
+        "tenant-b",
+        "dr-okafor",
+        Role.SUPERVISOR,
+        "oidc",
+    )
+    for bad in (
+        signed(iss="https://evil.example"),
+        signed(aud="someone-else"),
+        signed(attune_role="root"),
+        signed(exp=int((T0 - timedelta(seconds=1)).timestamp())),
+    ):
+        with pytest.raises(InvalidToken):
+            tokens.verify(bad)

@@ -18,8 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from attune_auth import migrate as identity_migrate
 from attune_auth import routes as auth_routes
-from attune_auth.db import make_engine as make_identity_engine
-from attune_auth.db import make_sessions as make_identity_sessions
 from attune_auth.guard import Guard
 from attune_escalation import api, handlers, http_errors
 from attune_escalation.db import make_engine, make_sessions
@@ -112,8 +110,8 @@ def build(
         clock=clock,
         on_commit=on_commit,
     )
-    identity = make_identity_engine(settings.auth.database_url)
-    guard = Guard(settings.auth, sessions=make_identity_sessions(identity), clock=clock)
+    identity = make_engine(settings.auth.database_url)
+    guard = Guard(settings.auth, sessions=make_sessions(identity), clock=clock)
     retention = RetentionJob(
         sessions=sessions,
         audit=guard.audit,

@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    event,
-    text,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# One engine recipe and one UTC column type for every database of the product.
+from attune_auth.db import UtcDateTime, make_engine, make_sessions
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Stored as UTC; always read back timezone-aware (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["Base", "Incident", "IncidentAlert", "IncidentEvent", "Notification",
+           "OutboxMessage", "UtcDateTime", "make_engine", "make_sessions"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -172,28 +140,3 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
-
-
-def make_engine(url: str) -> AsyncEngine:
-    # Parameters are clinical text (notes, evidence): keep them out of every SQL error message.
-    if url.startswith("sqlite"):
-        # aiosqlite logs each statement with its parameters at DEBUG, whatever the engine hides.
-        driver_log = logging.getLogger("aiosqlite")
-        driver_log.setLevel(max(logging.INFO, driver_log.getEffectiveLevel()))
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-            # WAL lets the API read while the consumer writes; foreign keys are off by default.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
-
-
-def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
