@@ -453,3 +453,19 @@ def test_an_oidc_issuers_tokens_are_verified_against_its_published_keys(
     ):
         with pytest.raises(InvalidToken):
             tokens.verify(bad)
+
+
+async def test_an_identity_database_that_is_not_there_yet_is_503_not_500(
+    clock: ManualClock, tmp_path: object
+) -> None:
+    settings = IngestSettings(
+        auth=AuthSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/missing.db"),
+        dedup_rebuild=False,
+    )
+    app = create_app(settings, clock=clock, manage_topics=False, producer=FakeProducer())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
+        r = await http.post("/v1/events", json=event_json(), headers=bearer("atk_whatever"))
+
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "5"

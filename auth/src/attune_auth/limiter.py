@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from attune_runtime.clock import Clock
 
+MAX_TRACKED = 100_000
+
 
 class FailedLogins:
     def __init__(self, *, clock: Clock, max_failures: int, window: timedelta) -> None:
@@ -37,6 +39,10 @@ class FailedLogins:
 
     def failed(self, *keys: str) -> None:
         now = self.clock.now()
+        if len(self._failures) > MAX_TRACKED:  # a flood of names: forget the quiet ones
+            cutoff = now - self.window
+            for key in [k for k, times in self._failures.items() if times[-1] <= cutoff]:
+                del self._failures[key]
         for key in keys:
             self._failures.setdefault(key, deque()).append(now)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_core import to_json
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Scope, Send
 
 from attune_auth.guard import Guard, Integrator
@@ -143,6 +144,10 @@ class IntakeEndpoint:
         except HTTPException as exc:
             status, body, _ = _whole_body(exc.status_code, _REASONS[exc.status_code], exc.detail)
             return status, body, {"www-authenticate": "Bearer"} if status == 401 else {}
+        except SQLAlchemyError as exc:  # the identity database is down or not migrated yet
+            log.error("key_lookup_failed", error=type(exc).__name__)
+            status, body, _ = _whole_body(503, "unavailable", "cannot check keys now; retry")
+            return status, body, {"retry-after": "5"}
         return principal
 
     async def answer(self, raw: bytes | None, principal: Principal) -> Answer:
@@ -219,8 +224,9 @@ def router(endpoint: IntakeEndpoint, schema: dict[str, Any]) -> APIRouter:
         },
         503: {
             "model": IntakeAnswer,
-            "description": "Kafka did not acknowledge every event: retry the request; events"
-            " that were acknowledged are answered as duplicates.",
+            "description": "Kafka did not acknowledge every event, or the key could not be"
+            " checked (identity database unavailable): retry the request; events that were"
+            " acknowledged are answered as duplicates.",
         },
     }
 
