@@ -80,3 +80,8 @@ def embed(texts: list[str], dim: int = FULL_DIM) -> NDArray[np.float32]:
             _CACHE[(text, dim)] = vector
             out[missing[text]] = vector
     return out
+
+
+def clear_cache() -> None:
+    """Forget every cached vector (tests compare fresh computations)."""
+    _CACHE.clear()
