@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from attune_classifier import embedding
+from attune_classifier.compiled import WordGrams
 from attune_classifier.lexicon import normalise
 from attune_classifier.model import ModelScorer, as_objects
 from attune_classifier.scoring import ContextTurn, MessageScore, ScoringInput
@@ -140,3 +141,20 @@ def test_embedding_equals_wordllama_bit_for_bit() -> None:
     expected = np.asarray(model.embed(blank, norm=True, batch_size=256), dtype=np.float32)
     assert got.dtype == np.float32
     assert np.array_equal(got, expected)
+
+
+def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, ModelScorer]) -> None:
+    fast, _ = scorers
+    union = fast.model["rupture"].calibrated_classifiers_[0].estimator.named_steps["features"]
+    pipeline = dict(union.transformer_list)["client_words"]
+    vectorizer = pipeline.named_steps["tfidf"]
+    grams = WordGrams.of(vectorizer)
+    assert grams is not None
+    docs = pipeline.named_steps["text"].transform(varied_inputs())
+    docs += ["", "a", "I I I i", "don't can't won't", "\u00c9T\u00c9 caf\u00e9 na\u00efve", "x_y 12 3"]
+    expected = vectorizer.transform(docs)
+    got = grams.transform(docs)
+    assert got.shape == expected.shape
+    assert np.array_equal(got.indptr, expected.indptr)
+    assert np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data)

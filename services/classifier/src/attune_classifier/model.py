@@ -28,7 +28,7 @@ from attune_classifier.lexicon import (
     MarkerHit,
     crisis_categories,
     crisis_cue_spans,
-    crisis_excluded,
+    excluded,
     has_risk_cue,
     normalise,
 )
@@ -128,7 +128,7 @@ def cued(windows: Sequence[ScoringInput]) -> np.ndarray[Any, Any]:
     """
     return np.array(
         [
-            (has_risk_cue(w.text) or answers_safety_question(w)) and not crisis_excluded(w.text)
+            (has_risk_cue(w.text) or answers_safety_question(w)) and not excluded(w.text)
             for w in windows
         ]
     )
