@@ -151,7 +151,7 @@ def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, Mode
     grams = WordGrams.of(vectorizer)
     assert grams is not None
     docs = pipeline.named_steps["text"].transform(varied_inputs())
-    docs += ["", "a", "I I I i", "don't can't won't", "\u00c9T\u00c9 caf\u00e9 na\u00efve", "x_y 12 3"]
+    docs += ["", "a", "I I I i", "don't can't won't", "\u00c9T\u00c9 caf\u00e9", "x_y 12 3"]
     expected = vectorizer.transform(docs)
     got = grams.transform(docs)
     assert got.shape == expected.shape

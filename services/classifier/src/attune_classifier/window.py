@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import statistics
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
@@ -32,6 +31,9 @@ class Turn:
     words: int
     text: str
     rupture: float = 0.0
+
+    def copy(self) -> Turn:
+        return Turn(*(getattr(self, name) for name in self.__slots__))
 
 
 def word_count(text: str) -> int:
@@ -71,6 +73,21 @@ class ConversationWindow:
     # objects, and every bit of the id counts, so ids that differ only in their low half (a
     # counter in the last digits) stay distinct.
     seen: list[int] = field(default_factory=list)
+
+    def copy(self) -> ConversationWindow:
+        """A copy sharing nothing a batch changes (its lists, its turns' scores).
+
+        What a batch's snapshot keeps: `copy.deepcopy` of a window costs more than scoring it.
+        """
+        values = [getattr(self, name) for name in self.__slots__]
+        return ConversationWindow(
+            *(
+                [v.copy() if isinstance(v, Turn) else v for v in value]
+                if isinstance(value, list)
+                else value
+                for value in values
+            )
+        )
 
     def already_seen(self, event_id: UUID) -> bool:
         return _digest(event_id) in self.seen
@@ -249,7 +266,8 @@ class Windows:
     def snapshot(self, keys: Collection[Key]) -> Snapshot:
         """Copies of these conversations' windows, to undo a batch whose output failed."""
         return Snapshot(
-            {key: copy.deepcopy(self._windows.get(key)) for key in keys}, self.event_time.copy()
+            {key: None if (w := self._windows.get(key)) is None else w.copy() for key in keys},
+            self.event_time.copy(),
         )
 
     def restore(self, snapshot: Snapshot) -> None:
