@@ -113,6 +113,9 @@ def test_a_window_copy_equals_a_deep_copy_and_shares_nothing_a_batch_changes() -
         w.mark_seen(uuid.UUID(int=n), T0 + timedelta(seconds=n * 100))
     clone = w.copy()
     assert clone == copy.deepcopy(w)
+    for name in ConversationWindow.__slots__:  # a list field added later is copied too
+        value = getattr(w, name)
+        assert not isinstance(value, list) or getattr(clone, name) is not value, name
     # What assessing a batch changes on the live window leaves the copy as it was.
     w.turns[-1].rupture = 0.99
     w.add_turn(_turn(99, Sender.CLIENT, 3, 5000.0), minimal=True)

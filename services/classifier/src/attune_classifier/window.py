@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import statistics
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
@@ -31,9 +32,6 @@ class Turn:
     words: int
     text: str
     rupture: float = 0.0
-
-    def copy(self) -> Turn:
-        return Turn(*(getattr(self, name) for name in self.__slots__))
 
 
 def word_count(text: str) -> int:
@@ -79,15 +77,12 @@ class ConversationWindow:
 
         What a batch's snapshot keeps: `copy.deepcopy` of a window costs more than scoring it.
         """
-        values = [getattr(self, name) for name in self.__slots__]
-        return ConversationWindow(
-            *(
-                [v.copy() if isinstance(v, Turn) else v for v in value]
-                if isinstance(value, list)
-                else value
-                for value in values
-            )
-        )
+        clone = copy.copy(self)
+        clone.turns = [copy.copy(t) for t in self.turns]
+        clone.lengths = list(self.lengths)
+        clone.latencies = list(self.latencies)
+        clone.seen = list(self.seen)
+        return clone
 
     def already_seen(self, event_id: UUID) -> bool:
         return _digest(event_id) in self.seen
