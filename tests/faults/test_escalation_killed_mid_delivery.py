@@ -82,8 +82,9 @@ async def test_killed_mid_delivery_the_receiver_sees_the_same_key_twice_and_keep
     first, second = receiver.deliveries
     key = first.body["idempotency_key"]
     incident_id = first.body["incident_id"]
-    assert key == notification_key(incident_id=incident_id, channel="webhook:0", reason="opened")
+    first_page = f"page:0:0:{crisis.event_id}"  # tier 1 of the incident this alert opened
+    assert key == notification_key(incident_id=incident_id, channel="webhook:0", reason=first_page)
     assert first.header_key == second.header_key == second.body["idempotency_key"] == key
     assert first.body == second.body
     assert list(receiver.unique()) == [key]
-    assert actions == ["opened", "notified"]
+    assert actions == ["opened", "escalated", "notified"]

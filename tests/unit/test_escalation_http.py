@@ -286,7 +286,7 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     for operations in doc["paths"].values():
         for op in operations.values():
             declared |= {p["name"] for p in op.get("parameters", [])}
-    for name in ("ClinicianAction", "Resolution"):
+    for name in ("ClinicianAction", "Resolution", "Reassignment"):
         declared |= set(doc["components"]["schemas"][name]["properties"])
 
     assert declared == FIELD_NAMES

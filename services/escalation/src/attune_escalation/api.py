@@ -17,6 +17,7 @@ from attune_escalation import incidents
 from attune_escalation.db import Incident
 from attune_escalation.http_errors import StrictJsonRoute, error_responses
 from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.routing import Routing
 from attune_runtime.clock import Clock
 from attune_schemas.common import Identifier
 
@@ -26,6 +27,10 @@ log = structlog.get_logger(__name__)
 class ClinicianAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     clinician_id: Identifier
+
+
+class Reassignment(ClinicianAction):
+    to: Identifier = Field(description="The clinician the incident is handed to.")
 
 
 class Resolution(ClinicianAction):
@@ -105,7 +110,7 @@ StatusFilter = Literal["active", "open", "acknowledged", "joined", "resolved", "
 
 # Names an error answer may show; any other key a client sent is shown as `*`, not echoed.
 FIELD_NAMES = frozenset(
-    {*ClinicianAction.model_fields, *Resolution.model_fields}
+    {*ClinicianAction.model_fields, *Resolution.model_fields, *Reassignment.model_fields}
     | {"incident_id", "status", "conversation_id", "limit"}
 )
 ACTION_ERRORS = error_responses(400, 404, 409, 413, 422)
@@ -117,6 +122,7 @@ def router(
     clock: Clock,
     metrics: EscalationMetrics,
     on_commit: Callable[[], None],
+    routing: Routing,
 ) -> APIRouter:
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
@@ -176,7 +182,7 @@ def router(
             iid,
             body.clinician_id,
             lambda s: incidents.acknowledge(
-                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now()
+                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now(), routing=routing
             ),
         )
 
@@ -188,7 +194,7 @@ def router(
             iid,
             body.clinician_id,
             lambda s: incidents.join(
-                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now()
+                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now(), routing=routing
             ),
         )
 
@@ -206,6 +212,24 @@ def router(
                 outcome=body.outcome,
                 note=body.note,
                 now=clock.now(),
+                routing=routing,
+            ),
+        )
+
+    @api.post("/{incident_id}/reassign", response_model=IncidentDetail, responses=ACTION_ERRORS)
+    async def reassign(incident_id: UUID, body: Reassignment) -> IncidentDetail:
+        iid = str(incident_id)
+        return await act(
+            "reassign",
+            iid,
+            body.clinician_id,
+            lambda s: incidents.reassign(
+                s,
+                incident_id=iid,
+                clinician_id=body.clinician_id,
+                to=body.to,
+                now=clock.now(),
+                routing=routing,
             ),
         )
 

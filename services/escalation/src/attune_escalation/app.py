@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -24,7 +25,9 @@ from attune_escalation.notify.console import ConsoleNotifier
 from attune_escalation.notify.delivery import Delivery
 from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OutboxRelay
+from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
+from attune_escalation.steps import Scheduler
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import Check, ConsumerProgress, Readiness
 from attune_runtime.kafka import ensure_topics, make_broker
@@ -39,6 +42,7 @@ class Escalation:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     delivery: Delivery
+    scheduler: Scheduler
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -90,21 +94,38 @@ def build(
         poll_seconds=settings.poll_seconds,
     )
     delivery.on_recorded = relay.wakeup
+    routing = Routing(
+        config=settings.escalation_config(),
+        channels=tuple(by_channel),
+        public_url=settings.public_url,
+        group_wait=timedelta(seconds=settings.group_wait_seconds),
+        group_interval=timedelta(seconds=settings.group_interval_seconds),
+    )
+    scheduler = Scheduler(
+        sessions=sessions,
+        routing=routing,
+        clock=clock,
+        metrics=metrics,
+        poll_seconds=settings.poll_seconds,
+    )
 
     def on_commit() -> None:
         relay.wakeup.set()
         delivery.wakeup.set()
+        scheduler.wakeup.set()
+
+    scheduler.on_step = delivery.wakeup
 
     handlers.register(
         broker,
         settings=settings,
         sessions=sessions,
-        channels=list(by_channel),
+        routing=routing,
         metrics=metrics,
         clock=clock,
         on_commit=on_commit,
     )
-    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery)
+    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery, scheduler)
 
     async def database_check() -> Check:
         async with engine.connect() as conn:
@@ -137,6 +158,7 @@ def build(
             service.tasks = [
                 asyncio.create_task(relay.run(), name="outbox_relay"),
                 asyncio.create_task(delivery.run(), name="notification_delivery"),
+                asyncio.create_task(scheduler.run(), name="escalation_scheduler"),
             ]
         try:
             yield
@@ -153,7 +175,9 @@ def build(
 
     app = FastAPI(title="Attune escalation", version="0.1.0", lifespan=lifespan)
     app.include_router(
-        api.router(sessions=sessions, clock=clock, metrics=metrics, on_commit=on_commit)
+        api.router(
+            sessions=sessions, clock=clock, metrics=metrics, on_commit=on_commit, routing=routing
+        )
     )
     http_errors.install(app, known_fields=api.FIELD_NAMES)
     add_ops_routes(app, readiness, registry)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class EscalationMetrics:
@@ -49,5 +49,17 @@ class EscalationMetrics:
             "attune_escalation_dead_letters_total",
             "Records written to alerts.dlq.",
             ["reason"],
+            registry=registry,
+        )
+        self.steps = Counter(
+            "attune_escalation_steps_total",
+            "Escalation steps run by the scheduler, by what they did (paged_tier_N, renotified…).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.step_lateness = Histogram(
+            "attune_escalation_step_lateness_seconds",
+            "How long after its due time a scheduled step ran.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
             registry=registry,
         )

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from attune_escalation.policies import EscalationConfig, default_config, load
 from attune_runtime.settings import ServiceSettings
 
 
@@ -23,5 +26,22 @@ class EscalationSettings(ServiceSettings):
     notify_max_attempts: int = Field(default=8, ge=1)
     notify_backoff_seconds: float = Field(default=2.0, ge=0)
     notify_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # Escalation policies, schedules and teams (YAML, see policies.py). Without a file every
+    # channel is paged, again at each deadline, three times.
+    policies_file: Path | None = None
+    default_ack_deadline_seconds: float = Field(default=300.0, gt=0)
+    default_renotify_seconds: float = Field(default=900.0, gt=0)
+    # A new incident's first page gathers what arrives within this wait (never for a crisis);
+    # what is added later is sent at most once per group interval.
+    group_wait_seconds: float = Field(default=5.0, ge=0)
+    group_interval_seconds: float = Field(default=60.0, gt=0)
     # Background loops: how often they look for work when not woken explicitly.
     poll_seconds: float = Field(default=0.5, gt=0)
+
+    def escalation_config(self) -> EscalationConfig:
+        if self.policies_file is not None:
+            return load(self.policies_file)
+        return default_config(
+            ack_deadline_seconds=self.default_ack_deadline_seconds,
+            renotify_seconds=self.default_renotify_seconds,
+        )

@@ -53,7 +53,8 @@ class Delivery:
                 await session.scalars(
                     select(Notification.id)
                     .where(Notification.status == "pending", Notification.next_attempt_at <= now)
-                    .order_by(Notification.created_at)
+                    # Critical first: a backlog of warnings never holds up a crisis page.
+                    .order_by(Notification.priority.desc(), Notification.created_at)
                     .limit(50)
                 )
             ).all()
