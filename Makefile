@@ -39,7 +39,7 @@ services-status: ## Which services run, and are they ready?
 
 demo: install kafka-up ## Run the whole pipeline on real Kafka and show alerts reaching a clinician
 	@deploy/local/services.sh down >/dev/null
-	@ATTUNE_ESCALATION_WEBHOOK_URLS='["http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"]' deploy/local/services.sh up
+	@ATTUNE_ESCALATION_CHANNELS='{"pager": {"type": "webhook", "url": "http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"}}' deploy/local/services.sh up
 	@ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
 	@echo "Console notifications as the services printed them:"
 	@grep -h '^\[ATTUNE' .run/logs/escalation.log | tail -n 6

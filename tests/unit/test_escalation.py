@@ -624,7 +624,7 @@ KEY = "0d5b1c1e-3f6a-5b7e-9c2d-4a8e6f1b3c5d"
 
 def webhook(handler: Any) -> WebhookNotifier:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return WebhookNotifier("https://hooks.example/attune", client=client, index=2)
+    return WebhookNotifier("https://hooks.example/attune", client=client, channel="pager")
 
 
 async def test_webhook_posts_the_payload() -> None:
@@ -637,7 +637,7 @@ async def test_webhook_posts_the_payload() -> None:
     notifier = webhook(handler)
     await notifier.send(PAYLOAD, idempotency_key=KEY)
 
-    assert notifier.channel == "webhook:2"
+    assert notifier.channel == "pager"
     [request] = seen
     assert str(request.url) == "https://hooks.example/attune"
     assert json.loads(request.content) == {

@@ -7,18 +7,23 @@ the chain twice; an acknowledged incident is re-notified every 900 s.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from attune_escalation import incidents
+from attune_escalation.app import build
 from attune_escalation.db import EscalationTimer, IncidentEvent
 from attune_escalation.incidents import Outcome
 from attune_escalation.notify import NotifyError
 from attune_escalation.policies import load
 from attune_escalation.schedules import Schedule
+from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import ManualClock
 from attune_schemas import Alert, AlertKind, AlertStatus, Severity
 from tests.conftest import ROOT
@@ -372,3 +377,32 @@ def test_the_example_policy_file_is_valid() -> None:
         datetime(2026, 12, 25, 12, tzinfo=UTC)
     )
     assert on_christmas == "dr-cy"
+
+
+# --- channels by name ------------------------------------------------------------------------
+
+
+def test_channels_are_named_in_configuration_and_policies_must_name_real_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(POLICIES.replace("channels: [console]", "channels: [clinic-a-pager]"))
+    monkeypatch.setenv(
+        "ATTUNE_ESCALATION_CHANNELS",
+        json.dumps(
+            {
+                "clinic-a-pager": {"type": "pagerduty", "routing_key": "k"},
+                "ops": {"type": "slack", "url": "http://x"},
+            }
+        ),
+    )
+    settings = EscalationSettings(
+        policies_file=policies, database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
+    )
+
+    service = build(settings, manage_topics=False, run_workers=False, registry=CollectorRegistry())
+    assert sorted(service.delivery.notifiers) == ["clinic-a-pager", "console", "ops"]
+
+    policies.write_text(POLICIES.replace("channels: [console]", "channels: [clinic-b-pager]"))
+    with pytest.raises(ValueError, match="clinic-b-pager"):
+        build(settings, manage_topics=False, run_workers=False, registry=CollectorRegistry())

@@ -21,9 +21,8 @@ from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade_async
 from attune_escalation.notify import Notifier
-from attune_escalation.notify.console import ConsoleNotifier
+from attune_escalation.notify.channels import ConsoleChannel, build_notifiers
 from attune_escalation.notify.delivery import Delivery
-from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OutboxRelay
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
@@ -68,13 +67,22 @@ def build(
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     client = http_client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    config = settings.escalation_config()
     if notifiers is None:
-        notifiers = [ConsoleNotifier()] if settings.console_notifications else []
-        notifiers += [
-            WebhookNotifier(url, client=client, index=i)
-            for i, url in enumerate(settings.webhook_urls)
-        ]
+        channels = dict(settings.channels)
+        if settings.console_notifications:
+            channels.setdefault("console", ConsoleChannel(type="console"))
+        notifiers = build_notifiers(
+            channels,
+            client=client,
+            clock=clock,
+            addresses={c: p.email for c, p in config.clinicians.items() if p.email},
+            timeout=settings.webhook_timeout_seconds,
+        )
     by_channel = {n.channel: n for n in notifiers}
+    unknown = sorted(set(config.channel_names()) - set(by_channel))
+    if unknown:
+        raise ValueError(f"policies name channels that are not configured: {unknown}")
     relay = OutboxRelay(
         sessions=sessions,
         broker=broker,
@@ -92,10 +100,11 @@ def build(
         backoff_seconds=settings.notify_backoff_seconds,
         backoff_max_seconds=settings.notify_backoff_max_seconds,
         poll_seconds=settings.poll_seconds,
+        quick_attempts=settings.notify_quick_attempts,
     )
     delivery.on_recorded = relay.wakeup
     routing = Routing(
-        config=settings.escalation_config(),
+        config=config,
         channels=tuple(by_channel),
         public_url=settings.public_url,
         group_wait=timedelta(seconds=settings.group_wait_seconds),

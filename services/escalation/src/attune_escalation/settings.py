@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from attune_escalation.notify.channels import ChannelConfig
 from attune_escalation.policies import EscalationConfig, default_config, load
 from attune_runtime.settings import ServiceSettings
 
@@ -21,11 +22,14 @@ class EscalationSettings(ServiceSettings):
     # Where clinicians open an incident; notifications link here, never carry conversation text.
     public_url: str = "http://127.0.0.1:8004"
     console_notifications: bool = True
-    webhook_urls: list[str] = Field(default_factory=list)
+    # Named channels (notify/channels.py); policies route each tenant and severity to some.
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     notify_max_attempts: int = Field(default=8, ge=1)
     notify_backoff_seconds: float = Field(default=2.0, ge=0)
     notify_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # Quick retries within one attempt (tenacity), before the row is rescheduled.
+    notify_quick_attempts: int = Field(default=3, ge=1)
     # Escalation policies, schedules and teams (YAML, see policies.py). Without a file every
     # channel is paged, again at each deadline, three times.
     policies_file: Path | None = None

@@ -1,4 +1,9 @@
-"""Delivers queued notifications, retrying retryable failures with back-off."""
+"""Delivers queued notifications: one worker per channel, critical first, retries with back-off.
+
+Channels never wait for each other: a webhook that takes seconds to answer delays only its own
+queue. Within an attempt, a retryable failure is retried a few times at once (tenacity); after
+that the row is rescheduled with exponential back-off, so retries survive a restart.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,25 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from attune_escalation.db import Incident, Notification
-from attune_escalation.incidents import record_event
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.notify import Notifier, NotifyError
+from attune_escalation.timeline import record_event
 from attune_runtime.clock import Clock
 from attune_schemas import EscalationAction
 
 log = structlog.get_logger(__name__)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, NotifyError) and exc.retryable
 
 
 class Delivery:
@@ -33,6 +48,8 @@ class Delivery:
         backoff_seconds: float,
         backoff_max_seconds: float,
         poll_seconds: float,
+        quick_attempts: int = 1,
+        quick_wait_seconds: float = 0.2,
     ) -> None:
         self.sessions = sessions
         self.notifiers = notifiers
@@ -42,17 +59,27 @@ class Delivery:
         self.backoff_seconds = backoff_seconds
         self.backoff_max_seconds = backoff_max_seconds
         self.poll_seconds = poll_seconds
+        self.quick_attempts = quick_attempts
+        self.quick_wait_seconds = quick_wait_seconds
         self.wakeup = asyncio.Event()
         self.on_recorded: asyncio.Event | None = None  # the outbox relay's wake-up
 
-    async def deliver_due(self) -> int:
-        """Attempt every notification whose time has come; returns how many were attempted."""
+    async def deliver_due(self, channel: str | None = None) -> int:
+        """Attempt every due notification (of one channel, or of every channel concurrently)."""
+        if channel is None:
+            channels = await self._pending_channels()
+            done = await asyncio.gather(*(self.deliver_due(c) for c in channels))
+            return sum(done)
         now = self.clock.now()
         async with self.sessions() as session:
             due = (
                 await session.scalars(
                     select(Notification.id)
-                    .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+                    .where(
+                        Notification.channel == channel,
+                        Notification.status == "pending",
+                        Notification.next_attempt_at <= now,
+                    )
                     # Critical first: a backlog of warnings never holds up a crisis page.
                     .order_by(Notification.priority.desc(), Notification.created_at)
                     .limit(50)
@@ -64,6 +91,25 @@ class Delivery:
             self.on_recorded.set()
         return len(due)
 
+    async def _pending_channels(self) -> list[str]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Notification.channel).where(Notification.status == "pending").distinct()
+            )
+            return sorted(rows.all())
+
+    async def _send(self, notifier: Notifier, n: Notification) -> None:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(self.quick_attempts),
+            wait=wait_exponential(multiplier=self.quick_wait_seconds, max=5),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                # The row's id is the notification's idempotency key (notification_key).
+                await notifier.send(dict(n.payload), idempotency_key=n.id)
+
     async def _attempt(self, notification_id: str) -> None:
         async with self.sessions() as session, session.begin():
             n = await session.get(Notification, notification_id, with_for_update=True)
@@ -73,16 +119,15 @@ class Delivery:
             assert incident is not None
             notifier = self.notifiers.get(n.channel)
             n.attempts += 1
-            now = self.clock.now()
             error: NotifyError | None = None
             if notifier is None:
                 error = NotifyError("channel_not_configured", retryable=False)
             else:
                 try:
-                    # The row's id is the notification's idempotency key (notification_key).
-                    await notifier.send(dict(n.payload), idempotency_key=n.id)
+                    await self._send(notifier, n)
                 except NotifyError as exc:
                     error = exc
+            now = self.clock.now()
             if error is None:
                 n.status, n.sent_at, n.last_error = "sent", now, None
                 self.metrics.notifications.labels(n.channel, "sent").inc()
@@ -141,14 +186,30 @@ class Delivery:
                 attempts=n.attempts,
             )
 
-    async def run(self) -> None:
+    async def run_channel(self, channel: str, wakeup: asyncio.Event) -> None:
         while True:
             try:
-                await self.deliver_due()
+                await self.deliver_due(channel)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("notification_worker_error", error=type(exc).__name__)
-            self.wakeup.clear()
+                log.warning("notification_worker_error", channel=channel, error=type(exc).__name__)
+            wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(wakeup.wait(), timeout=self.poll_seconds)
+
+    async def run(self) -> None:
+        """One worker per configured channel, each woken whenever work may have been queued."""
+        wakeups = {channel: asyncio.Event() for channel in self.notifiers}
+
+        async def fan_out() -> None:
+            while True:
+                await self.wakeup.wait()
+                self.wakeup.clear()
+                for event in wakeups.values():
+                    event.set()
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(fan_out())
+            for channel, event in wakeups.items():
+                group.create_task(self.run_channel(channel, event), name=f"deliver:{channel}")
