@@ -770,6 +770,11 @@ async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
         "joined",
         "resolved",
     ]
+    # Response times are observed once per incident: the join after the ack adds none.
+    metrics = api.service.delivery.metrics
+    assert metrics.time_to_acknowledge.labels("high")._sum.get() == 0  # acknowledged at once
+    assert _count(metrics.time_to_acknowledge, "high") == 1
+    assert _count(metrics.time_to_resolve, "high") == 1
     assert (await api.http.get("/v1/incidents")).json() == []  # no longer active
     [resolved] = (await api.http.get("/v1/incidents", params={"status": "resolved"})).json()
     assert resolved["id"] == iid
@@ -833,3 +838,13 @@ async def test_delivery_worker_pass_notifies_through_the_app(api: Api) -> None:
     [payload] = api.notifier.sent
     assert payload["severity"] == "critical"
     assert payload["url"].startswith("https://attune.example/v1/incidents/")
+
+
+def _count(histogram: Any, severity: str) -> float:
+    [sample] = [
+        s
+        for m in histogram.collect()
+        for s in m.samples
+        if s.name.endswith("_count") and s.labels["severity"] == severity
+    ]
+    return float(sample.value)

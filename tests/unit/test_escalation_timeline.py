@@ -406,3 +406,27 @@ def test_channels_are_named_in_configuration_and_policies_must_name_real_ones(
     policies.write_text(POLICIES.replace("channels: [console]", "channels: [clinic-b-pager]"))
     with pytest.raises(ValueError, match="clinic-b-pager"):
         build(settings, manage_topics=False, run_workers=False, registry=CollectorRegistry())
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+async def test_the_scheduler_reports_open_incidents_the_oldest_unacknowledged_and_tiers(
+    desk: Desk,
+) -> None:
+    opened = await desk.push(crisis(), at=0)
+    await desk.push(alert(conversation_id="conv-2", severity=Severity.HIGH), at=10)
+    assert opened.incident_id is not None
+    await desk.tick(to=120)  # tier 2 of the crisis
+    await desk.scheduler.report()
+    m = desk.scheduler.metrics
+
+    assert m.open_incidents.labels("critical", "open")._value.get() == 1
+    assert m.open_incidents.labels("high", "open")._value.get() == 1
+    assert m.oldest_unacknowledged.labels("critical")._value.get() == 120
+    assert m.escalations.labels("2")._value.get() == 1
+
+    await desk.act(incidents.acknowledge, opened.incident_id, at=130, clinician_id="dr-ada")
+    await desk.scheduler.report(every=timedelta(0))
+    assert m.oldest_unacknowledged.labels("critical")._value.get() == 0
+    assert m.open_incidents.labels("critical", "acknowledged")._value.get() == 1

@@ -156,9 +156,13 @@ def router(
         clinician_id: str,
         op: Callable[[AsyncSession], Awaitable[Incident]],
     ) -> IncidentDetail:
+        before: tuple[datetime | None, datetime | None] = (None, None)
         try:
             async with sessions() as session:
                 async with session.begin():
+                    known = await session.get(Incident, incident_id)
+                    if known is not None:
+                        before = (known.acknowledged_at, known.resolved_at)
                     incident = await op(session)
                     incident_id_ = incident.id
                 async with sessions() as fresh:
@@ -168,6 +172,13 @@ def router(
         except incidents.Conflict as exc:
             raise HTTPException(409, str(exc)) from None
         metrics.actions.labels(name).inc()
+        # Response times, once per incident: a repeated action changes no timestamp.
+        if before[0] is None and result.acknowledged_at is not None:
+            ack = (result.acknowledged_at - result.opened_at).total_seconds()
+            metrics.time_to_acknowledge.labels(result.severity).observe(ack)
+        if before[1] is None and result.resolved_at is not None:
+            resolve = (result.resolved_at - result.opened_at).total_seconds()
+            metrics.time_to_resolve.labels(result.severity).observe(resolve)
         log.info(
             "clinician_action", action=name, incident_id=incident_id, clinician_id=clinician_id
         )

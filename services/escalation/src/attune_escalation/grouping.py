@@ -38,6 +38,7 @@ class AlertResult:
     duplicate: bool = False
     opened: bool = False
     notifications: list[str] = field(default_factory=list)
+    paged_tier: int | None = None  # a tier paged at once (1: the first)
     controls: list[ControlAction] = field(default_factory=list)
 
 
@@ -65,6 +66,7 @@ async def apply_alert(
             result.notifications += await _page_now(
                 session, incident, alert, now, routing, "opened"
             )
+            result.paged_tier = 1
         else:
             await steps.set_timer(
                 session,
@@ -74,7 +76,7 @@ async def apply_alert(
                 due=now + routing.group_wait,
             )
     else:
-        result.notifications += await _group(session, incident, alert, now, routing)
+        await _group(session, incident, alert, now, routing, result)
     # Only a critical crisis pauses the AI; a possible crisis (model only) asks for a review.
     if (
         alert.kind is AlertKind.CRISIS
@@ -128,8 +130,13 @@ async def _open(session: AsyncSession, alert: Alert, now: datetime, routing: Rou
 
 
 async def _group(
-    session: AsyncSession, incident: Incident, alert: Alert, now: datetime, routing: Routing
-) -> list[str]:
+    session: AsyncSession,
+    incident: Incident,
+    alert: Alert,
+    now: datetime,
+    routing: Routing,
+    result: AlertResult,
+) -> None:
     _attach(session, incident, alert, now)
     new_kind = alert.kind.value not in incident.kinds
     incident.kinds = sorted({*incident.kinds, alert.kind.value})
@@ -151,10 +158,12 @@ async def _group(
             {"from": previous, "to": alert.severity.value, "alert_id": str(alert.alert_id)},
             cause=alert.event_id,
         )
-        return await _page_or_tell(session, incident, alert, now, routing, "severity")
+        await _page_or_tell(session, incident, alert, now, routing, "severity", result)
+        return
     if alert.kind is AlertKind.CRISIS:
         # New crisis evidence always reaches a person, whatever the incident's state.
-        return await _page_or_tell(session, incident, alert, now, routing, "crisis")
+        await _page_or_tell(session, incident, alert, now, routing, "crisis", result)
+        return
     # News for whoever was paged, sent once per group interval with all that came since.
     if (
         new_kind
@@ -168,7 +177,6 @@ async def _group(
             action=steps.Action.UPDATE,
             due=now + routing.group_interval,
         )
-    return []
 
 
 async def _page_or_tell(
@@ -178,11 +186,14 @@ async def _page_or_tell(
     now: datetime,
     routing: Routing,
     reason: str,
-) -> list[str]:
+    result: AlertResult,
+) -> None:
     """Open and unacknowledged: page the chain now. Acknowledged: tell the clinician now."""
     if status_of(incident) is Status.OPEN:
-        return await _page_now(session, incident, alert, now, routing, reason)
-    return await enqueue(
+        result.notifications += await _page_now(session, incident, alert, now, routing, reason)
+        result.paged_tier = 1
+        return
+    result.notifications += await enqueue(
         session,
         incident,
         reason=reason,

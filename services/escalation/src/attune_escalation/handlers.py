@@ -76,6 +76,8 @@ def register(
         metrics.alerts.labels(outcome).inc()
         if result.opened:
             metrics.incidents.labels(alert.severity.value).inc()
+        if result.paged_tier is not None:
+            metrics.escalations.labels(str(result.paged_tier)).inc()
         log.info(
             "alert_applied",
             alert_id=str(alert.alert_id),

@@ -6,9 +6,12 @@ Reassigning sends an acknowledged incident back to open: the new clinician must 
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attune_escalation.db import Incident
@@ -79,3 +82,26 @@ async def get_incident(session: AsyncSession, incident_id: str) -> Incident:
     if incident is None:
         raise NotFound(incident_id)
     return incident
+
+
+@dataclass(frozen=True)
+class Census:
+    """Unresolved incidents by (severity, status), and the oldest unacknowledged by severity."""
+
+    counts: Counter[tuple[str, str]]
+    oldest_open: dict[str, datetime]
+
+
+async def census(session: AsyncSession) -> Census:
+    rows = await session.execute(
+        select(Incident.severity, Incident.status, func.count(), func.min(Incident.opened_at))
+        .where(Incident.status != Status.RESOLVED.value)
+        .group_by(Incident.severity, Incident.status)
+    )
+    counts: Counter[tuple[str, str]] = Counter()
+    oldest: dict[str, datetime] = {}
+    for severity, status, n, first in rows.all():
+        counts[(severity, status)] = n
+        if status == Status.OPEN.value:
+            oldest[severity] = first
+    return Census(counts, oldest)

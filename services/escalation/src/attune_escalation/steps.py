@@ -22,14 +22,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation.db import EscalationTimer, Incident, TeamCursor
-from attune_escalation.lifecycle import Status
+from attune_escalation.lifecycle import Status, census
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.notification_queue import enqueue
 from attune_escalation.policies import EscalationConfig, Target
 from attune_escalation.routing import Routing
 from attune_escalation.timeline import record_event
 from attune_runtime.clock import Clock
-from attune_schemas import EscalationAction
+from attune_schemas import EscalationAction, Severity
 
 log = structlog.get_logger(__name__)
 
@@ -282,6 +282,24 @@ class Scheduler:
         self.batch = batch
         self.wakeup = asyncio.Event()
         self.on_step: asyncio.Event | None = None  # delivery's and the relay's wake-up
+        self.reported_at: datetime | None = None
+
+    async def report(self, *, every: timedelta = timedelta(seconds=5)) -> None:
+        """Set the incident gauges (open by severity and state, oldest unacknowledged)."""
+        now = self.clock.now()
+        if self.reported_at is not None and now - self.reported_at < every:
+            return
+        self.reported_at = now
+        async with self.sessions() as session:
+            found = await census(session)
+        for severity in Severity:
+            for status in (Status.OPEN, Status.ACKNOWLEDGED, Status.JOINED):
+                self.metrics.open_incidents.labels(severity.value, status.value).set(
+                    found.counts.get((severity.value, status.value), 0)
+                )
+            oldest = found.oldest_open.get(severity.value)
+            age = (now - oldest).total_seconds() if oldest is not None else 0.0
+            self.metrics.oldest_unacknowledged.labels(severity.value).set(max(0.0, age))
 
     async def run_due(self) -> int:
         """Run every step due now; returns how many ran (a stale or claimed one is skipped)."""
@@ -332,6 +350,8 @@ class Scheduler:
             lateness = (now - timer.due_at).total_seconds()
             outcome = await run_step(session, timer, now=now, routing=self.routing)
         self.metrics.steps.labels(outcome).inc()
+        if outcome.startswith("paged_tier_"):
+            self.metrics.escalations.labels(outcome.removeprefix("paged_tier_")).inc()
         self.metrics.step_lateness.observe(max(0.0, lateness))
         return 1
 
@@ -339,6 +359,7 @@ class Scheduler:
         while True:
             try:
                 await self.run_due()
+                await self.report()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
