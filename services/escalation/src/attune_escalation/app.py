@@ -16,6 +16,11 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from attune_auth import migrate as identity_migrate
+from attune_auth import routes as auth_routes
+from attune_auth.db import make_engine as make_identity_engine
+from attune_auth.db import make_sessions as make_identity_sessions
+from attune_auth.guard import Guard
 from attune_escalation import api, handlers, http_errors
 from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
@@ -135,6 +140,8 @@ def build(
         on_commit=on_commit,
     )
     service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery, scheduler)
+    identity = make_identity_engine(settings.auth.database_url)
+    guard = Guard(settings.auth, sessions=make_identity_sessions(identity), clock=clock)
 
     async def database_check() -> Check:
         async with engine.connect() as conn:
@@ -156,6 +163,7 @@ def build(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
+            await identity_migrate.upgrade_async(settings.auth.database_url)
         if manage_topics:
             await ensure_topics(
                 settings.kafka_bootstrap_servers,
@@ -181,14 +189,24 @@ def build(
             if http_client is None:
                 await client.aclose()
             await engine.dispose()
+            await identity.dispose()
 
     app = FastAPI(title="Attune escalation", version="0.1.0", lifespan=lifespan)
+    app.state.guard = guard
     app.include_router(
         api.router(
-            sessions=sessions, clock=clock, metrics=metrics, on_commit=on_commit, routing=routing
+            sessions=sessions,
+            clock=clock,
+            metrics=metrics,
+            on_commit=on_commit,
+            audit=guard.audit,
+            routing=routing,
         )
     )
-    http_errors.install(app, known_fields=api.FIELD_NAMES)
-    add_ops_routes(app, readiness, registry)
+    strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}
+    app.include_router(auth_routes.router(**strict))
+    app.include_router(auth_routes.audit_router(**strict))
+    http_errors.install(app, known_fields=api.FIELD_NAMES | auth_routes.FIELD_NAMES)
+    add_ops_routes(app, readiness, registry, settings.metrics_token)
     service.app = app
     return service

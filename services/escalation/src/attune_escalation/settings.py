@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from attune_auth.settings import AuthSettings
 from attune_escalation.notify.channels import ChannelConfig
 from attune_escalation.policies import EscalationConfig, default_config, load
 from attune_runtime.settings import ServiceSettings
@@ -16,6 +17,8 @@ class EscalationSettings(ServiceSettings):
     )
 
     http_port: int = 8004
+    # Users, tokens and the audit trail (ATTUNE_AUTH_*): the actor of every action.
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     group_id: str = "attune-escalation"
     database_url: str = "sqlite+aiosqlite:///attune-escalation.db"
     migrate_on_start: bool = True

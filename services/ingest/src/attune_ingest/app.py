@@ -14,6 +14,8 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
+from attune_auth.db import make_engine, make_sessions
+from attune_auth.guard import Guard
 from attune_ingest import api, handlers
 from attune_ingest.intake import Intake
 from attune_ingest.metrics import IngestMetrics
@@ -75,6 +77,8 @@ def create_app(
         bounds=settings.event_time_bounds(),
     )
     handlers.register(broker, settings=settings, intake=intake, metrics=metrics, clock=clock)
+    identity = make_engine(settings.auth.database_url)
+    guard = Guard(settings.auth, sessions=make_sessions(identity), clock=clock)
 
     async def producer_check() -> Check:
         return Check("kafka_producer", await broker.ping(timeout=2.0))
@@ -122,14 +126,16 @@ def create_app(
                 await broker.stop()
         finally:
             await owned.stop()
+            await identity.dispose()
 
     # No OpenTelemetry here (metrics are Prometheus): FastAPI would check for it per request.
     telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
     app = IngestApp(title="Attune ingest", version="0.1.0", lifespan=lifespan, telemetry=telemetry)
     schema, definitions = api.request_schema(settings.max_batch_events)
-    app.intake_endpoint = api.IntakeEndpoint(intake, settings)
+    app.state.guard = guard
+    app.intake_endpoint = api.IntakeEndpoint(intake, settings, guard)
     app.include_router(api.router(app.intake_endpoint, schema))
-    add_ops_routes(app, readiness, registry)
+    add_ops_routes(app, readiness, registry, settings.metrics_token)
     _self_contained_openapi(app, definitions)
     app.state.broker = broker
     app.state.intake = intake
