@@ -70,10 +70,18 @@ async def enqueue(
     body = await payload(session, incident, reason=reason, public_url=routing.public_url)
     body["recipients"] = recipients
     body.update(extra or {})
+    wanted = routing.channels_for(incident) if channels is None else channels
+    keys = {channel: f"{incident.id}:{channel}:{key}" for channel in wanted}
+    seen = set(
+        (
+            await session.scalars(
+                select(Notification.dedup_key).where(Notification.dedup_key.in_(keys.values()))
+            )
+        ).all()
+    )
     queued = []
-    for channel in routing.channels_for(incident) if channels is None else channels:
-        dedup_key = f"{incident.id}:{channel}:{key}"
-        if await session.scalar(select(Notification.id).where(Notification.dedup_key == dedup_key)):
+    for channel, dedup_key in keys.items():
+        if dedup_key in seen:
             continue
         session.add(
             Notification(

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -272,7 +272,9 @@ class Scheduler:
         clock: Clock,
         metrics: EscalationMetrics,
         poll_seconds: float,
-        batch: int = 200,
+        # Small batches: on SQLite a batch holds the only write lock, and the alert consumer
+        # (a crisis opening an incident) waits for it.
+        batch: int = 20,
     ) -> None:
         self.sessions = sessions
         self.routing = routing
@@ -302,11 +304,14 @@ class Scheduler:
             self.metrics.oldest_unacknowledged.labels(severity.value).set(max(0.0, age))
 
     async def run_due(self) -> int:
-        """Run every step due now; returns how many ran (a stale or claimed one is skipped)."""
+        """Run every step due now; returns how many ran (a stale or claimed one is skipped).
+
+        Steps run in batches, one transaction per batch and a savepoint per step: a step that
+        fails is rolled back alone and stays due for the next pass.
+        """
         ran = 0
         while True:
-            now = self.clock.now()
-            async with self.sessions() as session:
+            async with self.sessions() as session, session.begin():
                 due = (
                     await session.execute(
                         select(
@@ -314,46 +319,70 @@ class Scheduler:
                             EscalationTimer.purpose,
                             EscalationTimer.token,
                         )
-                        .where(EscalationTimer.due_at <= now)
+                        .where(EscalationTimer.due_at <= self.clock.now())
                         .order_by(EscalationTimer.due_at)
                         .limit(self.batch)
+                        .with_for_update(skip_locked=True)
                     )
                 ).all()
-            done = 0
-            for incident_id, purpose, token in due:
-                try:
-                    done += await self._run_one(incident_id, purpose, token)
-                except Exception as exc:  # the row stays due: the next pass tries it again
-                    self.metrics.steps.labels("failed").inc()
-                    log.warning("step_failed", incident_id=incident_id, error=type(exc).__name__)
-            ran += done
-            if len(due) < self.batch or done == 0:
+                done = [
+                    r
+                    for incident_id, purpose, token in due
+                    if (r := await self._claim_and_run(session, incident_id, purpose, token))
+                ]
+            for outcome, lateness in done:
+                self._observe(outcome, lateness)
+            ran += len(done)
+            if len(due) < self.batch or not done:
                 break
         if ran and self.on_step is not None:
             self.on_step.set()
         return ran
 
     async def _run_one(self, incident_id: str, purpose: str, token: str) -> int:
+        """One step in a transaction of its own (what a pass does for each row it claims)."""
         async with self.sessions() as session, session.begin():
-            timer = await session.scalar(
-                select(EscalationTimer)
-                .where(
-                    EscalationTimer.incident_id == incident_id,
-                    EscalationTimer.purpose == purpose,
-                    EscalationTimer.token == token,
-                )
-                .with_for_update(skip_locked=True)
+            result = await self._claim_and_run(session, incident_id, purpose, token)
+        if result is None:
+            return 0
+        self._observe(*result)
+        return 1
+
+    async def _claim_and_run(
+        self, session: AsyncSession, incident_id: str, purpose: str, token: str
+    ) -> tuple[str, float] | None:
+        # Claim by swapping the token we read: nothing happens unless it is still the row's
+        # (a replica ran it first, or an acknowledgement changed the plan since we looked).
+        claimed = await session.execute(
+            update(EscalationTimer)
+            .where(
+                EscalationTimer.incident_id == incident_id,
+                EscalationTimer.purpose == purpose,
+                EscalationTimer.token == token,
             )
-            if timer is None:  # another replica has it, or the plan changed since we looked
-                return 0
-            now = self.clock.now()
-            lateness = (now - timer.due_at).total_seconds()
-            outcome = await run_step(session, timer, now=now, routing=self.routing)
+            .values(token=str(uuid.uuid4()))
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            return None
+        timer = await session.get(EscalationTimer, (incident_id, purpose), populate_existing=True)
+        assert timer is not None
+        now = self.clock.now()
+        lateness = (now - timer.due_at).total_seconds()
+        try:
+            async with session.begin_nested():
+                outcome = await run_step(session, timer, now=now, routing=self.routing)
+        except Exception as exc:  # rolled back alone; the row stays due for the next pass
+            self.metrics.steps.labels("failed").inc()
+            log.warning("step_failed", incident_id=incident_id, error=type(exc).__name__)
+            return None
+        return outcome, lateness
+
+    def _observe(self, outcome: str, lateness: float) -> None:
         self.metrics.steps.labels(outcome).inc()
         if outcome.startswith("paged_tier_"):
             self.metrics.escalations.labels(outcome.removeprefix("paged_tier_")).inc()
         self.metrics.step_lateness.observe(max(0.0, lateness))
-        return 1
 
     async def run(self) -> None:
         while True:

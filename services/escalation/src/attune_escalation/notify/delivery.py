@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
@@ -50,6 +50,7 @@ class Delivery:
         poll_seconds: float,
         quick_attempts: int = 1,
         quick_wait_seconds: float = 0.2,
+        concurrency: int = 10,
     ) -> None:
         self.sessions = sessions
         self.notifiers = notifiers
@@ -61,6 +62,7 @@ class Delivery:
         self.poll_seconds = poll_seconds
         self.quick_attempts = quick_attempts
         self.quick_wait_seconds = quick_wait_seconds
+        self.concurrency = concurrency  # sends in flight at once on one channel
         self.wakeup = asyncio.Event()
         self.on_recorded: asyncio.Event | None = None  # the outbox relay's wake-up
 
@@ -85,8 +87,8 @@ class Delivery:
                     .limit(50)
                 )
             ).all()
-        for notification_id in due:
-            await self._attempt(notification_id)
+        for start in range(0, len(due), self.concurrency):
+            await self._attempt(list(due[start : start + self.concurrency]))
         if due and self.on_recorded is not None:
             self.on_recorded.set()
         return len(due)
@@ -110,81 +112,104 @@ class Delivery:
                 # The row's id is the notification's idempotency key (notification_key).
                 await notifier.send(dict(n.payload), idempotency_key=n.id)
 
-    async def _attempt(self, notification_id: str) -> None:
+    async def _attempt(self, ids: list[str]) -> None:
+        """Send these notifications concurrently; record every outcome in one transaction.
+
+        Nothing is committed before the sends: a process killed mid-send leaves the rows
+        pending, and they are sent again (same keys) after the restart.
+        """
         async with self.sessions() as session, session.begin():
-            n = await session.get(Notification, notification_id, with_for_update=True)
-            if n is None or n.status != "pending":
-                return
-            incident = await session.get(Incident, n.incident_id)
-            assert incident is not None
-            notifier = self.notifiers.get(n.channel)
-            n.attempts += 1
-            error: NotifyError | None = None
-            if notifier is None:
-                error = NotifyError("channel_not_configured", retryable=False)
-            else:
-                try:
-                    await self._send(notifier, n)
-                except NotifyError as exc:
-                    error = exc
+            rows = (
+                await session.scalars(
+                    select(Notification)
+                    .where(Notification.id.in_(ids), Notification.status == "pending")
+                    .order_by(Notification.priority.desc(), Notification.created_at)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            errors = await asyncio.gather(*(self._try(n) for n in rows))
             now = self.clock.now()
-            if error is None:
-                n.status, n.sent_at, n.last_error = "sent", now, None
-                self.metrics.notifications.labels(n.channel, "sent").inc()
-                record_event(
-                    session,
-                    incident,
-                    EscalationAction.NOTIFIED,
-                    "system",
-                    now,
-                    {"channel": n.channel, "notification_id": n.id, "attempts": n.attempts},
-                )
-                log.info(
-                    "notification_sent",
-                    incident_id=incident.id,
-                    channel=n.channel,
-                    idempotency_key=n.id,
-                    attempts=n.attempts,
-                )
-                return
-            n.last_error = error.reason[:300]
-            if error.retryable and n.attempts < self.max_attempts:
-                delay = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** (n.attempts - 1))
-                n.next_attempt_at = now + timedelta(seconds=delay)
-                self.metrics.notifications.labels(n.channel, "retrying").inc()
-                log.warning(
-                    "notification_retry_scheduled",
-                    incident_id=incident.id,
-                    channel=n.channel,
-                    idempotency_key=n.id,
-                    reason=error.reason,
-                    attempts=n.attempts,
-                    delay_seconds=delay,
-                )
-                return
-            n.status = "failed"
-            self.metrics.notifications.labels(n.channel, "failed").inc()
+            for n, error in zip(rows, errors, strict=True):
+                incident = await session.get(Incident, n.incident_id)
+                assert incident is not None
+                n.attempts += 1
+                self._record(session, n, incident, error, now)
+
+    async def _try(self, n: Notification) -> NotifyError | None:
+        notifier = self.notifiers.get(n.channel)
+        if notifier is None:
+            return NotifyError("channel_not_configured", retryable=False)
+        try:
+            await self._send(notifier, n)
+        except NotifyError as exc:
+            return exc
+        return None
+
+    def _record(
+        self,
+        session: AsyncSession,
+        n: Notification,
+        incident: Incident,
+        error: NotifyError | None,
+        now: datetime,
+    ) -> None:
+        if error is None:
+            n.status, n.sent_at, n.last_error = "sent", now, None
+            self.metrics.notifications.labels(n.channel, "sent").inc()
             record_event(
                 session,
                 incident,
-                EscalationAction.NOTIFICATION_FAILED,
+                EscalationAction.NOTIFIED,
                 "system",
                 now,
-                {
-                    "channel": n.channel,
-                    "notification_id": n.id,
-                    "reason": error.reason,
-                    "attempts": n.attempts,
-                },
+                {"channel": n.channel, "notification_id": n.id, "attempts": n.attempts},
             )
-            log.error(
-                "notification_failed",
+            log.info(
+                "notification_sent",
+                incident_id=incident.id,
+                channel=n.channel,
+                idempotency_key=n.id,
+                attempts=n.attempts,
+            )
+            return
+        n.last_error = error.reason[:300]
+        if error.retryable and n.attempts < self.max_attempts:
+            delay = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** (n.attempts - 1))
+            n.next_attempt_at = now + timedelta(seconds=delay)
+            self.metrics.notifications.labels(n.channel, "retrying").inc()
+            log.warning(
+                "notification_retry_scheduled",
                 incident_id=incident.id,
                 channel=n.channel,
                 idempotency_key=n.id,
                 reason=error.reason,
                 attempts=n.attempts,
+                delay_seconds=delay,
             )
+            return
+        n.status = "failed"
+        self.metrics.notifications.labels(n.channel, "failed").inc()
+        record_event(
+            session,
+            incident,
+            EscalationAction.NOTIFICATION_FAILED,
+            "system",
+            now,
+            {
+                "channel": n.channel,
+                "notification_id": n.id,
+                "reason": error.reason,
+                "attempts": n.attempts,
+            },
+        )
+        log.error(
+            "notification_failed",
+            incident_id=incident.id,
+            channel=n.channel,
+            idempotency_key=n.id,
+            reason=error.reason,
+            attempts=n.attempts,
+        )
 
     async def run_channel(self, channel: str, wakeup: asyncio.Event) -> None:
         while True:
