@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from attune_runtime.kafka import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="session")
@@ -137,9 +138,6 @@ async def committed(bootstrap: str, group: str, topic: str) -> int:
     finally:
         await admin.close()
     return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
-
-
-POSTGRES = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -66,7 +66,7 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
     assert [c["action"] for c in actions] == ["pause_ai", "clinician_joining", "resume_ai"]
     assert all(c["incident_id"] == iid for c in actions)
     assert [e["action"] for e in trail if e["action"] != "notified"] == [
-        "opened", "acknowledged", "joined", "resolved",
+        "opened", "escalated", "acknowledged", "joined", "resolved",
     ]  # fmt: skip
     assert len({e["event_id"] for e in trail}) == len(trail)
 

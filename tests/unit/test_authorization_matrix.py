@@ -45,6 +45,7 @@ RULES: dict[tuple[str, str, str], Need] = {
     ("escalation", "POST", "/v1/incidents/{incident_id}/ack"): "clinician",
     ("escalation", "POST", "/v1/incidents/{incident_id}/join"): "clinician",
     ("escalation", "POST", "/v1/incidents/{incident_id}/resolve"): "clinician",
+    ("escalation", "POST", "/v1/incidents/{incident_id}/reassign"): "clinician",
     ("escalation", "POST", "/v1/auth/token"): "login",
     ("escalation", "POST", "/v1/auth/session"): "login",
     ("escalation", "POST", "/v1/auth/logout"): "anyone",
@@ -73,7 +74,10 @@ RULES: dict[tuple[str, str, str], Need] = {
 # The role a route needs, and the next role down that must be refused with 403.
 TOO_SMALL: dict[Need, Role | None] = {"clinician": None, "admin": Role.SUPERVISOR}
 RIGHT: dict[Need, Role] = {"clinician": Role.CLINICIAN, "admin": Role.ADMIN}
-BODIES: dict[str, dict[str, Any]] = {"resolve": {"outcome": "repaired"}}
+BODIES: dict[str, dict[str, Any]] = {
+    "resolve": {"outcome": "repaired"},
+    "reassign": {"to": "dr-okafor"},
+}
 
 
 @dataclass

@@ -24,12 +24,13 @@ from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade_async
 from attune_escalation.notify import Notifier
-from attune_escalation.notify.console import ConsoleNotifier
+from attune_escalation.notify.channels import ConsoleChannel, build_notifiers
 from attune_escalation.notify.delivery import Delivery
-from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OutboxRelay
 from attune_escalation.retention import RetentionJob
+from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
+from attune_escalation.steps import Scheduler
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import Check, ConsumerProgress, Readiness
 from attune_runtime.kafka import ensure_topics, make_broker
@@ -44,6 +45,7 @@ class Escalation:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     delivery: Delivery
+    scheduler: Scheduler
     retention: RetentionJob
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -70,13 +72,22 @@ def build(
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     client = http_client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    config = settings.escalation_config()
     if notifiers is None:
-        notifiers = [ConsoleNotifier()] if settings.console_notifications else []
-        notifiers += [
-            WebhookNotifier(url, client=client, index=i)
-            for i, url in enumerate(settings.webhook_urls)
-        ]
+        channels = dict(settings.channels)
+        if settings.console_notifications:
+            channels.setdefault("console", ConsoleChannel(type="console"))
+        notifiers = build_notifiers(
+            channels,
+            client=client,
+            clock=clock,
+            addresses={c: p.email for c, p in config.clinicians.items() if p.email},
+            timeout=settings.webhook_timeout_seconds,
+        )
     by_channel = {n.channel: n for n in notifiers}
+    unknown = sorted(set(config.channel_names()) - set(by_channel))
+    if unknown:
+        raise ValueError(f"policies name channels that are not configured: {unknown}")
     relay = OutboxRelay(
         sessions=sessions,
         broker=broker,
@@ -94,18 +105,36 @@ def build(
         backoff_seconds=settings.notify_backoff_seconds,
         backoff_max_seconds=settings.notify_backoff_max_seconds,
         poll_seconds=settings.poll_seconds,
+        quick_attempts=settings.notify_quick_attempts,
     )
     delivery.on_recorded = relay.wakeup
+    routing = Routing(
+        config=config,
+        channels=tuple(by_channel),
+        public_url=settings.public_url,
+        group_wait=timedelta(seconds=settings.group_wait_seconds),
+        group_interval=timedelta(seconds=settings.group_interval_seconds),
+    )
+    scheduler = Scheduler(
+        sessions=sessions,
+        routing=routing,
+        clock=clock,
+        metrics=metrics,
+        poll_seconds=settings.poll_seconds,
+    )
 
     def on_commit() -> None:
         relay.wakeup.set()
         delivery.wakeup.set()
+        scheduler.wakeup.set()
+
+    scheduler.on_step = delivery.wakeup
 
     handlers.register(
         broker,
         settings=settings,
         sessions=sessions,
-        channels=list(by_channel),
+        routing=routing,
         metrics=metrics,
         clock=clock,
         on_commit=on_commit,
@@ -119,7 +148,7 @@ def build(
         keep_for=timedelta(days=settings.retention_days),
         interval=timedelta(seconds=settings.retention_interval_seconds),
     )
-    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery, retention)
+    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery, scheduler, retention)
 
     async def database_check() -> Check:
         async with engine.connect() as conn:
@@ -153,6 +182,7 @@ def build(
             service.tasks = [
                 asyncio.create_task(relay.run(), name="outbox_relay"),
                 asyncio.create_task(delivery.run(), name="notification_delivery"),
+                asyncio.create_task(scheduler.run(), name="escalation_scheduler"),
                 asyncio.create_task(retention.run(), name="retention"),
             ]
         try:
@@ -178,6 +208,7 @@ def build(
             metrics=metrics,
             on_commit=on_commit,
             audit=guard.audit,
+            routing=routing,
         )
     )
     strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}
