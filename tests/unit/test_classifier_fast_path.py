@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attune_classifier import embedding
 from attune_classifier.compiled import WordGrams
@@ -158,3 +160,30 @@ def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, Mode
     assert np.array_equal(got.indptr, expected.indptr)
     assert np.array_equal(got.indices, expected.indices)
     assert np.array_equal(got.data, expected.data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("ab cd\u00e9  \n\t'\u2019-.,!?<>s/\u2581xyz\u03a9\u6f22\U0001f602")
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_word_by_word_token_ids_equal_the_tokenizer(text: str) -> None:
+    segments = embedding._tokenizer(embedding.FULL_DIM)
+    assert segments.exact  # the installed tokenizer takes the fast path
+    expected = segments.tokenizer.encode(text, add_special_tokens=False).ids
+    assert segments.ids([text]) == [expected]
+
+
+def test_token_ids_equal_the_tokenizer_on_the_corpus() -> None:
+    corpus = load()
+    texts = [normalise(e.text) for e in corpus.train + corpus.test]
+    texts += [normalise(t.text) for e in corpus.train for t in e.context]
+    texts += ["<s> hi </s>", "a<unk>b", "  lead", "trail  ", "\u2581\u2581x", "x\u2581y"]
+    segments = embedding._tokenizer(embedding.FULL_DIM)
+    expected = [e.ids for e in segments.tokenizer.encode_batch(texts, add_special_tokens=False)]
+    assert segments.ids(texts) == expected
