@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from attune_classifier import embedding
 from attune_classifier.compiled import WordGrams
+from attune_classifier.features import _SELF, _YOU, person_counts
 from attune_classifier.lexicon import normalise
 from attune_classifier.model import ModelScorer, as_objects
 from attune_classifier.scoring import ContextTurn, MessageScore, ScoringInput
@@ -187,3 +188,24 @@ def test_token_ids_equal_the_tokenizer_on_the_corpus() -> None:
     segments = embedding._tokenizer(embedding.FULL_DIM)
     expected = [e.ids for e in segments.tokenizer.encode_batch(texts, add_special_tokens=False)]
     assert segments.ids(texts) == expected
+
+
+PERSON_PARTS = [
+    *("i", "I'm", "im", "i've", "ive", "i\u2019d", "i'll", "me", "my", "MySelf", "mine"),
+    *("you", "your", "you're", "youre", "yourself", "u", "ur"),
+    *("mu", "yi", "'", "-", "_", "imy", "you'", "i'", "me's", "\u0130", "x", "1", ".", ","),
+    *(" ", " ", "\n"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PERSON_PARTS), max_size=30))
+def test_one_pass_person_counts_equal_the_two_patterns(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))
+
+
+def test_person_counts_equal_the_two_patterns_on_the_corpus() -> None:
+    for item in varied_inputs():
+        text = normalise(item.text)
+        assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))

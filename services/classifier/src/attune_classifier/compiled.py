@@ -11,8 +11,8 @@ scikit-learn's `predict_proba`.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,25 +166,27 @@ class WordGrams:
 
     def transform(self, docs: Sequence[str]) -> Any:
         lookup = self.vocabulary.get
-        indices: list[int] = []
-        counts: list[int] = []
-        indptr = [0]
+        columns: list[int] = []  # every gram's column, -1 outside the vocabulary
+        lengths: list[int] = []
         for doc in docs:
-            found = Counter(j for j in map(lookup, self.grams(doc)) if j is not None)
-            for j, count in sorted(found.items()):  # scikit-learn sorts each row's columns
-                indices.append(j)
-                counts.append(count)
-            indptr.append(len(indices))
-        data = np.asarray(counts, dtype=np.float64)
-        index = np.asarray(indices, dtype=np.int32)
-        if self.sublinear:
-            np.log(data, data)
-            data += 1.0
-        data *= self.idf[index]
-        matrix = sp.csr_array(
-            (data, index, np.asarray(indptr, dtype=np.int32)),
+            grams = self.grams(doc)
+            columns += map(lookup, grams, itertools.repeat(-1, len(grams)))
+            lengths.append(len(grams))
+        column = np.asarray(columns, dtype=np.int64)
+        row = np.repeat(np.arange(len(docs)), lengths)
+        known = column >= 0
+        # Summing the ones counts each gram (exact in floating point); rows sorted by column,
+        # as scikit-learn sorts them.
+        matrix = sp.coo_array(
+            (np.ones(int(known.sum())), (row[known], column[known])),
             shape=(len(docs), len(self.vocabulary)),
-        )
+        ).tocsr()
+        matrix.sum_duplicates()
+        matrix.sort_indices()
+        if self.sublinear:
+            np.log(matrix.data, matrix.data)
+            matrix.data += 1.0
+        matrix.data *= self.idf[matrix.indices]
         return normalize(matrix, norm="l2", copy=False)
 
 
