@@ -209,3 +209,15 @@ def test_person_counts_equal_the_two_patterns_on_the_corpus() -> None:
     for item in varied_inputs():
         text = normalise(item.text)
         assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))
+
+
+def test_word_gram_scores_equal_the_sparse_product(
+    scorers: tuple[ModelScorer, ModelScorer],
+) -> None:
+    fast, _ = scorers
+    block = fast.fast["rupture"].blocks[0]
+    assert block.product is not None  # the served path skips the sparse matrix
+    items = varied_inputs()
+    for batch in (items, items[:1], items[5:6], []):
+        expected = block.features(batch) @ block.weights
+        assert np.array_equal(block.scores(batch), expected)
