@@ -49,8 +49,8 @@ demo-down: ## Stop the services and Kafka started by the demo
 	@deploy/local/services.sh down
 	@deploy/kafka/kafka.sh down
 
-schemas: ## Export the event contracts as JSON Schema into schemas/json/
-	$(PY) python -m attune_schemas
+schemas: ## Export the event contracts (JSON Schema, schemas/json/) and each service's AsyncAPI (schemas/asyncapi/)
+	$(PY) attune schemas
 
 format: ## Format and autofix with ruff
 	$(PY) ruff format .

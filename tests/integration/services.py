@@ -14,11 +14,12 @@ from attune_classifier.settings import ClassifierSettings
 from attune_escalation.app import Escalation
 from attune_escalation.app import build as build_escalation
 from attune_escalation.settings import EscalationSettings
-from attune_ingest.app import create_app as create_ingest
+from attune_ingest.app import build as build_ingest
 from attune_ingest.settings import IngestSettings
 from attune_router.app import Router
 from attune_router.app import build as build_router
 from attune_router.settings import RouterSettings
+from attune_runtime.service import Service
 
 
 def common(bootstrap: str, prefix: str, service: str) -> dict[str, Any]:
@@ -33,41 +34,41 @@ def common(bootstrap: str, prefix: str, service: str) -> dict[str, Any]:
 @asynccontextmanager
 async def ingest(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[httpx.AsyncClient]:
     app_kw = {k: kw.pop(k) for k in ("clock", "producer") if k in kw}
-    app = create_ingest(IngestSettings(**common(bootstrap, prefix, "ingest"), **kw), **app_kw)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+    svc = build_ingest(IngestSettings(**common(bootstrap, prefix, "ingest"), **kw), **app_kw)
+    async with svc.running():
+        transport = httpx.ASGITransport(app=svc.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
             yield client
 
 
 @asynccontextmanager
-async def classifier(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Classifier]:
+async def classifier(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Service[Classifier]]:
     build_kw = {k: kw.pop(k) for k in ("clock", "scorer", "rebuild_on_assign") if k in kw}
     svc = build_classifier(
         ClassifierSettings(**common(bootstrap, prefix, "classifier"), **kw), **build_kw
     )
-    async with svc.app.start_lifespan_context():
+    async with svc.running():
         yield svc
 
 
 @asynccontextmanager
-async def router(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Router]:
+async def router(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Service[Router]]:
     build_kw = {k: kw.pop(k) for k in ("clock", "rebuild_on_assign") if k in kw}
     svc = build_router(RouterSettings(**common(bootstrap, prefix, "router"), **kw), **build_kw)
-    async with svc.app.start_lifespan_context():
+    async with svc.running():
         yield svc
 
 
 @asynccontextmanager
 async def escalation(
     bootstrap: str, prefix: str, database_url: str, **kw: Any
-) -> AsyncIterator[tuple[Escalation, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[Service[Escalation], httpx.AsyncClient]]:
     build_kw = {k: kw.pop(k) for k in ("clock", "notifiers", "http_client") if k in kw}
     settings = EscalationSettings(
         **common(bootstrap, prefix, "escalation"), database_url=database_url, poll_seconds=0.1, **kw
     )
     svc = build_escalation(settings, **build_kw)
-    async with svc.app.router.lifespan_context(svc.app):
+    async with svc.running():
         transport = httpx.ASGITransport(app=svc.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://escalation") as client:
             yield svc, client

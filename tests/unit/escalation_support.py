@@ -26,6 +26,7 @@ from attune_escalation.notify import NotifyError
 from attune_escalation.notify.delivery import Delivery
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import ManualClock
+from attune_runtime.service import Service
 from attune_schemas import Alert, encode
 from tests.factories import T0
 
@@ -115,7 +116,7 @@ RETRY = NotifyError("http_503", retryable=True)
 
 @dataclass
 class Api:
-    service: Escalation
+    service: Service[Escalation]
     http: httpx.AsyncClient
     notifier: FakeNotifier
     controls: list[KafkaMessage]
@@ -161,7 +162,7 @@ async def running_api(database: Path, clock: ManualClock) -> AsyncIterator[Api]:
 
     async with (
         TestKafkaBroker(service.broker),
-        service.app.router.lifespan_context(service.app),
+        service.running(),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=service.app), base_url="http://escalation"
         ) as http,

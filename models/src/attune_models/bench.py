@@ -176,7 +176,7 @@ async def bench_broker(bootstrap: str, conversations: int, turns: int) -> dict[s
         log_level="WARNING",
     )  # fmt: skip
     service = build(settings)
-    async with service.app.start_lifespan_context():
+    async with service.running():
         assessed = await output_rate(bootstrap, f"{prefix}rupture.assessments", client_messages)
     # The classifier emits one record per client message but consumes every event.
     consumed = assessed * len(events) / client_messages

@@ -20,6 +20,7 @@ from aiokafka.errors import (
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.publisher import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 
@@ -111,23 +112,12 @@ async def _create(admin: AIOKafkaAdminClient, names: Sequence[str], partitions: 
             raise for_code(code)(f"creating topic {topic_error['topic']}")
 
 
-async def publish(broker: KafkaBroker, topic: str, event: EventEnvelope) -> None:
-    """Publish one contract event keyed by conversation and wait for the broker's ack."""
-    await broker.publish(
-        encode(event),
-        topic=topic,
-        key=event.conversation_id.encode(),
-        headers={"event_type": str(getattr(event, "type", type(event).__name__))},
-    )
-
-
-async def publish_all(broker: KafkaBroker, items: Sequence[tuple[str, EventEnvelope]]) -> None:
+async def publish_all(items: Sequence[tuple[DefaultPublisher, EventEnvelope]]) -> None:
     """Enqueue several events in order, then wait until the broker acked all of them."""
     pending: list[asyncio.Future[Any]] = []
-    for topic, event in items:
-        result = await broker.publish(
+    for publisher, event in items:
+        result = await publisher.publish(
             encode(event),
-            topic=topic,
             key=event.conversation_id.encode(),
             headers={"event_type": str(getattr(event, "type", type(event).__name__))},
             no_confirm=True,
@@ -146,6 +136,13 @@ def raw_body(msg: StreamMessage[Any]) -> bytes:
     """
     body: bytes = msg.body
     return body
+
+
+def raw_batch(msg: StreamMessage[Any]) -> list[bytes]:
+    """`raw_body` for a batch subscriber: each record's bytes, in order."""
+    raw = msg.raw_message
+    records = raw if isinstance(raw, tuple | list) else (raw,)
+    return [r.value if isinstance(r.value, bytes) else b"" for r in records]
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,17 @@ from typing import Any, TypeVar
 import uvicorn
 
 from attune_runtime.logging import configure_logging
+from attune_runtime.service import Service
 from attune_runtime.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
-def run(service: str, settings: S, create_app: Callable[[S], Any]) -> None:
-    """`python -m attune_<service>`: settings from the environment, logs as JSON, then serve."""
+def run(service: str, settings: S, build: Callable[[S], Service[Any]]) -> None:
+    """Serve one service: settings from the environment, logs as JSON, then uvicorn."""
     configure_logging(service, settings.log_level)
     uvicorn.run(
-        create_app(settings),
+        build(settings).app,
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),

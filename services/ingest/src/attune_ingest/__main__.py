@@ -1,24 +1,24 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
-from fastapi import FastAPI
-
-from attune_ingest.app import create_app
+from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from attune_runtime.server import run
+from attune_runtime.service import Service
 
 
-def serve_app(settings: IngestSettings) -> FastAPI:
-    app = create_app(settings)
+def serve(settings: IngestSettings) -> Service[Any]:
+    service = build(settings)
     # Modules and the app live as long as the process: keep them out of the collector's full
     # passes, which otherwise tax every request (make bench-ingest).
     gc.freeze()
-    return app
+    return service
 
 
 def main() -> None:
-    run("ingest", IngestSettings(), serve_app)
+    run("ingest", IngestSettings(), serve)
 
 
 if __name__ == "__main__":
