@@ -142,7 +142,7 @@ async def running_api(database: Path, clock: ManualClock) -> AsyncIterator[Api]:
     notifier = FakeNotifier("console")
     service = build(
         settings,
-        manage_topics=False,
+        check_topics=False,
         run_workers=False,
         notifiers=[notifier],
         clock=clock,

@@ -61,7 +61,7 @@ async def ingest(clock: ManualClock) -> AsyncIterator[Ingest]:
         retry_backoff_seconds=0,
     )
     producer = FakeProducer()
-    service = build(settings, clock=clock, manage_topics=False, producer=producer)
+    service = build(settings, clock=clock, check_topics=False, producer=producer)
     app, broker = service.app, service.broker
     dead: list[KafkaMessage] = []
 

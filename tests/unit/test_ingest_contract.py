@@ -16,7 +16,7 @@ from tests.kafka_fakes import FakeProducer
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     app = build(
-        IngestSettings(dedup_rebuild=False), manage_topics=False, producer=FakeProducer()
+        IngestSettings(dedup_rebuild=False), check_topics=False, producer=FakeProducer()
     ).app
     return app.openapi()  # what GET /openapi.json serves
 

@@ -77,7 +77,7 @@ hostile_bodies = st.one_of(
 @pytest.fixture(scope="module")
 async def app_and_logs() -> AsyncIterator[tuple[httpx.AsyncClient, CapturedLogs]]:
     settings_ = IngestSettings(dedup_rebuild=False, max_body_bytes=50_000, max_batch_events=5)
-    app = build(settings_, clock=ManualClock(T0), manage_topics=False, producer=FakeProducer()).app
+    app = build(settings_, clock=ManualClock(T0), check_topics=False, producer=FakeProducer()).app
     with captured_logs(level="DEBUG") as logs:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:

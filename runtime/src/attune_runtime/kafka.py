@@ -10,13 +10,7 @@ from typing import Any, Literal, Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import (
-    KafkaConnectionError,
-    ProducerClosed,
-    TopicAlreadyExistsError,
-    for_code,
-)
+from aiokafka.errors import KafkaConnectionError, ProducerClosed
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -27,8 +21,8 @@ from prometheus_client import CollectorRegistry
 from attune_runtime.health import ConsumerProgress
 from attune_runtime.retry import RetryBackoff
 from attune_runtime.settings import ServiceSettings
+from attune_runtime.topics import TopicSettings, apply_topics
 from attune_schemas import EventEnvelope, encode
-from attune_schemas.topics import TOPICS
 
 log = structlog.get_logger(__name__)
 
@@ -76,40 +70,12 @@ async def ensure_topics(
     names: Iterable[str] | None = None,
     wait_seconds: float = 60.0,
 ) -> None:
-    """Create the topics of the topic table that do not exist yet; wait for the broker."""
-    wanted = {prefix + n for n in ([t.name for t in TOPICS] if names is None else names)}
-    deadline = asyncio.get_running_loop().time() + wait_seconds
-    while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
-        try:
-            await admin.start()
-            try:
-                existing = set(await admin.list_topics())
-                missing = sorted(wanted - existing)
-                if missing:
-                    await _create(admin, missing, partitions)
-                    log.info("topics_created", topics=missing, partitions=partitions)
-                return
-            finally:
-                await admin.close()
-        except KafkaConnectionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.warning("kafka_unavailable_retrying", bootstrap_servers=bootstrap_servers)
-            await asyncio.sleep(1.0)
-
-
-async def _create(admin: AIOKafkaAdminClient, names: Sequence[str], partitions: int) -> None:
-    topics = [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in names]
-    try:
-        response = await admin.create_topics(topics)
-    except TopicAlreadyExistsError:
-        return
-    for topic_error in response.to_object()["topic_errors"]:
-        code = topic_error["error_code"]
-        # Another service may have created it between our list and create.
-        if code and code != TopicAlreadyExistsError.errno:
-            raise for_code(code)(f"creating topic {topic_error['topic']}")
+    """`attune topics apply` for tools and tests: the topic table (or `names`) under `prefix`,
+    with the durability settings of the environment (ATTUNE_TOPICS_*)."""
+    settings = TopicSettings(
+        kafka_bootstrap_servers=bootstrap_servers, topic_prefix=prefix, partitions=partitions
+    )
+    await apply_topics(settings, names=names, wait_seconds=wait_seconds)
 
 
 async def publish_all(items: Sequence[tuple[DefaultPublisher, EventEnvelope]]) -> None:

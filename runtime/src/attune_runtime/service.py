@@ -1,7 +1,7 @@
 """The one shape of every service: a broker, its HTTP app, and the lifespan that runs them.
 
-`build_service` owns what every service does the same way: topics checked and provisioned (with
-the topic prefix) before anything consumes, start-up steps, the broker, background workers, and
+`build_service` owns what every service does the same way: its topics checked (with the topic
+prefix) before anything consumes, start-up steps, the broker, background workers, and
 the reverse on the way down; `/health/live`, `/health/ready` (consumer progress plus the
 service's own checks), `/metrics`, and the AsyncAPI document at `/docs/asyncapi`.
 """
@@ -23,9 +23,9 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
 from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics
 from attune_runtime.ops import add_ops_routes, json_response, mount
 from attune_runtime.settings import ServiceSettings
+from attune_runtime.topics import verify_topics
 
 P = TypeVar("P")
 App = FastAPI  # every service's ASGI app, whether it has an HTTP API of its own or not
@@ -58,6 +58,18 @@ class Service(Generic[P]):
         return document
 
 
+def topics_of(broker: KafkaBroker) -> set[str]:
+    """Every topic the broker's subscribers read and its publishers write (cluster names)."""
+    names: set[str] = set()
+    for sub in broker.subscribers:
+        names.update(getattr(sub, "topic_names", ()))
+    for pub in broker.publishers:
+        topic = getattr(pub, "topic", "")
+        if topic:
+            names.add(topic)
+    return names
+
+
 def build_service(
     name: str,
     *,
@@ -71,10 +83,13 @@ def build_service(
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
     workers: Mapping[str, Worker] | None = None,
-    manage_topics: bool = True,
+    check_topics: bool = True,
     run_workers: bool = True,
 ) -> Service[P]:
     """Wire one service. Subscribers and publishers must already be on `broker`.
+
+    Before anything consumes, every topic the service reads or writes must exist
+    (`check_topics`): a missing one fails the start, named (`attune topics apply` creates them).
 
     `http` is the service's own API (ingest, escalation), or None for a Kafka-only service.
     `on_start` runs in order after the topics and before the broker starts; `on_stop` runs in
@@ -103,12 +118,8 @@ def build_service(
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         try:
-            if manage_topics:
-                await ensure_topics(
-                    settings.kafka_bootstrap_servers,
-                    partitions=settings.topic_partitions,
-                    prefix=settings.topic_prefix,
-                )
+            if check_topics:
+                await verify_topics(settings.kafka_bootstrap_servers, topics_of(broker))
             for hook in on_start:
                 await hook()
             await broker.start()

@@ -47,7 +47,7 @@ def build(
     registry: CollectorRegistry | None = None,
     notifiers: list[Notifier] | None = None,
     http_client: httpx.AsyncClient | None = None,
-    manage_topics: bool = True,
+    check_topics: bool = True,
     run_workers: bool = True,
 ) -> Service[Escalation]:
     clock = clock or SystemClock()
@@ -128,6 +128,6 @@ def build(
         on_start=[migrate],
         on_stop=[close_client, engine.dispose],
         workers={"outbox_relay": relay.run, "notification_delivery": delivery.run},
-        manage_topics=manage_topics,
+        check_topics=check_topics,
         run_workers=run_workers,
     )

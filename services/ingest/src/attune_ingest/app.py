@@ -57,7 +57,7 @@ def build(
     *,
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
-    manage_topics: bool = True,
+    check_topics: bool = True,
     producer: Producer | None = None,
 ) -> Service[Ingest]:
     """The ingest service. `producer` replaces the Kafka producer (tests); the caller runs it."""
@@ -131,7 +131,7 @@ def build(
         checks=[producer_check],
         on_start=[start_producer, dedup_before_serving],
         on_stop=[owned.stop],
-        manage_topics=manage_topics,
+        check_topics=check_topics,
     )
 
 
