@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
+from attune_runtime.kafka import ensure_topics
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,6 +64,8 @@ class EscalationProcess:
     async def start(self) -> None:
         """Start and wait until ready. After a kill -9 that takes the dead consumer's session
         timeout: its partitions are not handed over before."""
+        # The deploy step (`attune topics apply`): the service itself only checks its topics.
+        await ensure_topics(self.bootstrap, partitions=3, prefix=self.prefix)
         self.launch()
         await self.wait_ready()
 
