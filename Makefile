@@ -37,10 +37,11 @@ services-down: ## Stop the four services
 services-status: ## Which services run, and are they ready?
 	@deploy/local/services.sh status
 
-demo: install kafka-up ## Run the whole pipeline on real Kafka and show alerts reaching a clinician
+demo: install kafka-up ## Run the whole pipeline on real Kafka: a demo tenant's key sends, its clinician logs in and acts
 	@deploy/local/services.sh down >/dev/null
+	@deploy/demo/credentials.sh
 	@ATTUNE_ESCALATION_WEBHOOK_URLS='["http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"]' deploy/local/services.sh up
-	@ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
+	@set -a && . .run/demo.env && set +a && ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
 	@echo "Console notifications as the services printed them:"
 	@grep -h '^\[ATTUNE' .run/logs/escalation.log | tail -n 6
 	@echo "Stop everything with: make demo-down"

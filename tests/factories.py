@@ -142,11 +142,12 @@ def alert(
     status: AlertStatus = AlertStatus.FIRING,
     at: datetime = T0,
     alert_id: uuid.UUID | None = None,
+    tenant_id: str = "tenant-a",
 ) -> Alert:
     return Alert(
         event_id=uuid.uuid4(),
         conversation_id=conversation_id,
-        tenant_id="tenant-a",
+        tenant_id=tenant_id,
         occurred_at=at,
         alert_id=alert_id or uuid.uuid4(),
         status=status,

@@ -31,7 +31,7 @@ TRAIL_TOPICS = tuple(
     PREFIX + t
     for t in ("rupture.assessments", "alerts", "escalation.events", "conversation.control")
 )
-TENANT = "demo-clinic"
+TENANT = os.environ.get("ATTUNE_DEMO_TENANT", "demo-clinic")
 
 
 def build_events(name: str, run_id: str, start: datetime) -> list[dict[str, Any]]:
@@ -214,6 +214,13 @@ async def main() -> int:
         for e in conversations["crisis"]
         if e["type"] == "message_sent" and "better off" in e.get("text", "")
     )
+    key, username, password = (
+        os.environ.get(f"ATTUNE_DEMO_{n}", "") for n in ("KEY", "USERNAME", "PASSWORD")
+    )
+    if not (key and username and password):
+        print("demo: no credentials: run deploy/demo/credentials.sh first", file=sys.stderr)
+        return 1
+    integrator = {"authorization": f"Bearer {key}"}
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             # Interleave the three conversations, as live traffic would arrive.
@@ -224,7 +231,9 @@ async def main() -> int:
                         event = q.pop(0)
                         if event is crisis_msg:
                             crisis_posted_at = time.monotonic()
-                        r = await client.post(f"{args.ingest}/v1/events", json=event)
+                        r = await client.post(
+                            f"{args.ingest}/v1/events", json=event, headers=integrator
+                        )
                         if r.status_code != 202:
                             print(
                                 f"demo: ingest answered {r.status_code}: {r.text}", file=sys.stderr
@@ -247,20 +256,30 @@ async def main() -> int:
             while time.monotonic() < settle:
                 await drain(consumer, trail)
 
-            # A clinician takes the crisis: acknowledge, join (the AI pauses), resolve (it resumes).
+            # A clinician logs in and takes the crisis: acknowledge, join (the AI pauses),
+            # resolve (it resumes). Who acted comes from the token, never from the body.
+            login = await client.post(
+                f"{args.escalation}/v1/auth/token",
+                json={"username": username, "password": password},
+            )
+            if login.status_code != 200:
+                print(f"demo: login answered {login.status_code}", file=sys.stderr)
+                return 1
+            clinician = {"authorization": f"Bearer {login.json()['access_token']}"}
             incidents = (
                 await client.get(
-                    f"{args.escalation}/v1/incidents", params={"conversation_id": ids["crisis"]}
+                    f"{args.escalation}/v1/incidents",
+                    params={"conversation_id": ids["crisis"]},
+                    headers=clinician,
                 )
             ).json()
             if incidents:
                 iid = incidents[0]["id"]
-                who = {"clinician_id": "clin-lee"}
-                await client.post(f"{args.escalation}/v1/incidents/{iid}/ack", json=who)
-                await client.post(f"{args.escalation}/v1/incidents/{iid}/join", json=who)
+                base = f"{args.escalation}/v1/incidents/{iid}"
+                await client.post(f"{base}/ack", headers=clinician)
+                await client.post(f"{base}/join", headers=clinician)
                 await client.post(
-                    f"{args.escalation}/v1/incidents/{iid}/resolve",
-                    json={**who, "outcome": "client_safe"},
+                    f"{base}/resolve", json={"outcome": "client_safe"}, headers=clinician
                 )
                 settle = time.monotonic() + 2
                 while time.monotonic() < settle:
@@ -292,6 +311,11 @@ async def main() -> int:
         return 1
     print(
         "demo: OK - the rupture and crisis conversations reached a clinician; the ordinary one did not."
+    )
+    print(
+        f"demo: events were sent with integrator key {key[:10]}… of tenant {TENANT}"
+        f" (Authorization: Bearer <key>), and clinician {username} logged in with"
+        f" POST {args.escalation}/v1/auth/token; the credentials are in .run/demo.env."
     )
     return 0
 

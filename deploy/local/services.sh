@@ -2,6 +2,8 @@
 # Run the four Attune services as local processes against the local Kafka.
 #   deploy/local/services.sh up | down | status
 # Logs: .run/logs/<service>.log (JSON, no conversation text). Ports: 8001-8004.
+# Identity: .run/identity.db (create tenants, keys and logins with `uv run attune-admin`);
+# the token signing secret and the /metrics scrape token are made once in .run/ (mode 600).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -12,6 +14,21 @@ declare -A PORTS=([ingest]=8001 [classifier]=8002 [router]=8003 [escalation]=800
 
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:${ATTUNE_KAFKA_PORT:-9092}}"
 export ATTUNE_ESCALATION_DATABASE_URL="${ATTUNE_ESCALATION_DATABASE_URL:-sqlite+aiosqlite:///$RUN/escalation.db}"
+# Tenants, integrator keys, logins and the audit trail: one database every service reads.
+export ATTUNE_AUTH_DATABASE_URL="${ATTUNE_AUTH_DATABASE_URL:-sqlite+aiosqlite:///$RUN/identity.db}"
+# Local HTTP, no TLS proxy in front: the session cookie may not insist on HTTPS.
+export ATTUNE_AUTH_COOKIE_SECURE="${ATTUNE_AUTH_COOKIE_SECURE:-false}"
+
+# A secret made once per machine (mode 600), unless the environment brings its own.
+secret() {
+  local file="$RUN/$1"
+  mkdir -p "$RUN"
+  [[ -s "$file" ]] || (umask 077 && "$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > "$file")
+  cat "$file"
+}
+ATTUNE_AUTH_JWT_SECRET="${ATTUNE_AUTH_JWT_SECRET:-$(secret jwt-secret)}"
+ATTUNE_METRICS_TOKEN="${ATTUNE_METRICS_TOKEN:-$(secret metrics-token)}"
+export ATTUNE_AUTH_JWT_SECRET ATTUNE_METRICS_TOKEN
 
 running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 

@@ -20,11 +20,14 @@ import httpx
 import pytest
 
 from attune_runtime.kafka import ensure_topics
-from demo import Pager  # deploy/demo/demo.py
+from demo import TENANT as DEMO_TENANT  # deploy/demo/demo.py
+from demo import Pager
+from tests.identity import Identity, ServiceAuth, process_env, seed
 from tests.integration.conftest import bootstrap, prefix, producer, reader  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "classifier", "router", "escalation")
+STACK_TENANTS = (DEMO_TENANT, "tenant-a", "tenant-b")
 
 
 def free_port() -> int:
@@ -50,7 +53,12 @@ class Stack:
     env: dict[str, str]
     ports: dict[str, int]
     logs: Path
+    identity: Identity
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def auth(self, tenant: str = DEMO_TENANT) -> ServiceAuth:
+        """What the tenant's integrator and clinician present (pass as httpx's `auth`)."""
+        return ServiceAuth(self.identity.keys, tenant)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -131,9 +139,12 @@ async def running_stack(
     for s in services:
         env[f"ATTUNE_{s.upper()}_HTTP_PORT"] = str(ports[s])
         env[f"ATTUNE_{s.upper()}_GROUP_ID"] = f"{topic_prefix}{s}"
+    # Every service authenticates callers against one identity database, as in production.
+    identity = await seed(workdir / "identity.db", tenants=STACK_TENANTS)
+    env.update(process_env(identity.database_url))
     env.update(settings or {})
     await ensure_topics(bootstrap_servers, partitions=3, prefix=topic_prefix)
-    stack = Stack(topic_prefix, env, ports, workdir)
+    stack = Stack(topic_prefix, env, ports, workdir, identity)
     for s in services:
         stack.start(s)
     try:

@@ -26,7 +26,7 @@ async def test_the_demo_story_reaches_a_clinician_and_the_ordinary_chat_does_not
     rid, start = run_id(), datetime.now(UTC) - timedelta(minutes=30)
     convs = {name: build_events(name, rid, start) for name in SCRIPTS}
     ids = {name: evs[0]["conversation_id"] for name, evs in convs.items()}
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, auth=stack.auth()) as client:
         for name in ("rupture", "crisis", "ordinary"):
             await post(client, stack, convs[name])
         await wait_until(
@@ -66,7 +66,7 @@ async def test_bad_input_gets_422_and_a_dead_letter_and_the_pipeline_keeps_going
     rid, start = run_id(), datetime.now(UTC) - timedelta(minutes=5)
     crisis = build_events("crisis", rid, start)
     bad = dict(crisis[1], sender="robot")
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, auth=stack.auth()) as client:
         r = await client.post(f"{stack.url('ingest')}/v1/events", json=[bad, crisis[0]])
         assert r.status_code == 422
         assert r.json()["rejected"] == [
@@ -92,7 +92,7 @@ async def test_a_duplicate_event_does_not_alert_twice(
     rid, start = run_id(), datetime.now(UTC) - timedelta(minutes=5)
     events = build_events("crisis", rid, start)[:5]  # up to the first crisis message
     cid = events[0]["conversation_id"]
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, auth=stack.auth()) as client:
         await post(client, stack, events)
         r = await client.post(f"{stack.url('ingest')}/v1/events", json=events[-1])
         assert r.json()["duplicates"] == [events[-1]["event_id"]]
@@ -115,7 +115,7 @@ async def test_a_service_restarted_mid_conversation_still_alerts(
         + 1
     )
     assessments = await reader(f"{stack.prefix}rupture.assessments")
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, auth=stack.auth()) as client:
         await post(client, stack, events[:cut])
         await assessments.wait_for(lambda v: sum(a["conversation_id"] == cid for a in v) >= 4)
         await stack.restart(service)

@@ -27,6 +27,7 @@ class Integrators:
     """Every client of one test: what ingest answered them and why they had to retry."""
 
     url: str
+    auth: httpx.Auth  # the integrator keys (Stack.auth())
     timeout: float = 5.0
     # Shorter than the Retry-After ingest sends (5 s), to keep the tests short.
     backoff: float = 0.2
@@ -68,7 +69,7 @@ class Integrators:
         """Send a conversation in order, `batch` events per request, `pause` seconds apart.
 
         `after_each(index)` runs once the events up to `index` are answered 202."""
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(auth=self.auth) as client:
             for start in range(0, len(events), batch):
                 chunk = list(events[start : start + batch])
                 await self.send(client, chunk if batch > 1 else chunk[0])

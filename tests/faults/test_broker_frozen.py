@@ -70,8 +70,8 @@ async def test_every_event_answered_202_is_on_the_topic_exactly_once(
     bulk_streams = bulk_conversations(run, start)
     sent = {e["event_id"] for events in streams + bulk_streams for e in events}
     url = ingest.url("ingest")
-    integrators = Integrators(url, timeout=CLIENT_TIMEOUT_SECONDS)
-    bulk = Integrators(url, timeout=BULK_TIMEOUT_SECONDS)
+    integrators = Integrators(url, ingest.auth(), timeout=CLIENT_TIMEOUT_SECONDS)
+    bulk = Integrators(url, ingest.auth(), timeout=BULK_TIMEOUT_SECONDS)
     # One client per conversation; some send batches, whose retries must come back whole.
     tasks = [
         asyncio.create_task(integrators.conversation(events, pause=0.05, batch=1 + n % 3))

@@ -52,7 +52,7 @@ async def process(
 
 async def incident_sent(process: EscalationProcess) -> list[str]:
     """Timeline actions of the one incident, once its notification is recorded as sent."""
-    async with httpx.AsyncClient(base_url=process.url) as client:
+    async with httpx.AsyncClient(base_url=process.url, headers=process.headers) as client:
         for _ in range(300):
             [summary] = (await client.get("/v1/incidents")).json() or [None]
             if summary:

@@ -73,11 +73,11 @@ async def test_a_week_ahead_event_is_dead_lettered_and_moves_no_other_conversati
         at=datetime.now(UTC) + timedelta(days=7),
         text="checking in",
     )
-    integrators = Integrators(stack.url("ingest"))
+    integrators = Integrators(stack.url("ingest"), stack.auth())
     alerts = await reader(f"{stack.prefix}alerts")
     dlq = await reader(f"{stack.prefix}conversation.events.dlq")
 
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(auth=stack.auth()) as client:
         for event in crisis + screen[:-1]:
             await integrators.send(client, event)
         await alerts.wait_for(lambda v: firing(v, open_alert))

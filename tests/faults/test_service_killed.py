@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(150)]
 
 
 async def incidents_by_conversation(stack: Stack) -> Counter[str]:
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=5, auth=stack.auth()) as client:
         r = await client.get(f"{stack.url('escalation')}/v1/incidents?status=all&limit=500")
     r.raise_for_status()
     return Counter(i["conversation_id"] for i in r.json())
@@ -42,7 +42,7 @@ async def test_killed_mid_stream_every_crisis_gets_one_incident_a_page_and_a_pau
     )
     crisis = [conversation_id(events) for events in convs["crisis"]]
     everyone = [conversation_id(events) for group in convs.values() for events in group]
-    integrators = Integrators(stack.url("ingest"))
+    integrators = Integrators(stack.url("ingest"), stack.auth())
     crisis_accepted = asyncio.Event()
 
     async def after_each(index: int) -> None:

@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
+from attune_auth.principal import Role
+from attune_runtime.clock import SystemClock
 from attune_runtime.kafka import ensure_topics
+from tests.identity import process_env, user_bearer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +49,11 @@ class EscalationProcess:
     def log(self) -> Path:
         return self.workdir / "escalation.log"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """An admin of tenant-a (the tenant of every factory alert): may call every route."""
+        return user_bearer("tenant-a", Role.ADMIN, SystemClock())
+
     def env(self) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")}
         return {
@@ -58,6 +66,7 @@ class EscalationProcess:
             "ATTUNE_ESCALATION_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir / 'esc.db'}",
             "ATTUNE_ESCALATION_POLL_SECONDS": "0.1",
             "ATTUNE_ESCALATION_RETRY_BACKOFF_SECONDS": "0.05",
+            **process_env(f"sqlite+aiosqlite:///{self.workdir / 'identity.db'}"),
             **self.settings,
         }
 

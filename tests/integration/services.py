@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from attune_auth.principal import Role
 from attune_classifier.app import Classifier
 from attune_classifier.app import build as build_classifier
 from attune_classifier.settings import ClassifierSettings
@@ -19,7 +22,9 @@ from attune_ingest.settings import IngestSettings
 from attune_router.app import Router
 from attune_router.app import build as build_router
 from attune_router.settings import RouterSettings
+from attune_runtime.clock import SystemClock
 from attune_runtime.service import Service
+from tests.identity import Identity, seed
 
 
 def common(bootstrap: str, prefix: str, service: str) -> dict[str, Any]:
@@ -32,13 +37,33 @@ def common(bootstrap: str, prefix: str, service: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def ingest(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def seeded(identity: Identity | None) -> AsyncIterator[Identity]:
+    """The given identity database, or a freshly seeded one for this service alone."""
+    if identity is not None:
+        yield identity
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield await seed(Path(folder) / "identity.db")
+
+
+@asynccontextmanager
+async def ingest(
+    bootstrap: str, prefix: str, *, identity: Identity | None = None, **kw: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Ingest with a client that sends as tenant-a's integrator."""
     app_kw = {k: kw.pop(k) for k in ("clock", "producer") if k in kw}
-    svc = build_ingest(IngestSettings(**common(bootstrap, prefix, "ingest"), **kw), **app_kw)
-    async with svc.running():
-        transport = httpx.ASGITransport(app=svc.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
-            yield client
+    async with seeded(identity) as ident:
+        settings = IngestSettings(
+            **common(bootstrap, prefix, "ingest"), auth=ident.settings(), **kw
+        )
+        svc = build_ingest(settings, **app_kw)
+        async with svc.running():
+            transport = httpx.ASGITransport(app=svc.app)
+            headers = ident.bearer("tenant-a", None, SystemClock())
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://ingest", headers=headers
+            ) as client:
+                yield client
 
 
 @asynccontextmanager
@@ -61,14 +86,29 @@ async def router(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Servic
 
 @asynccontextmanager
 async def escalation(
-    bootstrap: str, prefix: str, database_url: str, **kw: Any
+    bootstrap: str,
+    prefix: str,
+    database_url: str,
+    *,
+    identity: Identity | None = None,
+    **kw: Any,
 ) -> AsyncIterator[tuple[Service[Escalation], httpx.AsyncClient]]:
+    """Escalation with a client that tenant-a's clinician is logged in to."""
     build_kw = {k: kw.pop(k) for k in ("clock", "notifiers", "http_client") if k in kw}
-    settings = EscalationSettings(
-        **common(bootstrap, prefix, "escalation"), database_url=database_url, poll_seconds=0.1, **kw
-    )
-    svc = build_escalation(settings, **build_kw)
-    async with svc.running():
-        transport = httpx.ASGITransport(app=svc.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://escalation") as client:
-            yield svc, client
+    async with seeded(identity) as ident:
+        settings = EscalationSettings(
+            **common(bootstrap, prefix, "escalation"),
+            database_url=database_url,
+            poll_seconds=0.1,
+            auth=ident.settings(),
+            **kw,
+        )
+        svc = build_escalation(settings, **build_kw)
+        clock = build_kw.get("clock") or SystemClock()
+        async with svc.running():
+            transport = httpx.ASGITransport(app=svc.app)
+            headers = ident.bearer("tenant-a", Role.CLINICIAN, clock)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://escalation", headers=headers
+            ) as client:
+                yield svc, client

@@ -45,7 +45,7 @@ class Server:
         """A fresh incident of this test's own: an alert on a new conversation."""
         conversation = f"c-{uuid.uuid4().hex[:8]}"
         await self.publish(alert(conversation_id=conversation))
-        return (await _wait_for_incidents(self.url, {conversation}))[conversation]
+        return (await _wait_for_incidents(self.process, {conversation}))[conversation]
 
     async def publish(self, *alerts: Alert) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
@@ -61,14 +61,14 @@ class Server:
     async def flush_log(self) -> None:
         """Act on a fresh incident and wait for its log line: every line before it is written."""
         incident = await self.open_incident()
-        marker = f"flush-{uuid.uuid4().hex[:8]}"
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            response = await client.post(
-                f"/v1/incidents/{incident}/ack", json={"clinician_id": marker}
-            )
+        async with httpx.AsyncClient(base_url=self.url, headers=self.process.headers) as client:
+            response = await client.post(f"/v1/incidents/{incident}/ack")
             assert response.status_code == 200
             for _ in range(300):
-                if marker in self.log_text():
+                if any(
+                    "clinician_action" in line and incident in line
+                    for line in self.log_text().splitlines()
+                ):
                     return
                 await asyncio.sleep(0.1)
         raise AssertionError("the server's log never showed the flush marker")
@@ -89,7 +89,7 @@ async def server(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> As
             alert(conversation_id="c-b", kind=AlertKind.CRISIS, severity=Severity.CRITICAL),
         ]
         await server.publish(*seeds)
-        ids = await _wait_for_incidents(process.url, {a.conversation_id for a in seeds})
+        ids = await _wait_for_incidents(process, {a.conversation_id for a in seeds})
         server.incidents = [ids["c-a"], ids["c-b"]]
         yield server
     finally:
@@ -97,8 +97,10 @@ async def server(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> As
         await process.delete_topics()
 
 
-async def _wait_for_incidents(url: str, conversations: set[str]) -> dict[str, str]:
-    async with httpx.AsyncClient(base_url=url) as client:
+async def _wait_for_incidents(
+    process: EscalationProcess, conversations: set[str]
+) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=process.url, headers=process.headers) as client:
         for _ in range(300):
             listed = (
                 await client.get("/v1/incidents", params={"status": "all", "limit": 500})
@@ -116,6 +118,7 @@ async def _wait_for_incidents(url: str, conversations: set[str]) -> dict[str, st
 def test_schemathesis_finds_the_api_true_to_its_openapi(server: Server, tmp_path: Path) -> None:
     """Every phase but stateful, every check, bounded examples, a fixed seed."""
     doc = httpx.get(f"{server.url}/openapi.json").json()
+    [authorization] = server.process.headers.values()
     # The seeded incidents as examples of `incident_id`, so the examples phase reaches 200 and
     # 409 answers too; everything else it generates is an unknown id (404) or not one (422).
     for operations in doc["paths"].values():
@@ -134,6 +137,7 @@ def test_schemathesis_finds_the_api_true_to_its_openapi(server: Server, tmp_path
             "run",
             str(location),
             f"--url={server.url}",
+            f"--header=Authorization: {authorization}",
             "--phases=examples,coverage,fuzzing",
             "--checks=all",
             "--max-examples=30",
@@ -197,7 +201,7 @@ def hostile_requests(draw: st.DrawFn, incidents: list[str]) -> tuple[str, bytes,
     path = draw(st.sampled_from(["ack", "join", "resolve"]))
     incident = draw(st.sampled_from([*incidents, UNKNOWN_ID]))
     fields: dict[str, Any] = {
-        "clinician_id": draw(st.one_of(st.just("dr-a"), hostile(secret))),
+        "reason": draw(st.one_of(st.just("checked in"), hostile(secret))),
         "outcome": draw(st.one_of(st.sampled_from(["repaired", "false_alarm"]), hostile(secret))),
         "note": draw(hostile(secret)),
     }
@@ -213,7 +217,7 @@ async def test_hostile_bodies_never_get_a_5xx_an_echo_or_a_log_line(server: Serv
     sent: list[str] = []
     statuses: set[int] = set()
 
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers=server.process.headers) as client:
 
         @settings(
             max_examples=300,
@@ -245,10 +249,10 @@ async def test_hostile_bodies_never_get_a_5xx_an_echo_or_a_log_line(server: Serv
 
 
 REJECTED = [
-    pytest.param(b'{"clinician_id": NaN}', 422, id="nan"),
-    pytest.param(b'{"clinician_id": "\\ud800"}', 422, id="surrogate"),
+    pytest.param(b'{"reason": NaN}', 422, id="nan"),
+    pytest.param(b'{"reason": "\\ud800"}', 422, id="surrogate"),
     pytest.param(b"[" * 5000 + b"]" * 5000, 422, id="deep"),
-    pytest.param(b'{"clinician_id": ' + b"9" * 5000 + b"}", 422, id="huge-number"),
+    pytest.param(b'{"reason": ' + b"9" * 5000 + b"}", 422, id="huge-number"),
     pytest.param(b"{", 400, id="not-json"),
     pytest.param(b'{"note": "' + b"x" * 200_000 + b'"}', 413, id="too-large"),
 ]
@@ -258,7 +262,7 @@ REJECTED = [
 async def test_a_rejected_request_leaves_the_keep_alive_connection_open(
     server: Server, raw: bytes, status: int
 ) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=server.process.headers) as client:
         bad = await client.post(
             f"/v1/incidents/{UNKNOWN_ID}/ack",
             content=raw,
@@ -275,10 +279,9 @@ async def test_a_rejected_request_leaves_the_keep_alive_connection_open(
 async def test_a_resolution_note_is_stored_and_never_logged(server: Server) -> None:
     incident = await server.open_incident()
     note = f"Note{uuid.uuid4().hex}"
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=server.process.headers) as client:
         resolved = await client.post(
-            f"/v1/incidents/{incident}/resolve",
-            json={"clinician_id": "dr-a", "outcome": "repaired", "note": note},
+            f"/v1/incidents/{incident}/resolve", json={"outcome": "repaired", "note": note}
         )
     await server.flush_log()
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.factories import event_json
+from tests.identity import Identity, process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class Server:
     url: str
     log: Path
+    key: str  # tenant-a's integrator key
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.key}"}
 
 
 def free_port() -> int:
@@ -40,7 +46,9 @@ def spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture
-async def server(bootstrap: str, prefix: str, tmp_path: Path) -> AsyncIterator[Server]:
+async def server(
+    bootstrap: str, prefix: str, tmp_path: Path, identity: Identity
+) -> AsyncIterator[Server]:
     port = free_port()
     env = {
         **os.environ,
@@ -49,6 +57,7 @@ async def server(bootstrap: str, prefix: str, tmp_path: Path) -> AsyncIterator[S
         "ATTUNE_INGEST_HTTP_PORT": str(port),
         "ATTUNE_INGEST_GROUP_ID": f"{prefix}ingest",
         "ATTUNE_INGEST_LOG_LEVEL": "DEBUG",
+        **process_env(identity.database_url),
     }
     log = tmp_path / "ingest.log"
     proc = spawn(env, log)
@@ -65,7 +74,7 @@ async def server(bootstrap: str, prefix: str, tmp_path: Path) -> AsyncIterator[S
                     pass
                 assert time.monotonic() < deadline, "ingest did not start"
                 await asyncio.sleep(0.2)
-        yield Server(url, log)
+        yield Server(url, log, identity.keys["tenant-a"])
     finally:
         proc.terminate()
         try:
@@ -88,7 +97,9 @@ BAD_BODIES = [
 
 async def test_keep_alive_connection_survives_rejected_requests(server: Server) -> None:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, limits=limits, timeout=10, headers=server.headers
+    ) as client:
         ports = set()
         for body in [*BAD_BODIES, b'{"event_id": 1}']:
             bad = await client.post(
@@ -119,6 +130,8 @@ def test_schemathesis_finds_no_contract_violation(server: Server, tmp_path: Path
             "--checks",
             "not_a_server_error,status_code_conformance,content_type_conformance,"
             "response_schema_conformance,negative_data_rejection,positive_data_acceptance",
+            "--header",
+            f"Authorization: Bearer {server.key}",
             "--max-examples",
             "40",
             "--seed",

@@ -84,11 +84,8 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
         incidents = (await client.get("/v1/incidents")).json()
         assert len(incidents) == 1 and incidents[0]["severity"] == "critical"
         iid = incidents[0]["id"]
-        who = {"clinician_id": "clin-1"}
-        assert (await client.post(f"/v1/incidents/{iid}/join", json=who)).status_code == 200
-        r = await client.post(
-            f"/v1/incidents/{iid}/resolve", json={**who, "outcome": "client_safe"}
-        )
+        assert (await client.post(f"/v1/incidents/{iid}/join")).status_code == 200
+        r = await client.post(f"/v1/incidents/{iid}/resolve", json={"outcome": "client_safe"})
         assert r.status_code == 200 and r.json()["status"] == "resolved"
         actions = await control.wait_for(lambda v: len(v) == 3)
         trail = await audit.wait_for(lambda v: any(e["action"] == "resolved" for e in v))
@@ -156,7 +153,7 @@ async def test_any_note_the_contract_allows_is_stored_and_read_back(
                 break
             await asyncio.sleep(0.1)
         iid = listed[0]["id"]
-        body = {"clinician_id": "clin-1", "outcome": "client_safe", "note": note}
+        body = {"outcome": "client_safe", "note": note}
         resolved = await client.post(f"/v1/incidents/{iid}/resolve", json=body)
         stored = (await client.get(f"/v1/incidents/{iid}")).json()
     assert resolved.status_code == status

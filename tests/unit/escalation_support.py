@@ -13,9 +13,11 @@ import httpx
 import pytest
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attune_auth.principal import Role
 from attune_escalation import incidents
 from attune_escalation.app import Escalation, build
 from attune_escalation.db import Notification, make_engine, make_sessions
@@ -29,6 +31,7 @@ from attune_runtime.clock import ManualClock
 from attune_runtime.service import Service
 from attune_schemas import Alert, encode
 from tests.factories import T0
+from tests.identity import METRICS_TOKEN, Identity
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -132,9 +135,12 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(database: Path, clock: ManualClock) -> AsyncIterator[Api]:
-    """The service on the in-memory broker, with a SQLite file, its API behind an httpx client."""
+async def running_api(database: Path, clock: ManualClock, identity: Identity) -> AsyncIterator[Api]:
+    """The service on the in-memory broker, with a SQLite file, its API behind an httpx client
+    that a clinician of tenant-a is logged in to."""
     settings = EscalationSettings(
+        auth=identity.settings(),
+        metrics_token=SecretStr(METRICS_TOKEN),
         database_url=f"sqlite+aiosqlite:///{database}",
         migrate_on_start=True,
         public_url=PUBLIC_URL,
@@ -164,13 +170,15 @@ async def running_api(database: Path, clock: ManualClock) -> AsyncIterator[Api]:
         TestKafkaBroker(service.broker),
         service.running(),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=service.app), base_url="http://escalation"
+            transport=httpx.ASGITransport(app=service.app),
+            base_url="http://escalation",
+            headers=identity.bearer("tenant-a", Role.CLINICIAN, clock),
         ) as http,
     ):
         yield Api(service, http, notifier, controls, dead_letters)
 
 
 @pytest.fixture
-async def api(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Api]:
-    async with running_api(tmp_path / "api.db", clock) as running:
+async def api(tmp_path: Path, clock: ManualClock, identity: Identity) -> AsyncIterator[Api]:
+    async with running_api(tmp_path / "api.db", clock, identity) as running:
         yield running

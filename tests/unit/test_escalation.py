@@ -741,11 +741,9 @@ async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
     iid = await api.incident_id()
     base = f"/v1/incidents/{iid}"
 
-    ack = await api.http.post(f"{base}/ack", json={"clinician_id": "dr-a"})
-    join = await api.http.post(f"{base}/join", json={"clinician_id": "dr-a"})
-    resolve = await api.http.post(
-        f"{base}/resolve", json={"clinician_id": "dr-a", "outcome": "repaired", "note": "ok"}
-    )
+    ack = await api.http.post(f"{base}/ack", json={})
+    join = await api.http.post(f"{base}/join", json={})
+    resolve = await api.http.post(f"{base}/resolve", json={"outcome": "repaired", "note": "ok"})
 
     assert [r.status_code for r in (ack, join, resolve)] == [200, 200, 200]
     assert ack.json()["status"] == "acknowledged"
@@ -780,18 +778,16 @@ async def test_unknown_incident_is_404(api: Api) -> None:
     missing = f"/v1/incidents/{UNKNOWN_ID}"
 
     assert (await api.http.get(missing)).status_code == 404
-    assert (await api.http.post(f"{missing}/ack", json={"clinician_id": "dr-a"})).status_code == 404
+    assert (await api.http.post(f"{missing}/ack", json={})).status_code == 404
 
 
 async def test_conflicting_action_is_409(api: Api) -> None:
     await api.alert(alert())
     base = f"/v1/incidents/{await api.incident_id()}"
-    await api.http.post(f"{base}/resolve", json={"clinician_id": "dr-a", "outcome": "repaired"})
+    await api.http.post(f"{base}/resolve", json={"outcome": "repaired"})
 
-    other_outcome = await api.http.post(
-        f"{base}/resolve", json={"clinician_id": "dr-a", "outcome": "false_alarm"}
-    )
-    join = await api.http.post(f"{base}/join", json={"clinician_id": "dr-b"})
+    other_outcome = await api.http.post(f"{base}/resolve", json={"outcome": "false_alarm"})
+    join = await api.http.post(f"{base}/join", json={})
 
     assert other_outcome.status_code == 409
     assert join.status_code == 409
@@ -801,7 +797,7 @@ async def test_conflicting_action_is_409(api: Api) -> None:
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("resolve", {"clinician_id": "dr-a", "outcome": "cured"}),
+        ("resolve", {"outcome": "cured"}),
         ("resolve", {"clinician_id": "dr-a"}),
         ("ack", {"clinician_id": "dr a"}),
         ("ack", {"clinician_id": "dr-a", "role": "admin"}),

@@ -18,16 +18,20 @@ from attune_escalation import incidents, json_body
 from attune_escalation.db import make_engine
 from attune_runtime.clock import ManualClock
 from tests.factories import T0, alert
+from tests.identity import Identity
 from tests.unit.escalation_support import UNKNOWN_ID, Api, running_api
 
 SECRET = "Client-disclosed-zq81"  # stands in for clinical text: must never come back or be logged
 
 
 @pytest.fixture(scope="module")
-async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+async def shared(
+    tmp_path_factory: pytest.TempPathFactory, identity_template: Identity
+) -> AsyncIterator[Api]:
     """One service for the tests that only need answers, not state of their own."""
-    database = tmp_path_factory.mktemp("http") / "api.db"
-    async with running_api(database, ManualClock(T0)) as running:
+    folder = tmp_path_factory.mktemp("http")
+    identity = identity_template.copy_to(folder / "identity.db")
+    async with running_api(folder / "api.db", ManualClock(T0), identity) as running:
         yield running
 
 
@@ -44,71 +48,65 @@ async def post(api: Api, path: str, raw: bytes, *, incident_id: str | None = Non
 
 
 HOSTILE = [
-    pytest.param(b'{"clinician_id": NaN}', "body.clinician_id", "NaN", id="nan"),
+    pytest.param(b'{"reason": NaN}', "body.reason", "NaN", id="nan"),
     pytest.param(
-        b'{"clinician_id": "dr-a", "outcome": "repaired", "note": -Infinity}',
+        b'{"outcome": "repaired", "note": -Infinity}',
         "body.note",
         "NaN and Infinity",
         id="infinity",
     ),
-    pytest.param(b'{"clinician_id": 1e999}', "body.clinician_id", "out of range", id="1e999"),
+    pytest.param(b'{"reason": 1e999}', "body.reason", "out of range", id="1e999"),
     pytest.param(
-        b'{"clinician_id": ' + b"9" * 5000 + b"}",
-        "body.clinician_id",
+        b'{"reason": ' + b"9" * 5000 + b"}",
+        "body.reason",
         "longer than 64",
         id="5000-digits",
     ),
     pytest.param(b"[" * 5000 + b"]" * 5000, "body", "nested deeper than 32", id="deep-array"),
     pytest.param(
-        b'{"clinician_id": "dr-a", "note": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
+        b'{"note": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
         "body.note",
         "nested deeper than 32",
         id="deep-field",
     ),
     pytest.param(
-        b'{"clinician_id": "dr-a", "outcome": "repaired", "note": "'
-        + SECRET.encode()
-        + b'\\ud800"}',
+        b'{"outcome": "repaired", "note": "' + SECRET.encode() + b'\\ud800"}',
         "body.note",
         "lone surrogate",
         id="escaped-surrogate",
     ),
     pytest.param(
-        b'{"clinician_id": "dr-a", "outcome": "repaired", "note": "'
-        + SECRET.encode()
-        + b'\xed\xa0\x80"}',
+        b'{"outcome": "repaired", "note": "' + SECRET.encode() + b'\xed\xa0\x80"}',
         "body.note",
         "lone surrogate",
         id="raw-surrogate-bytes",
     ),
     pytest.param(
-        b'{"clinician_id": "dr-a", "outcome": "repaired", "note": "'
-        + SECRET.encode()
-        + b'\\u0000"}',
+        b'{"outcome": "repaired", "note": "' + SECRET.encode() + b'\\u0000"}',
         "body.note",
         "pattern",
         id="nul",
     ),
     pytest.param(
-        b'{"clinician_id": "' + SECRET.encode() + b' x"}',
-        "body.clinician_id",
-        "pattern",
-        id="bad-identifier",
+        b'{"reason": "' + SECRET.encode() * 30 + b'"}',
+        "body.reason",
+        "at most 500 characters",
+        id="reason-too-long",
     ),
     pytest.param(
-        json.dumps({"clinician_id": "dr-a", SECRET: 1}).encode(),
+        json.dumps({SECRET: 1}).encode(),
         "body",
         "unknown field",
         id="unknown-key",
     ),
     pytest.param(
-        json.dumps({"clinician_id": "dr-a", SECRET: float("nan")}).encode(),
+        json.dumps({SECRET: float("nan")}).encode(),
         "body.*",
         "NaN",
         id="nan-under-unknown-key",
     ),
     pytest.param(
-        json.dumps({"clinician_id": "dr-a", "outcome": SECRET}).encode(),
+        json.dumps({"outcome": SECRET}).encode(),
         "body.outcome",
         "Input should be",
         id="bad-enum",
@@ -136,7 +134,7 @@ async def test_a_hostile_body_is_422_naming_the_field_and_never_the_value(
 
 
 @pytest.mark.parametrize(
-    "raw", [b"{", b'{"clinician_id": "dr-a",}', b"\xff\xfe", b"\xef\xbb\xbf{}"], ids=repr
+    "raw", [b"{", b'{"reason": "dr-a",}', b"\xff\xfe", b"\xef\xbb\xbf{}"], ids=repr
 )
 async def test_a_body_that_is_not_json_is_400(shared: Api, raw: bytes) -> None:
     response = await post(shared, "ack", raw, incident_id=UNKNOWN_ID)
@@ -148,7 +146,7 @@ async def test_a_body_that_is_not_json_is_400(shared: Api, raw: bytes) -> None:
 
 async def test_a_body_over_the_limit_is_413(shared: Api) -> None:
     note = "x" * (json_body.MAX_BODY_BYTES + 1)
-    raw = json.dumps({"clinician_id": "dr-a", "outcome": "repaired", "note": note}).encode()
+    raw = json.dumps({"outcome": "repaired", "note": note}).encode()
 
     response = await post(shared, "resolve", raw, incident_id=UNKNOWN_ID)
 
@@ -158,7 +156,7 @@ async def test_a_body_over_the_limit_is_413(shared: Api) -> None:
 
 async def test_a_note_at_the_limit_with_every_character_escaped_is_accepted(api: Api) -> None:
     note = "\U0001f600" * 4000  # one code point, twelve bytes as a JSON escape pair
-    raw = json.dumps({"clinician_id": "dr-a", "outcome": "repaired", "note": note}).encode()
+    raw = json.dumps({"outcome": "repaired", "note": note}).encode()
 
     response = await post(api, "resolve", raw)
 
@@ -204,7 +202,7 @@ async def test_an_unexpected_failure_is_a_plain_500_and_the_note_is_never_logged
 
     monkeypatch.setattr(incidents, "resolve", broken)
     caplog.set_level(logging.DEBUG)
-    body = {"clinician_id": "dr-a", "outcome": "repaired", "note": SECRET}
+    body = {"outcome": "repaired", "note": SECRET}
 
     with capture_logs() as logs:
         response = await post(api, "resolve", json.dumps(body).encode())
@@ -263,22 +261,23 @@ async def test_openapi_documents_every_error_answer_with_its_schema(shared: Api)
     error = {"$ref": "#/components/schemas/ErrorAnswer"}
 
     for path, codes in [
-        ("/v1/incidents/{incident_id}/ack", {"400", "404", "409", "413", "422"}),
-        ("/v1/incidents/{incident_id}/join", {"400", "404", "409", "413", "422"}),
-        ("/v1/incidents/{incident_id}/resolve", {"400", "404", "409", "413", "422"}),
+        ("/v1/incidents/{incident_id}/ack", {"400", "401", "403", "404", "409", "413", "422"}),
+        ("/v1/incidents/{incident_id}/join", {"400", "401", "403", "404", "409", "413", "422"}),
+        ("/v1/incidents/{incident_id}/resolve", {"400", "401", "403", "404", "409", "413", "422"}),
     ]:
         responses = doc["paths"][path]["post"]["responses"]
         assert set(responses) == {"200"} | codes, path
         for code in codes:
             assert responses[code]["content"]["application/json"]["schema"] == error
     detail = doc["paths"]["/v1/incidents/{incident_id}"]["get"]["responses"]
-    assert set(detail) == {"200", "404", "422"}
-    assert set(doc["paths"]["/v1/incidents"]["get"]["responses"]) == {"200", "422"}
+    assert set(detail) == {"200", "401", "403", "404", "422"}
+    assert set(doc["paths"]["/v1/incidents"]["get"]["responses"]) == {"200", "401", "403", "422"}
     assert set(doc["components"]["schemas"]["ErrorAnswer"]["properties"]) == {"detail", "errors"}
 
 
 async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     """Field names come from a list in api.py: every parameter and body field must be on it."""
+    from attune_auth.routes import FIELD_NAMES as AUTH_FIELD_NAMES
     from attune_escalation.api import FIELD_NAMES
 
     doc = await openapi(shared)
@@ -286,7 +285,7 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     for operations in doc["paths"].values():
         for op in operations.values():
             declared |= {p["name"] for p in op.get("parameters", [])}
-    for name in ("ClinicianAction", "Resolution"):
+    for name in ("ClinicianAction", "Resolution", "Login"):
         declared |= set(doc["components"]["schemas"][name]["properties"])
 
-    assert declared == FIELD_NAMES
+    assert declared == FIELD_NAMES | AUTH_FIELD_NAMES

@@ -19,12 +19,14 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from pydantic import SecretStr
 
 from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import ManualClock
 from attune_schemas import DeadLetter, MessageSent, conversation_event_adapter, decode
 from tests.factories import T0, event_json
+from tests.identity import METRICS_TOKEN, Identity
 from tests.kafka_fakes import FakeProducer
 from tests.logs import captured_logs
 
@@ -50,8 +52,10 @@ class Ingest:
 
 
 @pytest.fixture
-async def ingest(clock: ManualClock) -> AsyncIterator[Ingest]:
+async def ingest(clock: ManualClock, identity: Identity) -> AsyncIterator[Ingest]:
     settings = IngestSettings(
+        auth=identity.settings(),
+        metrics_token=SecretStr(METRICS_TOKEN),
         max_batch_events=MAX_BATCH,
         max_body_bytes=20_000,
         dedup_window_seconds=DEDUP_WINDOW,
@@ -69,9 +73,15 @@ async def ingest(clock: ManualClock) -> AsyncIterator[Ingest]:
     async def dlq_sink(msg: KafkaMessage) -> None:
         dead.append(msg)
 
+    # The key is looked up once here, so requests in flight do no database work.
+    assert await app.state.guard.keys.verify(identity.keys["tenant-a"]) is not None
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://ingest",
+            headers=identity.bearer("tenant-a", None, clock),  # an integrator of tenant-a
+        ) as http:
             yield Ingest(app, broker, http, clock, producer, dead)
 
 
@@ -475,7 +485,9 @@ async def test_liveness(ingest: Ingest) -> None:
 async def test_metrics_count_accepted_events(ingest: Ingest) -> None:
     await ingest.http.post("/v1/events", json=[event_json(), event_json(), event_json(rating=9)])
 
-    response = await ingest.http.get("/metrics")
+    response = await ingest.http.get(
+        "/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"}
+    )
 
     assert response.status_code == 200
     lines = response.text.splitlines()

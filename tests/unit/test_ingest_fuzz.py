@@ -16,6 +16,7 @@ from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import ManualClock
 from tests.factories import T0, event_json
+from tests.identity import Identity
 from tests.kafka_fakes import FakeProducer
 from tests.logs import CapturedLogs, captured_logs
 
@@ -75,12 +76,22 @@ hostile_bodies = st.one_of(
 
 
 @pytest.fixture(scope="module")
-async def app_and_logs() -> AsyncIterator[tuple[httpx.AsyncClient, CapturedLogs]]:
-    settings_ = IngestSettings(dedup_rebuild=False, max_body_bytes=50_000, max_batch_events=5)
+async def app_and_logs(
+    identity_template: Identity,
+) -> AsyncIterator[tuple[httpx.AsyncClient, CapturedLogs]]:
+    settings_ = IngestSettings(
+        auth=identity_template.settings(),
+        dedup_rebuild=False,
+        max_body_bytes=50_000,
+        max_batch_events=5,
+    )
     app = build(settings_, clock=ManualClock(T0), check_topics=False, producer=FakeProducer()).app
     with captured_logs(level="DEBUG") as logs:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
+        headers = {"authorization": f"Bearer {identity_template.keys['tenant-a']}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ingest", headers=headers
+        ) as http:
             yield http, logs
 
 

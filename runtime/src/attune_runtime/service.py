@@ -141,7 +141,7 @@ def build_service(
 
     app.router.lifespan_context = lifespan
     app.state.service = service  # reachable from a request, and from tests holding only the app
-    add_ops_routes(app, readiness, registry)
+    add_ops_routes(app, readiness, registry, settings.metrics_token)
 
     @get(include_in_schema=False)
     async def asyncapi_json(scope: Scope) -> AsgiResponse:

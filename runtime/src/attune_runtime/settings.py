@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import AliasChoices, AwareDatetime, Field
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from attune_schemas.event_time import EPOCH, MAX_FUTURE, EventTimeBounds
@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
+    # Prometheus presents it as a bearer token to scrape /metrics; unset, nobody can.
+    metrics_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ATTUNE_METRICS_TOKEN", "metrics_token")
+    )
     # A consumer with lag that has not moved for this long is reported not ready.
     stall_after_seconds: float = Field(default=60.0, gt=0)
     # Back-off before a message that failed transiently is retried (doubles up to the max).

@@ -8,11 +8,14 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attune_auth.audit import AuditTrail
+from attune_auth.guard import Clinician, source_of
+from attune_auth.principal import Principal
 from attune_escalation import incidents
 from attune_escalation.db import Incident
 from attune_escalation.http_errors import StrictJsonRoute, error_responses
@@ -23,15 +26,22 @@ from attune_schemas.common import Identifier
 log = structlog.get_logger(__name__)
 
 
+# No NUL: PostgreSQL text cannot hold it. In the pattern, so the contract says so too.
+NO_NUL = r"^[^\x00]*$"
+
+
 class ClinicianAction(BaseModel):
+    """The clinician is whoever the token names; the body only says why (for the audit)."""
+
     model_config = ConfigDict(extra="forbid")
-    clinician_id: Identifier
+    reason: Annotated[str, Field(max_length=500, pattern=NO_NUL)] | None = Field(
+        default=None, description="Why, for the audit trail (no conversation text, please)."
+    )
 
 
 class Resolution(ClinicianAction):
     outcome: incidents.Outcome
-    # No NUL: PostgreSQL text cannot hold it. In the pattern, so the contract says so too.
-    note: Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")] | None = None
+    note: Annotated[str, Field(max_length=4000, pattern=NO_NUL)] | None = None
 
 
 class IncidentSummary(BaseModel):
@@ -101,6 +111,9 @@ def detail(i: Incident) -> IncidentDetail:
     )
 
 
+# ack and join need no body; one may say why.
+OptionalAction = Annotated[ClinicianAction | None, Body()]
+
 StatusFilter = Literal["active", "open", "acknowledged", "joined", "resolved", "all"]
 
 # Names an error answer may show; any other key a client sent is shown as `*`, not echoed.
@@ -108,7 +121,7 @@ FIELD_NAMES = frozenset(
     {*ClinicianAction.model_fields, *Resolution.model_fields}
     | {"incident_id", "status", "conversation_id", "limit"}
 )
-ACTION_ERRORS = error_responses(400, 404, 409, 413, 422)
+ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 def router(
@@ -117,16 +130,30 @@ def router(
     clock: Clock,
     metrics: EscalationMetrics,
     on_commit: Callable[[], None],
+    audit: AuditTrail,
 ) -> APIRouter:
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
-    @api.get("", response_model=list[IncidentSummary], responses=error_responses(422))
+    async def own_incident(session: AsyncSession, incident_id: str, who: Principal) -> Incident:
+        """The incident if it belongs to the caller's tenant; another tenant's is not found."""
+        incident = await incidents.get_incident(session, incident_id)
+        if incident.tenant_id != who.tenant_id:
+            raise incidents.NotFound(incident_id)
+        return incident
+
+    @api.get("", response_model=list[IncidentSummary], responses=error_responses(401, 403, 422))
     async def list_incidents(
+        who: Clinician,
         status: StatusFilter = "active",
         conversation_id: Identifier | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[IncidentSummary]:
-        query = select(Incident).order_by(Incident.opened_at.desc()).limit(limit)
+        query = (
+            select(Incident)
+            .where(Incident.tenant_id == who.tenant_id)
+            .order_by(Incident.opened_at.desc())
+            .limit(limit)
+        )
         if status == "active":
             query = query.where(Incident.status != incidents.Status.RESOLVED.value)
         elif status != "all":
@@ -136,23 +163,39 @@ def router(
         async with sessions() as session:
             return [summary(i) for i in (await session.scalars(query)).all()]
 
-    @api.get("/{incident_id}", response_model=IncidentDetail, responses=error_responses(404, 422))
-    async def get_incident(incident_id: UUID) -> IncidentDetail:
+    @api.get(
+        "/{incident_id}",
+        response_model=IncidentDetail,
+        responses=error_responses(401, 403, 404, 422),
+    )
+    async def get_incident(incident_id: UUID, who: Clinician, request: Request) -> IncidentDetail:
         async with sessions() as session:
             try:
-                return detail(await incidents.get_incident(session, str(incident_id)))
+                found = detail(await own_incident(session, str(incident_id), who))
             except incidents.NotFound:
                 raise HTTPException(404, "incident not found") from None
+        # Reading the evidence is reading what the client wrote: audited like any action.
+        await audit.append(
+            who,
+            at=clock.now(),
+            action="incident_read",
+            target=f"incident:{incident_id}",
+            source=source_of(request),
+        )
+        return found
 
     async def act(
         name: str,
         incident_id: str,
-        clinician_id: str,
+        who: Principal,
+        request: Request,
+        body: ClinicianAction | None,
         op: Callable[[AsyncSession], Awaitable[Incident]],
     ) -> IncidentDetail:
         try:
             async with sessions() as session:
                 async with session.begin():
+                    await own_incident(session, incident_id, who)
                     incident = await op(session)
                     incident_id_ = incident.id
                 async with sessions() as fresh:
@@ -162,47 +205,64 @@ def router(
         except incidents.Conflict as exc:
             raise HTTPException(409, str(exc)) from None
         metrics.actions.labels(name).inc()
-        log.info(
-            "clinician_action", action=name, incident_id=incident_id, clinician_id=clinician_id
-        )
+        log.info("clinician_action", action=name, incident_id=incident_id, actor=who.actor)
         on_commit()
+        await audit.append(
+            who,
+            at=clock.now(),
+            action=f"incident_{name}",
+            target=f"incident:{incident_id}",
+            reason=body.reason if body else None,
+            source=source_of(request),
+            details={"outcome": result.outcome} if name == "resolve" else {},
+        )
         return result
 
     @api.post("/{incident_id}/ack", response_model=IncidentDetail, responses=ACTION_ERRORS)
-    async def acknowledge(incident_id: UUID, body: ClinicianAction) -> IncidentDetail:
+    async def acknowledge(
+        incident_id: UUID, who: Clinician, request: Request, body: OptionalAction = None
+    ) -> IncidentDetail:
         iid = str(incident_id)
         return await act(
             "acknowledge",
             iid,
-            body.clinician_id,
+            who,
+            request,
+            body,
             lambda s: incidents.acknowledge(
-                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now()
+                s, incident_id=iid, clinician_id=who.subject, now=clock.now()
             ),
         )
 
     @api.post("/{incident_id}/join", response_model=IncidentDetail, responses=ACTION_ERRORS)
-    async def join(incident_id: UUID, body: ClinicianAction) -> IncidentDetail:
+    async def join(
+        incident_id: UUID, who: Clinician, request: Request, body: OptionalAction = None
+    ) -> IncidentDetail:
         iid = str(incident_id)
         return await act(
             "join",
             iid,
-            body.clinician_id,
-            lambda s: incidents.join(
-                s, incident_id=iid, clinician_id=body.clinician_id, now=clock.now()
-            ),
+            who,
+            request,
+            body,
+            lambda s: incidents.join(s, incident_id=iid, clinician_id=who.subject, now=clock.now()),
         )
 
     @api.post("/{incident_id}/resolve", response_model=IncidentDetail, responses=ACTION_ERRORS)
-    async def resolve(incident_id: UUID, body: Resolution) -> IncidentDetail:
+    async def resolve(
+        incident_id: UUID, body: Resolution, who: Clinician, request: Request
+    ) -> IncidentDetail:
         iid = str(incident_id)
         return await act(
             "resolve",
             iid,
-            body.clinician_id,
+            who,
+            request,
+            body,
             lambda s: incidents.resolve(
                 s,
                 incident_id=iid,
-                clinician_id=body.clinician_id,
+                clinician_id=who.subject,
                 outcome=body.outcome,
                 note=body.note,
                 now=clock.now(),

@@ -10,6 +10,11 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from attune_auth import migrate as identity_migrate
+from attune_auth import routes as auth_routes
+from attune_auth.db import make_engine as make_identity_engine
+from attune_auth.db import make_sessions as make_identity_sessions
+from attune_auth.guard import Guard
 from attune_escalation import api, handlers, http_errors
 from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
@@ -97,6 +102,8 @@ def build(
         clock=clock,
         on_commit=on_commit,
     )
+    identity = make_identity_engine(settings.auth.database_url)
+    guard = Guard(settings.auth, sessions=make_identity_sessions(identity), clock=clock)
 
     async def database_check() -> Check:
         async with engine.connect() as conn:
@@ -106,16 +113,27 @@ def build(
     async def migrate() -> None:
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
+            await identity_migrate.upgrade_async(settings.auth.database_url)
 
     async def close_client() -> None:
         if http_client is None:
             await client.aclose()
 
     app = FastAPI(title="Attune escalation", version="0.1.0")
+    app.state.guard = guard
     app.include_router(
-        api.router(sessions=sessions, clock=clock, metrics=metrics, on_commit=on_commit)
+        api.router(
+            sessions=sessions,
+            clock=clock,
+            metrics=metrics,
+            on_commit=on_commit,
+            audit=guard.audit,
+        )
     )
-    http_errors.install(app, known_fields=api.FIELD_NAMES)
+    strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}
+    app.include_router(auth_routes.router(**strict))
+    app.include_router(auth_routes.audit_router(**strict))
+    http_errors.install(app, known_fields=api.FIELD_NAMES | auth_routes.FIELD_NAMES)
     return build_service(
         "escalation",
         settings=settings,
@@ -126,7 +144,7 @@ def build(
         http=app,
         checks=[database_check],
         on_start=[migrate],
-        on_stop=[close_client, engine.dispose],
+        on_stop=[close_client, engine.dispose, identity.dispose],
         workers={"outbox_relay": relay.run, "notification_delivery": delivery.run},
         check_topics=check_topics,
         run_workers=run_workers,

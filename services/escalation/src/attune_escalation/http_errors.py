@@ -61,7 +61,9 @@ class ErrorAnswer(BaseModel):
 
 _DESCRIPTIONS = {
     400: "The body is not JSON (a syntax error); `errors` says where.",
-    404: "No such incident.",
+    401: "No valid token or session (see POST /v1/auth/token).",
+    403: "The caller's role may not do this.",
+    404: "No such incident in the caller's tenant.",
     409: "The action conflicts with the incident's state (already resolved, or resolved with"
     " another outcome).",
     413: f"The body is larger than {json_body.MAX_BODY_BYTES} bytes.",

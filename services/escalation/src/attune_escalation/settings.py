@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from attune_auth.settings import AuthSettings
 from attune_runtime.settings import ServiceSettings
 
 
@@ -12,6 +13,8 @@ class EscalationSettings(ServiceSettings):
     )
 
     http_port: int = 8004
+    # Users, tokens and the audit trail (ATTUNE_AUTH_*): the actor of every action.
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     group_id: str = "attune-escalation"
     database_url: str = "sqlite+aiosqlite:///attune-escalation.db"
     migrate_on_start: bool = True

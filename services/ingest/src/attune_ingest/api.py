@@ -7,12 +7,14 @@ from uuid import UUID
 
 import structlog
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_core import to_json
 from starlette.types import Receive, Scope, Send
 
+from attune_auth.guard import Guard, Integrator
+from attune_auth.principal import Principal
 from attune_ingest.intake import Intake, IntakeResult
 from attune_ingest.settings import IngestSettings
 from attune_schemas import ConversationEvent, FieldError, InvalidMessage, load_json
@@ -54,6 +56,7 @@ def request_schema(max_batch: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 Answer = tuple[int, bytes, dict[str, str]]
 JSON = "application/json"
+_REASONS = {401: "unauthenticated", 403: "forbidden"}
 
 
 def _whole_body(status: int, reason: str, detail: str) -> Answer:
@@ -89,15 +92,60 @@ def _body(result: IntakeResult, total: int) -> dict[str, Any]:
     }
 
 
+def _claimed_tenant(item: Any) -> Any:
+    if isinstance(item, dict):
+        return item.get("tenant_id")
+    return getattr(item, "tenant_id", None)
+
+
+def _foreign_tenant(items: list[Any], tenant_id: str) -> Answer | None:
+    """403 naming every event whose tenant_id is not the key's tenant; nothing is published."""
+    foreign = [
+        {
+            "index": i,
+            "event_id": None,
+            "reason": "tenant_mismatch",
+            "errors": [{"field": "tenant_id", "reason": "not the tenant of the API key"}],
+        }
+        for i, item in enumerate(items)
+        if isinstance(_claimed_tenant(item), str) and _claimed_tenant(item) != tenant_id
+    ]
+    if not foreign:
+        return None
+    body = {
+        "detail": f"{len(foreign)} of {len(items)} events claim a tenant other than the key's;"
+        " nothing accepted",
+        "accepted": [],
+        "duplicates": [],
+        "rejected": foreign,
+    }
+    return 403, to_json(body), {}
+
+
 class IntakeEndpoint:
     """POST /v1/events: one answer for a raw body, served by the route and the fast path."""
 
-    def __init__(self, intake: Intake, settings: IngestSettings) -> None:
+    def __init__(self, intake: Intake, settings: IngestSettings, guard: Guard) -> None:
         self.intake = intake
         self.settings = settings
         self.limits = settings.body_limits()
+        self.guard = guard
 
-    async def answer(self, raw: bytes | None) -> Answer:
+    async def authenticate(self, authorization: str | None) -> Principal | Answer:
+        """The integrator behind an `Authorization: Bearer <key>` header, or the refusal."""
+        scheme, _, credentials = (authorization or "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not credentials.strip():
+                raise HTTPException(401, "authentication required: Authorization: Bearer <key>")
+            principal = await self.guard.from_bearer(credentials.strip())
+            if not principal.is_integrator:
+                raise HTTPException(403, "sending events needs an integrator key, not a login")
+        except HTTPException as exc:
+            status, body, _ = _whole_body(exc.status_code, _REASONS[exc.status_code], exc.detail)
+            return status, body, {"www-authenticate": "Bearer"} if status == 401 else {}
+        return principal
+
+    async def answer(self, raw: bytes | None, principal: Principal) -> Answer:
         """`raw` is None when the body was over max_body_bytes (and not read further)."""
         settings = self.settings
         if raw is None:
@@ -116,6 +164,11 @@ class IntakeEndpoint:
             return _whole_body(
                 413, "too_large", f"batch exceeds {settings.max_batch_events} events"
             )
+        refused = _foreign_tenant(items, principal.tenant_id)
+        if refused is not None:
+            self.intake.metrics.rejected.labels("http", "tenant_mismatch").inc()
+            log.warning("tenant_mismatch", key_id=principal.subject, events=len(items))
+            return refused
         try:
             result = await self.intake.submit(items, channel="http", events=events)
         except KafkaError as exc:
@@ -155,6 +208,15 @@ def router(endpoint: IntakeEndpoint, schema: dict[str, Any]) -> APIRouter:
             "description": "The body, or at least one event, rejected: each rejection names"
             " its index, field and reason; the valid events of a batch are accepted and listed.",
         },
+        401: {
+            "model": IntakeAnswer,
+            "description": "No integrator key, or an unknown or revoked one.",
+        },
+        403: {
+            "model": IntakeAnswer,
+            "description": "A user login instead of an integrator key, or events that claim"
+            " a tenant other than the key's (each named by index; nothing accepted).",
+        },
         503: {
             "model": IntakeAnswer,
             "description": "Kafka did not acknowledge every event: retry the request; events"
@@ -170,9 +232,9 @@ def router(endpoint: IntakeEndpoint, schema: dict[str, Any]) -> APIRouter:
         openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": schema}}}},
         responses=answers,
     )
-    async def post_events(request: Request) -> Response:
+    async def post_events(request: Request, principal: Integrator) -> Response:
         raw = await _read_body(request, endpoint.settings.max_body_bytes)
-        status, body, headers = await endpoint.answer(raw)
+        status, body, headers = await endpoint.answer(raw, principal)
         return Response(body, status_code=status, media_type=JSON, headers=headers)
 
     return api
@@ -192,10 +254,18 @@ async def serve_intake(
     route's; an unexpected error is a bare 500 that, like its log line, carries no input.
     """
     try:
-        raw = await _receive_body(scope, receive, endpoint.settings.max_body_bytes)
-        if raw is False:
-            return  # the client went away
-        status, body, headers = await endpoint.answer(raw)
+        # Authenticated before the body is read: an unknown caller costs no parsing.
+        authorization = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        who = await endpoint.authenticate(authorization)
+        if isinstance(who, Principal):
+            raw = await _receive_body(scope, receive, endpoint.settings.max_body_bytes)
+            if raw is False:
+                return  # the client went away
+            status, body, headers = await endpoint.answer(raw, who)
+        else:
+            status, body, headers = who
     except Exception as exc:
         log.error("intake_failed", error=type(exc).__name__)
         status, body, headers = 500, b'{"detail":"internal error"}', {}

@@ -13,6 +13,8 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
+from attune_auth.db import make_engine, make_sessions
+from attune_auth.guard import Guard
 from attune_ingest import api, handlers
 from attune_ingest.intake import Intake
 from attune_ingest.metrics import IngestMetrics
@@ -85,6 +87,8 @@ def build(
         bounds=settings.event_time_bounds(),
     )
     handlers.register(broker, settings=settings, intake=intake, metrics=metrics, clock=clock)
+    identity = make_engine(settings.auth.database_url)
+    guard = Guard(settings.auth, sessions=make_sessions(identity), clock=clock)
 
     async def producer_check() -> Check:
         return Check("kafka_producer", await broker.ping(timeout=2.0))
@@ -117,7 +121,8 @@ def build(
     telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
     app = IngestApp(title="Attune ingest", version="0.1.0", telemetry=telemetry)
     schema, definitions = api.request_schema(settings.max_batch_events)
-    app.intake_endpoint = api.IntakeEndpoint(intake, settings)
+    app.state.guard = guard
+    app.intake_endpoint = api.IntakeEndpoint(intake, settings, guard)
     app.include_router(api.router(app.intake_endpoint, schema))
     _self_contained_openapi(app, definitions)
     return build_service(
@@ -130,7 +135,7 @@ def build(
         http=app,
         checks=[producer_check],
         on_start=[start_producer, dedup_before_serving],
-        on_stop=[owned.stop],
+        on_stop=[owned.stop, identity.dispose],
         check_topics=check_topics,
     )
 

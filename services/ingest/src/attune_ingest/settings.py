@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from attune_auth.settings import AuthSettings
 from attune_runtime.settings import ServiceSettings
 from attune_schemas import JsonLimits
 from attune_schemas.json_limits import PARSER_MAX_DEPTH
@@ -14,6 +15,8 @@ class IngestSettings(ServiceSettings):
     )
 
     http_port: int = 8001
+    # Integrator keys (ATTUNE_AUTH_*): the tenant of every event comes from its key.
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     group_id: str = "attune-ingest"
     # Repeated event_ids inside this window are acknowledged but not published again; the
     # memory is rebuilt from conversation.events on start, so it survives a restart.
