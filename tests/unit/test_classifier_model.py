@@ -13,9 +13,11 @@ from attune_classifier.assess import Assessor
 from attune_classifier.model import (
     ARTIFACT_NAME,
     MANIFEST_NAME,
+    RULE_CRISIS,
     ArtifactError,
     ModelScorer,
     load_artifact,
+    rule_backed,
 )
 from attune_classifier.window import Windows
 from attune_models.train import _deterministic_zip
@@ -79,6 +81,31 @@ def test_probabilities_are_a_distribution(scorer: ModelScorer) -> None:
     total = score.none + score.withdrawal + score.confrontation + score.crisis
     assert abs(total - 1.0) < 1e-3
     assert score.confrontation > score.withdrawal
+
+
+def test_explicit_crisis_scores_at_least_the_rule_and_keeps_the_models_order(
+    scorer: ModelScorer,
+) -> None:
+    from attune_classifier.scoring import ScoringInput
+
+    items = [
+        ScoringInput("i want to kill myself"),
+        ScoringInput(
+            "ive saved up my pills and tonight im going to kill myself, ive written the note"
+        ),
+        ScoringInput("honestly i just want to die, nothing is getting better"),
+    ]
+    scores = scorer.score_batch(items)
+    proba, _ = scorer.probabilities(items)
+    assert all(s.crisis_rule for s in scores)
+    for score, p in zip(scores, proba, strict=True):
+        assert score.crisis == round(rule_backed(float(p[3])), 4) >= RULE_CRISIS
+        total = score.none + score.withdrawal + score.confrontation + score.crisis
+        assert abs(total - 1.0) < 1e-3
+    # Tied at one number, the queue and a person's ranking would lose what the models add.
+    assert len({s.crisis for s in scores}) == len(scores)
+    order = sorted(range(len(items)), key=lambda i: float(proba[i][3]))
+    assert order == sorted(range(len(items)), key=lambda i: scores[i].crisis)
 
 
 def test_the_artifact_zip_is_byte_reproducible() -> None:

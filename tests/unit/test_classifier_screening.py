@@ -84,7 +84,7 @@ def test_both_scorers_flag_the_answer_as_explicit_crisis(scorer: Scorer) -> None
     (score,) = scorer.score_batch([ScoringInput("yeah a bit", (ContextTurn("ai", question),))])
     assert score.crisis_detected and score.crisis_rule
     assert score.crisis_categories == (SI,)
-    assert score.crisis == 0.97
+    assert 0.97 <= score.crisis <= 1.0
     assert [(h.marker, h.start, h.end) for h in score.markers] == [("suicidal_ideation", 0, 4)]
 
 

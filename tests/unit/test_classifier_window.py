@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import uuid
 from datetime import timedelta
 
 from attune_classifier.window import ConversationWindow, Turn, Windows, triggering_ai_turn
@@ -101,3 +103,24 @@ def test_event_ids_that_differ_only_in_their_low_half_are_different_events() -> 
     window.mark_seen(first, T0)
     assert window.already_seen(first)
     assert not window.already_seen(second)
+
+
+def test_a_window_copy_equals_a_deep_copy_and_shares_nothing_a_batch_changes() -> None:
+    w = ConversationWindow("c", "t", 0, T0, session_id="s", last_feedback=2, missed_sessions=1)
+    for n in range(1, 12):
+        w.add_turn(_turn(2 * n, Sender.AI, 8, n * 100.0), minimal=False)
+        w.add_turn(_turn(2 * n + 1, Sender.CLIENT, n, n * 100.0 + 30, 0.1 * n), minimal=n < 3)
+        w.mark_seen(uuid.UUID(int=n), T0 + timedelta(seconds=n * 100))
+    clone = w.copy()
+    assert clone == copy.deepcopy(w)
+    for name in ConversationWindow.__slots__:  # a list field added later is copied too
+        value = getattr(w, name)
+        assert not isinstance(value, list) or getattr(clone, name) is not value, name
+    # What assessing a batch changes on the live window leaves the copy as it was.
+    w.turns[-1].rupture = 0.99
+    w.add_turn(_turn(99, Sender.CLIENT, 3, 5000.0), minimal=True)
+    w.mark_seen(uuid.UUID(int=99), T0 + timedelta(seconds=5000))
+    assert clone.turns[-1].rupture != 0.99
+    assert clone != w
+    assert clone.turns[-1].message_id == "m23"
+    assert len(clone.seen) == 11

@@ -33,6 +33,7 @@ from attune_classifier.scoring import ScoringInput
 from attune_classifier.settings import ClassifierSettings
 from attune_models.corpus import MODELS_DIR, load
 from attune_runtime.kafka import ensure_topics
+from attune_runtime.logging import configure_logging
 from attune_schemas import MessageSent, Sender, encode
 
 ARTIFACTS = MODELS_DIR / "artifacts"
@@ -175,6 +176,7 @@ async def bench_broker(bootstrap: str, conversations: int, turns: int) -> dict[s
         kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, group_id=f"{prefix}classifier",
         log_level="WARNING",
     )  # fmt: skip
+    configure_logging("classifier", settings.log_level)  # as the service's entry point does
     service = build(settings)
     async with service.running():
         assessed = await output_rate(bootstrap, f"{prefix}rupture.assessments", client_messages)

@@ -160,8 +160,9 @@ What fired on ordinary chats (ids and evidence only; the text stays in `../share
 {_fired(e)}
 
 ### C-SSRS dev (clinician-labelled Reddit users; grouped 5-fold cross-validation over users)
-Users {c["users"]}. A user's score is their highest post, a post's the highest of its windows. Every user is scored
-by a crisis model that never saw their posts (the team data is always in training).
+Users {c["users"]}. A user's score is their highest post, a post's the highest of its windows; a post with the
+speaker's own explicit crisis language scores at least 0.97, ordered among such posts by the models (as the service
+reports it). Every user is scored by a crisis model that never saw their posts (the team data is always in training).
 - ROC-AUC ideation+behaviour+attempt vs supportive+indicator: **{fmt(c["roc_auc_ideation_plus"])}**; behaviour+attempt
   vs supportive: {fmt(c["roc_auc_behaviour_attempt_vs_supportive"])}.
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from attune_classifier.model import RULE_CRISIS, ModelScorer, as_objects, combine_views, cued
+from attune_classifier.model import ModelScorer, as_objects, combine_views, cued, rule_backed
 from attune_models import cssrs, dialogues, replay
 from attune_models.corpus import Corpus, Example
 from attune_models.stats import Interval, bootstrap, stratified_auc
@@ -119,12 +119,12 @@ def cssrs_users(
 ) -> dict[str, Any]:
     """Per user: the crisis score and tiers, from the grouped out-of-fold crisis model.
 
-    A post scores like an assessment: the speaker's own explicit crisis language is RULE_CRISIS,
+    A post scores like an assessment: the speaker's own explicit crisis language is `rule_backed`,
     else the highest window of the two views (`combine_views`).
     """
     words = scorer.model["rupture"].predict_proba(as_objects(posts.windows))[:, 3]
     post_p = cssrs.per_post(posts, combine_views(dedicated_oof, words, cued(posts.windows)))
-    post_score = np.where(posts.post_rule, np.maximum(post_p, RULE_CRISIS), post_p)
+    post_score = np.where(posts.post_rule, rule_backed(post_p), post_p)
     user_score = cssrs.per_user(posts, post_score)
     tiers = {
         "critical": posts.post_rule | (post_p >= critical),

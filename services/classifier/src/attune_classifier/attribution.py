@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from attune_classifier.lexicon import MarkerHit, normalise
 from attune_schemas import CrisisCategory, MarkerFamily
@@ -242,6 +243,8 @@ def _quoted(text: str, start: int, end: int) -> bool:
     return False
 
 
+# Cached: the rupture and crisis features and the crisis rule each ask about the same hits.
+@lru_cache(maxsize=4096)
 def attribute(text: str, hit: MarkerHit) -> Attribution:
     """Who a crisis hit is about, and in what frame (history, question, accident, joke)."""
     norm = normalise(text)

@@ -11,17 +11,20 @@ scikit-learn's `predict_proba`.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit, softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import MaxAbsScaler
+from sklearn.preprocessing import MaxAbsScaler, normalize
 
 Array = np.ndarray[Any, Any]
 
@@ -108,10 +111,81 @@ def _block(part: Any, coef: Array) -> tuple[_Block, int]:
             return _Block(_chain(steps[:-1]), weights), width
         if isinstance(last, TfidfVectorizer):
             width = len(last.vocabulary_)
-            return _Block(_chain(steps), coef[:width]), width
+            grams = WordGrams.of(last)
+            if grams is None:
+                return _Block(_chain(steps), coef[:width]), width
+            before = _chain(steps[:-1])
+            return _Block(lambda items: grams.transform(before(items)), coef[:width]), width
         raise TypeError(f"unexpected final step {type(last).__name__}")
     width = int(getattr(part, "dim", 0)) or int(part.transform([]).shape[1])
     return _Block(part.transform, coef[:width]), width
+
+
+class WordGrams:
+    """A fitted word n-gram `TfidfVectorizer.transform`, by lookups in its fixed vocabulary.
+
+    scikit-learn's transform is a general analyzer chain run gram by gram in Python; for the
+    settings the artifact uses (plain lower-cased word n-grams, sublinear tf, idf, l2) the same
+    matrix, entry for entry and in the same order, comes from one regex pass per document and a
+    dictionary lookup per gram. Other settings are left to scikit-learn (`of` returns None).
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.vocabulary: dict[str, int] = dict(vectorizer.vocabulary_)
+        self.idf: Array = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.token = re.compile(vectorizer.token_pattern)
+        self.low, self.high = vectorizer.ngram_range
+        self.sublinear = bool(vectorizer.sublinear_tf)
+
+    @classmethod
+    def of(cls, vectorizer: TfidfVectorizer) -> WordGrams | None:
+        plain = (
+            vectorizer.analyzer == "word"
+            and vectorizer.input == "content"
+            and vectorizer.lowercase
+            and vectorizer.preprocessor is None
+            and vectorizer.tokenizer is None
+            and vectorizer.strip_accents is None
+            and vectorizer.stop_words is None
+            and not vectorizer.binary
+            and vectorizer.norm == "l2"
+            and vectorizer.use_idf
+            and vectorizer.dtype in (np.float64, float)
+            and isinstance(vectorizer.token_pattern, str)
+            and re.compile(vectorizer.token_pattern).groups == 0
+        )
+        return cls(vectorizer) if plain else None
+
+    def grams(self, doc: str) -> list[str]:
+        """The analyzer's grams of one document: unigrams, then bigrams, ... (order is free)."""
+        tokens: list[str] = self.token.findall(doc.lower())
+        out = list(tokens) if self.low == 1 else []
+        for n in range(max(self.low, 2), self.high + 1):
+            out += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
+        return out
+
+    def transform(self, docs: Sequence[str]) -> Any:
+        lookup = self.vocabulary.get
+        indices: list[int] = []
+        counts: list[int] = []
+        indptr = [0]
+        for doc in docs:
+            found = Counter(j for j in map(lookup, self.grams(doc)) if j is not None)
+            for j, count in sorted(found.items()):  # scikit-learn sorts each row's columns
+                indices.append(j)
+                counts.append(count)
+            indptr.append(len(indices))
+        data = np.asarray(counts, dtype=np.float64)
+        index = np.asarray(indices, dtype=np.int32)
+        if self.sublinear:
+            np.log(data, data)
+            data += 1.0
+        data *= self.idf[index]
+        matrix = sp.csr_array(
+            (data, index, np.asarray(indptr, dtype=np.int32)),
+            shape=(len(docs), len(self.vocabulary)),
+        )
+        return normalize(matrix, norm="l2", copy=False)
 
 
 def _chain(steps: list[Any]) -> Callable[[Sequence[Any]], Any]:

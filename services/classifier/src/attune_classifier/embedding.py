@@ -12,6 +12,7 @@ embedding (`EMBEDDING_MODEL`, dimension) and the service loads it from the wheel
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,7 @@ def embed(texts: list[str], dim: int = FULL_DIM) -> NDArray[np.float32]:
             out[i] = cached
     if missing:
         fresh = list(missing)
-        vectors = np.asarray(
-            _model(dim).embed([t if t.strip() else "." for t in fresh], norm=True, batch_size=256),
-            dtype=np.float32,
-        )
+        vectors = _pooled(_model(dim), _tokenizer(dim), [t if t.strip() else "." for t in fresh])
         if len(_CACHE) + len(fresh) > CACHE_KEEP:
             for key in list(_CACHE)[: len(_CACHE) + len(fresh) - CACHE_KEEP]:
                 del _CACHE[key]
@@ -80,3 +78,44 @@ def embed(texts: list[str], dim: int = FULL_DIM) -> NDArray[np.float32]:
             _CACHE[(text, dim)] = vector
             out[missing[text]] = vector
     return out
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(dim: int) -> Any:
+    """The model's tokenizer without the padding WordLlama turns on for its own batches."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(_model(dim).tokenizer.to_str())
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _pooled(model: Any, tokenizer: Any, texts: list[str]) -> NDArray[np.float32]:
+    """WordLlama's `embed(texts, norm=True)`, bit for bit, without padding every batch.
+
+    WordLlama pads a batch to its longest text and pools a (texts, longest, dim) block; the mean
+    of each text's own token vectors is the same sum in the same order (a test holds the two
+    equal), at a fraction of the memory traffic.
+    """
+    table: NDArray[np.float32] = model.embedding
+    encoded = tokenizer.encode_batch(texts, is_pretokenized=False, add_special_tokens=False)
+    ids = [enc.ids for enc in encoded]
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=lengths.sum())
+    np.clip(flat, 0, table.shape[0] - 1, out=flat)
+    vectors = table[flat]
+    out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+    start = 0
+    for k, n in enumerate(lengths.tolist()):
+        # The text's token vectors summed one after another, as WordLlama's pooling sums them.
+        out[k] = vectors[start : start + n].sum(axis=0, dtype=np.float32)
+        start += n
+    # WordLlama divides by the token count (at least one) as float32.
+    out /= np.maximum(lengths, 1).astype(np.float32)[:, None]
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out
+
+
+def clear_cache() -> None:
+    """Forget every cached vector (tests compare fresh computations)."""
+    _CACHE.clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from attune_classifier.lexicon import (
     CONFRONTATION_MARKERS,
     CRISIS_MARKERS,
     WITHDRAWAL_MARKERS,
-    crisis_cue_counts,
+    cue_counts,
     find_markers,
     normalise,
 )
@@ -122,7 +123,7 @@ class ExchangeFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
                 [
                     short,
                     short * is_closed_question(before),
-                    short * bool(before and _SUGGESTION.search(before)),
+                    short * bool(before and suggests(before)),
                     short * bool(before and before.rstrip().endswith("?")),
                     short * (before is None),
                     short * min(math.log1p(len(before.split())) / 5, 1.0) if before else 0.0,
@@ -232,9 +233,19 @@ _AFFIRMATIVE = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)  # one AI turn is read for its reply, each window and each model
+def asks_about_safety(turn: str) -> bool:
+    return bool(_SAFETY_QUESTION.search(turn))
+
+
+@lru_cache(maxsize=1024)
+def suggests(turn: str) -> bool:
+    return bool(_SUGGESTION.search(turn))
+
+
 def answers_safety_question(item: ScoringInput) -> bool:
     """A yes, or a few words, straight after the AI asked about safety or self-harm."""
-    if not _SAFETY_QUESTION.search(preceding_assistant_turn(item.context) or ""):
+    if not asks_about_safety(preceding_assistant_turn(item.context) or ""):
         return False
     text = normalise(item.text)
     return bool(_AFFIRMATIVE.match(text)) or len(text.split()) <= 6
@@ -255,10 +266,10 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             mentioned = {h.marker for h in crisis} - own
             words = max(1, len(text.split()))
             before = preceding_assistant_turn(item.context) or ""
-            safety = bool(_SAFETY_QUESTION.search(before))
+            safety = asks_about_safety(before)
             rows.append(
                 [
-                    *(min(2, n) for n in crisis_cue_counts(text)),
+                    *(min(2, n) for n in cue_counts(text)),
                     *(float(c in own) for c in CRISIS_MARKERS),
                     *(float(c in mentioned) for c in CRISIS_MARKERS),
                     min(1.0, 5 * len(_SELF.findall(text)) / words),

@@ -386,7 +386,7 @@ RISK_CUES = tuple(name for name in CRISIS_CUES if name != "distress")
 def has_risk_cue(text: str) -> bool:
     """Does the text hold a risk cue a clinician could read as the reason for a crisis flag?"""
     return any(
-        n for name, n in zip(CRISIS_CUES, crisis_cue_counts(text), strict=True) if name in RISK_CUES
+        n for name, n in zip(CRISIS_CUES, cue_counts(text), strict=True) if name in RISK_CUES
     )
 
 
@@ -397,6 +397,12 @@ def crisis_cue_counts(text: str) -> list[int]:
     for k in _candidates(norm).cues:
         counts[k] = len(_CUE_PATTERNS[k].findall(norm))
     return counts
+
+
+@lru_cache(maxsize=4096)
+def cue_counts(text: str) -> tuple[int, ...]:
+    """`crisis_cue_counts`, cached: the crisis features, the cue gate and the evidence read it."""
+    return tuple(crisis_cue_counts(text))
 
 
 FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...] = (
@@ -496,6 +502,10 @@ def crisis_excluded(text: str) -> bool:
     """Does any of `CRISIS_EXCLUSIONS` match anywhere in the message?"""
     norm = normalise(text)
     return any(CRISIS_EXCLUSIONS[k].search(norm) for k in _candidates(norm).exclusions)
+
+
+# Cached: the crisis model's cue gate and the screening rule read the same message.
+excluded = lru_cache(maxsize=4096)(crisis_excluded)
 
 
 def _is_wish(text: str, start: int) -> bool:

@@ -28,7 +28,7 @@ from attune_classifier.lexicon import (
     MarkerHit,
     crisis_categories,
     crisis_cue_spans,
-    crisis_excluded,
+    excluded,
     has_risk_cue,
     normalise,
 )
@@ -47,8 +47,8 @@ ARTIFACT_NAME = "rupture-model.skops"
 MANIFEST_NAME = "manifest.json"
 LABELS = ("none", "withdrawal", "confrontation", "crisis")
 CATEGORIES = tuple(c.value for c in CrisisCategory)
-RULE_CRISIS = 0.97
-ELEVATED_DEFAULT = 0.5  # the crisis probability reported for explicit crisis language
+RULE_CRISIS = 0.97  # the least crisis score explicit crisis language reports
+ELEVATED_DEFAULT = 0.5
 # Types the artifact may contain beyond what skops trusts by default.
 TRUSTED_PREFIXES = ("attune_classifier.features.", "sklearn.", "numpy.", "scipy.", "builtins.")
 SPAN_MIN_WEIGHT = 0.15
@@ -107,6 +107,16 @@ def load_artifact(model_dir: Path) -> tuple[Any, Manifest]:
     return sio.load(path, trusted=untrusted), manifest
 
 
+def rule_backed(p: Any) -> Any:
+    """The crisis score of explicit crisis language: at least RULE_CRISIS, ordered by the models.
+
+    The rule decides that it is a crisis; the models' probability still ranks one explicit
+    message above another instead of tying them all (on C-SSRS, tying them hid which of the
+    users the rules flag are at risk).
+    """
+    return RULE_CRISIS + (1 - RULE_CRISIS) * p
+
+
 def as_objects(items: Sequence[Any]) -> np.ndarray[Any, Any]:
     x = np.empty(len(items), dtype=object)
     x[:] = list(items)
@@ -128,7 +138,7 @@ def cued(windows: Sequence[ScoringInput]) -> np.ndarray[Any, Any]:
     """
     return np.array(
         [
-            (has_risk_cue(w.text) or answers_safety_question(w)) and not crisis_excluded(w.text)
+            (has_risk_cue(w.text) or answers_safety_question(w)) and not excluded(w.text)
             for w in windows
         ]
     )
@@ -239,14 +249,15 @@ class ModelScorer:
         none, withdrawal, confrontation, crisis = (float(v) for v in row)
         hits = explicit_hits(item.text, preceding_assistant_turn(item.context))
         rule_categories = tuple(crisis_categories(hits))
-        if rule_categories and crisis < RULE_CRISIS:
+        if rule_categories:
             # Explicit crisis language: the rule decides, the rest of the mass is rescaled.
-            scale = (1 - RULE_CRISIS) / max(1e-9, 1 - crisis)
+            backed = rule_backed(crisis)
+            scale = (1 - backed) / max(1e-9, 1 - crisis)
             none, withdrawal, confrontation, crisis = (
                 none * scale,
                 withdrawal * scale,
                 confrontation * scale,
-                RULE_CRISIS,
+                backed,
             )
         detected = bool(rule_categories) or suspected is not None
         categories = rule_categories or ((suspected,) if suspected is not None else ())

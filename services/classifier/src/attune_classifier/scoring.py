@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from attune_classifier.lexicon import CRISIS_MARKERS, MarkerHit, crisis_categories
@@ -81,6 +82,7 @@ def preceding_assistant_turn(context: Sequence[ContextTurn]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)  # one AI turn is read for its reply, each window and each model
 def is_closed_question(turn: str | None) -> bool:
     """'Did you sleep?' invites 'yes'; a one-word reply to it is not a withdrawal."""
     if not turn:

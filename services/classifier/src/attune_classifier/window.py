@@ -72,6 +72,18 @@ class ConversationWindow:
     # counter in the last digits) stay distinct.
     seen: list[int] = field(default_factory=list)
 
+    def copy(self) -> ConversationWindow:
+        """A copy sharing nothing a batch changes (its lists, its turns' scores).
+
+        What a batch's snapshot keeps: `copy.deepcopy` of a window costs more than scoring it.
+        """
+        clone = copy.copy(self)
+        clone.turns = [copy.copy(t) for t in self.turns]
+        clone.lengths = list(self.lengths)
+        clone.latencies = list(self.latencies)
+        clone.seen = list(self.seen)
+        return clone
+
     def already_seen(self, event_id: UUID) -> bool:
         return _digest(event_id) in self.seen
 
@@ -249,7 +261,8 @@ class Windows:
     def snapshot(self, keys: Collection[Key]) -> Snapshot:
         """Copies of these conversations' windows, to undo a batch whose output failed."""
         return Snapshot(
-            {key: copy.deepcopy(self._windows.get(key)) for key in keys}, self.event_time.copy()
+            {key: None if (w := self._windows.get(key)) is None else w.copy() for key in keys},
+            self.event_time.copy(),
         )
 
     def restore(self, snapshot: Snapshot) -> None:

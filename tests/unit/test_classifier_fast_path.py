@@ -1,0 +1,160 @@
+"""The service's scoring path gives what the plain definitions give, field for field.
+
+The reference is the artifact's own scikit-learn pipelines: their feature transformers
+(`features.py`) are the definitions training used, evaluated one message at a time with every
+regex run as written. The service runs the same models as matrix products (`compiled`) on
+features computed once per message and shared. Both score the corpus's frozen test split and
+long multi-sentence messages in varied contexts; every `MessageScore` field must be equal, and the
+unrounded probabilities equal to 1e-9.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from attune_classifier import embedding
+from attune_classifier.compiled import WordGrams
+from attune_classifier.lexicon import normalise
+from attune_classifier.model import ModelScorer, as_objects
+from attune_classifier.scoring import ContextTurn, MessageScore, ScoringInput
+from attune_models.corpus import load
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
+
+RISK_QUESTIONS = (
+    "Are you having thoughts of ending your life?",
+    "Are you safe right now?",
+    "Have you been hurting yourself?",
+    "Do you feel safe at home with him?",
+    "Have you had thoughts of hurting someone?",
+    "That sounds hard. Did you try the breathing exercise I suggested?",
+    "What would you like to focus on today?",
+)
+SHORT_REPLIES = (
+    "yeah",
+    "no",
+    "sometimes",
+    "not really",
+    "a bit, yeah",
+    "no, I'm fine honestly",
+    "idk",
+    "ok",
+    "whatever you say",
+    "i guess. whatever",
+)
+
+
+class _Sklearn:
+    """A model of the artifact evaluated by scikit-learn itself (`predict_proba` on objects)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.classes_ = model.classes_
+
+    def predict_proba(self, items: Sequence[ScoringInput]) -> Any:
+        return self.model.predict_proba(as_objects(items))
+
+
+def varied_inputs() -> list[ScoringInput]:
+    """The test split, long multi-sentence messages, and short answers to risk questions."""
+    corpus = load()
+    examples = [e.scoring_input() for e in corpus.test]
+    pool = [e.scoring_input() for e in corpus.train + corpus.test]
+    rng = random.Random(7)
+    long_messages = []
+    for _ in range(120):
+        parts = rng.sample(pool, rng.randint(3, 9))
+        separator = rng.choice([". ", " ", "\n", "! ", "? ", "... "])
+        text = separator.join(p.text for p in parts)
+        context = rng.choice(pool).context
+        long_messages.append(ScoringInput(text=text, context=context, latency_s=rng.random() * 60))
+    answers = [
+        ScoringInput(
+            text=reply,
+            context=(ContextTurn("client", "it has been a long week"), ContextTurn("ai", question)),
+            length_ratio=rng.choice([None, 0.2, 1.0]),
+            latency_ratio=rng.choice([None, 0.5, 4.0]),
+            minimal_streak=rng.randint(0, 4),
+        )
+        for question in RISK_QUESTIONS
+        for reply in SHORT_REPLIES
+    ]
+    odd = [
+        ScoringInput(text="I\u2019m fine. Really. It doesn\u2019t matter \u2014 forget it"),
+        ScoringInput(text="   "),
+        ScoringInput(text="!!!"),
+        ScoringInput(text="KILL MYSELF tonight?? \U0001f602 lol"),
+        ScoringInput(text=" ".join(["word"] * 400)),
+    ]
+    return examples + long_messages + answers + odd
+
+
+@pytest.fixture(scope="module")
+def scorers() -> tuple[ModelScorer, ModelScorer]:
+    fast = ModelScorer.load(ARTIFACTS)
+    reference = ModelScorer(fast.model, fast.manifest)
+    reference.fast = {name: _Sklearn(fast.model[name]) for name in reference.fast}  # type: ignore[misc]
+    return fast, reference
+
+
+def _fields(score: MessageScore) -> dict[str, Any]:
+    return {name: getattr(score, name) for name in MessageScore.__dataclass_fields__}
+
+
+def test_every_score_field_equals_the_reference(scorers: tuple[ModelScorer, ModelScorer]) -> None:
+    fast, reference = scorers
+    items = varied_inputs()
+    expected = reference.score_batch(items)
+    # In service-sized batches and one message at a time: batching changes nothing.
+    got = [s for i in range(0, len(items), 256) for s in fast.score_batch(items[i : i + 256])]
+    one_by_one = [fast.score_batch([item])[0] for item in items[::7]]
+    assert len(got) == len(expected)
+    for item, g, e in zip(items, got, expected, strict=True):
+        assert _fields(g) == _fields(e), item.text
+    assert one_by_one == expected[::7]
+
+
+def test_probabilities_equal_the_reference(scorers: tuple[ModelScorer, ModelScorer]) -> None:
+    fast, reference = scorers
+    items = varied_inputs()
+    got, got_windows = fast.probabilities(items)
+    expected, expected_windows = reference.probabilities(items)
+    assert np.allclose(got, expected, atol=1e-9, rtol=0)
+    assert got_windows == expected_windows
+
+
+def test_embedding_equals_wordllama_bit_for_bit() -> None:
+    corpus = load()
+    texts = [normalise(e.text) for e in corpus.train + corpus.test]
+    texts += [normalise(t.text) for e in corpus.test for t in e.context]
+    texts += ["", " ", "\n\n", "\U0001f602\U0001f602", "ok", "a" * 3000, "\u00e9t\u00e9 na\u00efve"]
+    embedding.clear_cache()
+    got = embedding.embed(texts)
+    model = embedding._model(embedding.FULL_DIM)
+    blank = [t if t.strip() else "." for t in texts]
+    expected = np.asarray(model.embed(blank, norm=True, batch_size=256), dtype=np.float32)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, expected)
+
+
+def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, ModelScorer]) -> None:
+    fast, _ = scorers
+    union = fast.model["rupture"].calibrated_classifiers_[0].estimator.named_steps["features"]
+    pipeline = dict(union.transformer_list)["client_words"]
+    vectorizer = pipeline.named_steps["tfidf"]
+    grams = WordGrams.of(vectorizer)
+    assert grams is not None
+    docs = pipeline.named_steps["text"].transform(varied_inputs())
+    docs += ["", "a", "I I I i", "don't can't won't", "\u00c9T\u00c9 caf\u00e9", "x_y 12 3"]
+    expected = vectorizer.transform(docs)
+    got = grams.transform(docs)
+    assert got.shape == expected.shape
+    assert np.array_equal(got.indptr, expected.indptr)
+    assert np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data)
