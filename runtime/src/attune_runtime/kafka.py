@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -18,7 +19,7 @@ from faststream.kafka.publisher import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 
-from attune_runtime.health import ConsumerProgress
+from attune_runtime.health import Check, ConsumerProgress
 from attune_runtime.retry import RetryBackoff
 from attune_runtime.settings import ServiceSettings
 from attune_runtime.topics import TopicSettings, apply_topics
@@ -164,6 +165,9 @@ class ManagedProducer:
         self.linger_ms = linger_ms
         self.request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        # Monotonic times of the newest acknowledged and the newest failed delivery.
+        self._acked_at: float | None = None
+        self._failed_at: float | None = None
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -190,8 +194,38 @@ class ManagedProducer:
     async def send(
         self, topic: str, value: bytes, key: bytes, *, headers: list[tuple[str, bytes]]
     ) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = await self._started().send(topic, value, key, headers=headers)
+        try:
+            future: asyncio.Future[Any] = await self._started().send(
+                topic, value, key, headers=headers
+            )
+        except Exception:
+            self._failed_at = time.monotonic()
+            raise
+        future.add_done_callback(self._settled)
         return future
+
+    def _settled(self, future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            self._failed_at = time.monotonic()
+        else:
+            self._acked_at = time.monotonic()
+
+    def check(self, *, failure_window_seconds: float = 10.0) -> Check:
+        """Ready unless stopped, or its newest delivery failed within the window.
+
+        The window keeps a producer that failed from holding readiness down once traffic stops
+        reaching it (a not-ready instance gets no requests to prove itself again); the
+        broker itself is checked on its own.
+        """
+        if self._producer is None:
+            return Check("intake_producer", False, {"state": "stopped"})
+        failed, acked = self._failed_at, self._acked_at
+        failing = (
+            failed is not None
+            and (acked is None or failed > acked)
+            and time.monotonic() - failed < failure_window_seconds
+        )
+        return Check("intake_producer", not failing, {"state": "failing" if failing else "ok"})
 
 
 async def send_records(

@@ -22,6 +22,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
+from attune_runtime.consumers import ConsumerMetrics
 from attune_runtime.health import Check, ConsumerProgress, Readiness
 from attune_runtime.ops import add_ops_routes, json_response, mount
 from attune_runtime.settings import ServiceSettings
@@ -112,7 +113,16 @@ def build_service(
         progress=progress,
         stall_after_seconds=settings.stall_after_seconds,
         extra_checks=[*checks, *([workers_check] if workers and run_workers else [])],
+        silent_after_seconds=settings.broker_silent_after_seconds,
     )
+    consumer_metrics = ConsumerMetrics(registry)
+
+    async def measure_consumers() -> None:
+        await consumer_metrics.run(
+            readiness.subscribers, readiness, settings.metrics_interval_seconds
+        )
+
+    workers["consumer_metrics"] = measure_consumers
     service = Service(name, app, broker, registry, readiness, specification, parts, tasks)
 
     @asynccontextmanager

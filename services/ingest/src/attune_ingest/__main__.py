@@ -1,24 +1,14 @@
+"""`python -m attune_ingest`: the same command as `attune serve ingest`."""
+
 from __future__ import annotations
 
-import gc
-from typing import Any
-
-from attune_ingest.app import build
+from attune_ingest.app import serving
 from attune_ingest.settings import IngestSettings
-from attune_runtime.server import run
-from attune_runtime.service import Service
-
-
-def serve(settings: IngestSettings) -> Service[Any]:
-    service = build(settings)
-    # Modules and the app live as long as the process: keep them out of the collector's full
-    # passes, which otherwise tax every request (make bench-ingest).
-    gc.freeze()
-    return service
+from attune_runtime.server import main as serve
 
 
 def main() -> None:
-    run("ingest", IngestSettings(), serve)
+    serve("ingest", IngestSettings, serving)
 
 
 if __name__ == "__main__":
