@@ -10,7 +10,7 @@ DEMO_PAGER_PORT ?= 8099
 
 .PHONY: help install kafka-up kafka-down kafka-status services-up services-down services-status \
         demo demo-down schemas lint format test test-unit test-integration test-e2e test-faults train \
-        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest compose-config clean
+        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation compose-config clean
 
 # Workspace members, each checked by deptry against its own pyproject.toml.
 MEMBERS := schemas runtime auth services/ingest services/classifier services/router services/escalation models cli
@@ -44,7 +44,7 @@ services-status: ## Which services run, and are they ready?
 demo: install kafka-up ## Run the whole pipeline on real Kafka: a demo tenant's key sends, its clinician logs in and acts
 	@deploy/local/services.sh down >/dev/null
 	@deploy/demo/credentials.sh
-	@ATTUNE_ESCALATION_WEBHOOK_URLS='["http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"]' deploy/local/services.sh up
+	@ATTUNE_ESCALATION_CHANNELS='{"pager": {"type": "webhook", "url": "http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"}}' deploy/local/services.sh up
 	@set -a && . .run/demo.env && set +a && ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
 	@echo "Console notifications as the services printed them:"
 	@grep -h '^\[ATTUNE' .run/logs/escalation.log | tail -n 6
@@ -103,6 +103,9 @@ bench-lexicon: ## Marker lexicon throughput: every pattern one by one vs the pre
 
 bench-ingest: kafka-up ## Ingest HTTP throughput and latency (single, fixed rate, batched) vs a produce-only baseline
 	$(PY) python -m attune_ingest.bench
+
+bench-escalation: install ## Deadline page lateness (p50/p99) with 10,000 open incidents and crisis alert -> first page latency, vs a light-load baseline
+	$(PY) python -m attune_escalation.bench
 
 compose-config: ## Validate docker-compose.yml (needs docker-compose, no engine)
 	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"

@@ -135,7 +135,9 @@ async def running_stack(
         "PYTHONUNBUFFERED": "1",
     }
     if pager is not None:
-        env["ATTUNE_ESCALATION_WEBHOOK_URLS"] = json.dumps([f"http://127.0.0.1:{pager.port}/pager"])
+        env["ATTUNE_ESCALATION_CHANNELS"] = json.dumps(
+            {"pager": {"type": "webhook", "url": f"http://127.0.0.1:{pager.port}/pager"}}
+        )
     for s in services:
         env[f"ATTUNE_{s.upper()}_HTTP_PORT"] = str(ports[s])
         env[f"ATTUNE_{s.upper()}_GROUP_ID"] = f"{topic_prefix}{s}"

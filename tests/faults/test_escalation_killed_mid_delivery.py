@@ -6,6 +6,7 @@ integration tier's helpers (tests/integration), on the shared broker."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -37,7 +38,9 @@ async def process(
         bootstrap,
         tmp_path,
         settings={
-            "ATTUNE_ESCALATION_WEBHOOK_URLS": f'["{receiver.url}"]',
+            "ATTUNE_ESCALATION_CHANNELS": json.dumps(
+                {"pager": {"type": "webhook", "url": receiver.url}}
+            ),
             "ATTUNE_ESCALATION_CONSOLE_NOTIFICATIONS": "false",
             # Longer than the test: the first attempt is still waiting when the process dies.
             "ATTUNE_ESCALATION_WEBHOOK_TIMEOUT_SECONDS": "300",
@@ -82,8 +85,9 @@ async def test_killed_mid_delivery_the_receiver_sees_the_same_key_twice_and_keep
     first, second = receiver.deliveries
     key = first.body["idempotency_key"]
     incident_id = first.body["incident_id"]
-    assert key == notification_key(incident_id=incident_id, channel="webhook:0", reason="opened")
+    first_page = f"page:0:0:{crisis.event_id}"  # tier 1 of the incident this alert opened
+    assert key == notification_key(incident_id=incident_id, channel="pager", reason=first_page)
     assert first.header_key == second.header_key == second.body["idempotency_key"] == key
     assert first.body == second.body
     assert list(receiver.unique()) == [key]
-    assert actions == ["opened", "notified"]
+    assert actions == ["opened", "escalated", "notified"]

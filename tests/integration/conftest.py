@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from attune_runtime.kafka import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="session")
@@ -137,3 +138,24 @@ async def committed(bootstrap: str, group: str, topic: str) -> int:
     finally:
         await admin.close()
     return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'escalation.db'}"
+        return
+    if not POSTGRES:
+        pytest.skip("ATTUNE_TEST_POSTGRES_URL not set (.ci/run sets it)")
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"attune_{uuid.uuid4().hex[:10]}"
+    admin_dsn = POSTGRES.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base, _, _ = POSTGRES.rpartition("/")
+    yield f"{base}/{name}"
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()

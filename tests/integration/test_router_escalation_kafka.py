@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,29 +17,6 @@ from tests.factories import T0, alert, assessment
 from tests.integration.services import escalation, router
 
 pytestmark = pytest.mark.integration
-
-POSTGRES = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'escalation.db'}"
-        return
-    if not POSTGRES:
-        pytest.skip("ATTUNE_TEST_POSTGRES_URL not set (.ci/run sets it)")
-    import asyncpg  # type: ignore[import-untyped]
-
-    name = f"attune_{uuid.uuid4().hex[:10]}"
-    admin_dsn = POSTGRES.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin_dsn)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    base, _, _ = POSTGRES.rpartition("/")
-    yield f"{base}/{name}"
-    conn = await asyncpg.connect(admin_dsn)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 async def test_router_fires_once_for_duplicates_and_does_not_refire_after_restart(
@@ -92,7 +66,7 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
     assert [c["action"] for c in actions] == ["pause_ai", "clinician_joining", "resume_ai"]
     assert all(c["incident_id"] == iid for c in actions)
     assert [e["action"] for e in trail if e["action"] != "notified"] == [
-        "opened", "acknowledged", "joined", "resolved",
+        "opened", "escalated", "acknowledged", "joined", "resolved",
     ]  # fmt: skip
     assert len({e["event_id"] for e in trail}) == len(trail)
 

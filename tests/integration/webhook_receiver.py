@@ -20,11 +20,14 @@ from attune_escalation.notify import IDEMPOTENCY_HEADER
 class Delivery:
     header_key: str | None
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
 
 @dataclass
 class WebhookReceiver:
     deliveries: list[Delivery] = field(default_factory=list)
+    answer: int = 204  # the status every request gets (a 5xx: the receiver is failing)
     _open: threading.Event = field(default_factory=threading.Event)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
@@ -45,12 +48,17 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._arrived:
                     receiver.deliveries.append(
-                        Delivery(self.headers.get(IDEMPOTENCY_HEADER), json.loads(body))
+                        Delivery(
+                            self.headers.get(IDEMPOTENCY_HEADER),
+                            json.loads(body),
+                            dict(self.headers.items()),
+                            body,
+                        )
                     )
                     receiver._arrived.notify_all()
                 receiver._open.wait()
                 try:
-                    self.send_response(204)
+                    self.send_response(receiver.answer)
                     self.end_headers()
                 except OSError:
                     pass  # the sender is gone (killed mid-request)

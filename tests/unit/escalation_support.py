@@ -6,6 +6,7 @@ import shutil
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade
 from attune_escalation.notify import NotifyError
 from attune_escalation.notify.delivery import Delivery
+from attune_escalation.policies import EscalationConfig, default_config
+from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import ManualClock
 from attune_runtime.service import Service
@@ -63,12 +66,34 @@ async def sessions(database_url: str) -> AsyncIterator[Sessions]:
     await engine.dispose()
 
 
+def routing(
+    channels: tuple[str, ...] = CHANNELS,
+    *,
+    config: EscalationConfig | None = None,
+    group_wait: float = 0.0,
+    group_interval: float = 60.0,
+) -> Routing:
+    """Routing for tests: the default policy unless told, no group wait unless told."""
+    return Routing(
+        config=config or default_config(ack_deadline_seconds=300, renotify_seconds=900),
+        channels=channels,
+        public_url=PUBLIC_URL,
+        group_wait=timedelta(seconds=group_wait),
+        group_interval=timedelta(seconds=group_interval),
+    )
+
+
 async def apply(
-    sessions: Sessions, a: Alert, *, channels: tuple[str, ...] = CHANNELS
+    sessions: Sessions,
+    a: Alert,
+    *,
+    channels: tuple[str, ...] = CHANNELS,
+    now: datetime = T0,
+    via: Routing | None = None,
 ) -> AlertResult:
     async with sessions() as session, session.begin():
         return await incidents.apply_alert(
-            session, alert=a, now=T0, channels=channels, public_url=PUBLIC_URL
+            session, alert=a, now=now, routing=via or routing(channels)
         )
 
 
@@ -144,6 +169,7 @@ async def running_api(database: Path, clock: ManualClock, identity: Identity) ->
         database_url=f"sqlite+aiosqlite:///{database}",
         migrate_on_start=True,
         public_url=PUBLIC_URL,
+        group_wait_seconds=0,
     )
     notifier = FakeNotifier("console")
     service = build(

@@ -50,6 +50,7 @@ from tests.unit.escalation_support import (
     apply,
     delivery,
     notifications,
+    routing,
 )
 
 
@@ -87,7 +88,9 @@ def timeline(i: Incident) -> list[str]:
 
 async def act(sessions: Sessions, op: Any, incident_id: str, **kwargs: Any) -> Incident:
     async with sessions() as session, session.begin():
-        done: Incident = await op(session, incident_id=incident_id, now=T0, **kwargs)
+        done: Incident = await op(
+            session, incident_id=incident_id, now=T0, routing=routing(), **kwargs
+        )
         return done
 
 
@@ -107,8 +110,11 @@ async def test_alert_opens_an_incident(sessions: Sessions) -> None:
     assert (i.status, i.severity, i.kinds, i.ai_paused) == ("open", "high", ["rupture"], False)
     assert (i.conversation_id, i.tenant_id, i.opened_at) == ("conv-1", "tenant-a", T0)
     assert [x.alert_event_id for x in i.alerts] == [str(a.event_id)]
-    assert timeline(i) == ["opened"]
-    assert await staged(sessions) == [("escalation.events", "opened")]
+    assert timeline(i) == ["opened", "escalated"]
+    assert await staged(sessions) == [
+        ("escalation.events", "opened"),
+        ("escalation.events", "escalated"),
+    ]
     queued = await notifications(sessions)
     assert [(n.channel, n.status, n.next_attempt_at) for n in queued] == [
         ("console", "pending", T0),
@@ -124,6 +130,7 @@ async def test_crisis_alert_pauses_the_ai(sessions: Sessions) -> None:
     assert (await incident(sessions, result.incident_id)).ai_paused
     assert await staged(sessions) == [
         ("escalation.events", "opened"),
+        ("escalation.events", "escalated"),
         ("conversation.control", "pause_ai"),
     ]
     [row] = [r for r in await outbox(sessions) if r.topic == "conversation.control"]
@@ -147,8 +154,8 @@ async def test_same_alert_again_is_a_duplicate(sessions: Sessions) -> None:
     assert before == {
         "incidents": 1,
         "incident_alerts": 1,
-        "incident_events": 1,
-        "outbox": 2,
+        "incident_events": 2,
+        "outbox": 3,
         "notifications": 2,
     }
 
@@ -163,12 +170,12 @@ async def test_second_alert_for_the_conversation_groups_into_the_incident(
 
     assert second.incident_id == again.incident_id == first.incident_id
     assert not second.opened
-    assert second.notifications == first.notifications  # a new kind of signal is news: paged once
-    assert again.notifications == []  # the same kind again, not more severe: no new page
+    # A new kind of signal is news, sent once the group interval has passed, not at once.
+    assert second.notifications == again.notifications == []
     i = await incident(sessions, first.incident_id)
     assert i.kinds == ["disengagement", "rupture"]
     assert i.severity == "high"
-    assert timeline(i) == ["opened", "alert_grouped", "alert_grouped"]
+    assert timeline(i) == ["opened", "escalated", "alert_grouped", "alert_grouped"]
     assert len(i.alerts) == 3
     assert (await counts(sessions))["incidents"] == 1
 
@@ -189,9 +196,15 @@ async def test_higher_severity_raises_the_incident_and_notifies_again(sessions: 
     assert raised.notifications == list(CHANNELS)
     i = await incident(sessions, first.incident_id)
     assert i.severity == "high"
-    assert timeline(i) == ["opened", "alert_grouped", "severity_raised"]
-    assert i.timeline[-1].details["from"] == "warning"
-    assert i.timeline[-1].details["to"] == "high"
+    assert timeline(i) == [
+        "opened",
+        "escalated",
+        "alert_grouped",
+        "severity_raised",
+        "escalated",  # the chain for the new severity starts again from its first tier
+    ]
+    assert i.timeline[-2].details["from"] == "warning"
+    assert i.timeline[-2].details["to"] == "high"
     assert [n.payload["reason"] for n in await notifications(sessions)].count("severity") == 2
     assert (await counts(sessions))["notifications"] == 4
 
@@ -250,7 +263,7 @@ async def test_acknowledge_is_idempotent(sessions: Sessions) -> None:
 
     i = await incident(sessions, iid)
     assert (i.status, i.acknowledged_by, i.acknowledged_at) == ("acknowledged", "dr-a", T0)
-    assert timeline(i) == ["opened", "acknowledged"]
+    assert timeline(i) == ["opened", "escalated", "acknowledged"]
     assert await counts(sessions) == before
 
 
@@ -268,16 +281,17 @@ async def test_join_pauses_the_ai_and_announces_the_clinician(sessions: Sessions
         "dr-a",
         True,
     )
-    assert timeline(i) == ["opened", "acknowledged", "joined"]
+    assert timeline(i) == ["opened", "escalated", "acknowledged", "joined"]
     assert await staged(sessions) == [
         ("escalation.events", "opened"),
+        ("escalation.events", "escalated"),
         ("escalation.events", "acknowledged"),
         ("conversation.control", "pause_ai"),
         ("conversation.control", "clinician_joining"),
         ("escalation.events", "joined"),
     ]
     assert await counts(sessions) == before
-    joining = ConversationControl.model_validate_json((await outbox(sessions))[3].payload)
+    joining = ConversationControl.model_validate_json((await outbox(sessions))[4].payload)
     assert joining.clinician_id == "dr-a"
 
 
@@ -445,14 +459,15 @@ async def test_relay_publishes_rows_in_order_with_the_prefix(
     broker = FakeBroker()
     clock.advance(5)
 
-    assert await relay(sessions, broker, clock).relay_once() == len(rows) == 5
+    assert await relay(sessions, broker, clock).relay_once() == len(rows) == 6
 
     assert [(p.topic, p.key) for p in broker.published] == [
-        ("test1.escalation.events", b"conv-1"),
-        ("test1.conversation.control", b"conv-1"),
-        ("test1.escalation.events", b"conv-1"),
-        ("test1.conversation.control", b"conv-1"),
-        ("test1.escalation.events", b"conv-1"),
+        ("test1.escalation.events", b"conv-1"),  # opened
+        ("test1.escalation.events", b"conv-1"),  # escalated: tier 1 paged
+        ("test1.conversation.control", b"conv-1"),  # pause_ai
+        ("test1.escalation.events", b"conv-1"),  # acknowledged
+        ("test1.conversation.control", b"conv-1"),  # clinician_joining
+        ("test1.escalation.events", b"conv-1"),  # joined
     ]
     assert [p.body.decode() for p in broker.published] == [r.payload for r in rows]
     assert [p.headers for p in broker.published] == [{"event_type": r.topic} for r in rows]
@@ -466,17 +481,18 @@ async def test_relay_publishes_rows_in_order_with_the_prefix(
 async def test_relay_failure_keeps_the_rows_and_a_later_pass_publishes_them(
     sessions: Sessions, clock: ManualClock
 ) -> None:
-    await opened(sessions, kind=AlertKind.CRISIS)  # two rows
+    await opened(sessions, kind=AlertKind.CRISIS)  # three rows
     down = FakeBroker(fail_at=1)
 
     with pytest.raises(KafkaConnectionError):
         await relay(sessions, down, clock).relay_once()
 
-    assert [(r.published_at, r.attempts) for r in await outbox(sessions)] == [(None, 0)] * 2
+    assert [(r.published_at, r.attempts) for r in await outbox(sessions)] == [(None, 0)] * 3
     up = FakeBroker()
-    assert await relay(sessions, up, clock).relay_once() == 2
+    assert await relay(sessions, up, clock).relay_once() == 3
     # At least once: the row that got through before the outage is sent again.
     assert [p.topic for p in down.published + up.published] == [
+        "test1.escalation.events",
         "test1.escalation.events",
         "test1.escalation.events",
         "test1.conversation.control",
@@ -503,8 +519,8 @@ async def test_delivered_notification_is_sent_and_on_the_timeline(
     ]
     assert [p["incident_id"] for p in console.sent + webhook.sent] == [iid, iid]
     i = await incident(sessions, iid)
-    assert timeline(i) == ["opened", "notified", "notified"]
-    assert {e.details["channel"] for e in i.timeline[1:]} == {"console", "webhook:0"}
+    assert timeline(i) == ["opened", "escalated", "notified", "notified"]
+    assert {e.details["channel"] for e in i.timeline[2:]} == {"console", "webhook:0"}
     assert [a for _, a in await staged(sessions)].count("notified") == 2
 
 
@@ -546,7 +562,7 @@ async def test_non_retryable_failure_fails_at_once(sessions: Sessions, clock: Ma
     [n] = await notifications(sessions)
     assert (n.status, n.attempts) == ("failed", 1)
     i = await incident(sessions, iid)
-    assert timeline(i) == ["opened", "notification_failed"]
+    assert timeline(i) == ["opened", "escalated", "notification_failed"]
     assert i.timeline[-1].details["reason"] == "http_400"
 
 
@@ -565,7 +581,7 @@ async def test_retryable_failure_fails_after_max_attempts(
     [n] = await notifications(sessions)
     assert (n.status, n.attempts) == ("failed", 3)
     i = await incident(sessions, iid)
-    assert timeline(i) == ["opened", "notification_failed"]
+    assert timeline(i) == ["opened", "escalated", "notification_failed"]
     assert i.timeline[-1].details["attempts"] == 3
 
 
@@ -617,7 +633,7 @@ KEY = "0d5b1c1e-3f6a-5b7e-9c2d-4a8e6f1b3c5d"
 
 def webhook(handler: Any) -> WebhookNotifier:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return WebhookNotifier("https://hooks.example/attune", client=client, index=2)
+    return WebhookNotifier("https://hooks.example/attune", client=client, channel="pager")
 
 
 async def test_webhook_posts_the_payload() -> None:
@@ -630,7 +646,7 @@ async def test_webhook_posts_the_payload() -> None:
     notifier = webhook(handler)
     await notifier.send(PAYLOAD, idempotency_key=KEY)
 
-    assert notifier.channel == "webhook:2"
+    assert notifier.channel == "pager"
     [request] = seen
     assert str(request.url) == "https://hooks.example/attune"
     assert json.loads(request.content) == {
@@ -733,7 +749,7 @@ async def test_incident_detail_shows_the_evidence(api: Api) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["alerts"][0]["evidence"][0]["excerpt"] == EXCERPT  # clinicians see the words
-    assert [e["action"] for e in body["timeline"]] == ["opened"]
+    assert [e["action"] for e in body["timeline"]] == ["opened", "escalated"]
 
 
 async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
@@ -756,10 +772,16 @@ async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
     )
     assert [e["action"] for e in final["timeline"]] == [
         "opened",
+        "escalated",
         "acknowledged",
         "joined",
         "resolved",
     ]
+    # Response times are observed once per incident: the join after the ack adds none.
+    metrics = api.service.parts.delivery.metrics
+    assert metrics.time_to_acknowledge.labels("high")._sum.get() == 0  # acknowledged at once
+    assert _count(metrics.time_to_acknowledge, "high") == 1
+    assert _count(metrics.time_to_resolve, "high") == 1
     assert (await api.http.get("/v1/incidents")).json() == []  # no longer active
     [resolved] = (await api.http.get("/v1/incidents", params={"status": "resolved"})).json()
     assert resolved["id"] == iid
@@ -821,3 +843,13 @@ async def test_delivery_worker_pass_notifies_through_the_app(api: Api) -> None:
     [payload] = api.notifier.sent
     assert payload["severity"] == "critical"
     assert payload["url"].startswith("https://attune.example/v1/incidents/")
+
+
+def _count(histogram: Any, severity: str) -> float:
+    [sample] = [
+        s
+        for m in histogram.collect()
+        for s in m.samples
+        if s.name.endswith("_count") and s.labels["severity"] == severity
+    ]
+    return float(sample.value)

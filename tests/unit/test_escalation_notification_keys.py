@@ -22,7 +22,8 @@ from tests.unit.escalation_support import (
 async def test_every_attempt_carries_the_same_key_derived_from_the_notification(
     sessions: Sessions, clock: ManualClock
 ) -> None:
-    iid = (await apply(sessions, alert(), channels=("console",))).incident_id
+    a = alert()
+    iid = (await apply(sessions, a, channels=("console",))).incident_id
     assert iid is not None
     console = FakeNotifier("console", failures=[RETRY, RETRY])
     d = delivery(sessions, clock, console)
@@ -31,7 +32,8 @@ async def test_every_attempt_carries_the_same_key_derived_from_the_notification(
         await d.deliver_due()
         clock.advance(60)
 
-    key = notification_key(incident_id=iid, channel="console", reason="opened")
+    # The first tier's page of the incident opened by this alert.
+    key = notification_key(incident_id=iid, channel="console", reason=f"page:0:0:{a.event_id}")
     assert console.keys == [key, key, key]
     [n] = await notifications(sessions)
     assert (n.id, n.status) == (key, "sent")

@@ -21,6 +21,10 @@ class EscalationAction(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     JOINED = "joined"
     RESOLVED = "resolved"
+    ESCALATED = "escalated"  # a tier of the escalation chain was paged
+    RENOTIFIED = "renotified"  # acknowledged but unresolved: reminded
+    REASSIGNED = "reassigned"
+    CHAIN_EXHAUSTED = "chain_exhausted"  # every tier, every repeat paged; nobody acknowledged
 
 
 class EscalationEvent(EventEnvelope):

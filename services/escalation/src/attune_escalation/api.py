@@ -20,6 +20,7 @@ from attune_escalation import incidents
 from attune_escalation.db import Incident
 from attune_escalation.http_errors import StrictJsonRoute, error_responses
 from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.routing import Routing
 from attune_runtime.clock import Clock
 from attune_schemas.common import Identifier
 
@@ -37,6 +38,10 @@ class ClinicianAction(BaseModel):
     reason: Annotated[str, Field(max_length=500, pattern=NO_NUL)] | None = Field(
         default=None, description="Why, for the audit trail (no conversation text, please)."
     )
+
+
+class Reassignment(ClinicianAction):
+    to: Identifier = Field(description="The clinician the incident is handed to.")
 
 
 class Resolution(ClinicianAction):
@@ -118,7 +123,7 @@ StatusFilter = Literal["active", "open", "acknowledged", "joined", "resolved", "
 
 # Names an error answer may show; any other key a client sent is shown as `*`, not echoed.
 FIELD_NAMES = frozenset(
-    {*ClinicianAction.model_fields, *Resolution.model_fields}
+    {*ClinicianAction.model_fields, *Resolution.model_fields, *Reassignment.model_fields}
     | {"incident_id", "status", "conversation_id", "limit"}
 )
 ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
@@ -131,6 +136,7 @@ def router(
     metrics: EscalationMetrics,
     on_commit: Callable[[], None],
     audit: AuditTrail,
+    routing: Routing,
 ) -> APIRouter:
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
@@ -192,10 +198,12 @@ def router(
         body: ClinicianAction | None,
         op: Callable[[AsyncSession], Awaitable[Incident]],
     ) -> IncidentDetail:
+        before: tuple[datetime | None, datetime | None] = (None, None)
         try:
             async with sessions() as session:
                 async with session.begin():
-                    await own_incident(session, incident_id, who)
+                    known = await own_incident(session, incident_id, who)
+                    before = (known.acknowledged_at, known.resolved_at)
                     incident = await op(session)
                     incident_id_ = incident.id
                 async with sessions() as fresh:
@@ -205,6 +213,13 @@ def router(
         except incidents.Conflict as exc:
             raise HTTPException(409, str(exc)) from None
         metrics.actions.labels(name).inc()
+        # Response times, once per incident: a repeated action changes no timestamp.
+        if before[0] is None and result.acknowledged_at is not None:
+            ack = (result.acknowledged_at - result.opened_at).total_seconds()
+            metrics.time_to_acknowledge.labels(result.severity).observe(ack)
+        if before[1] is None and result.resolved_at is not None:
+            resolve = (result.resolved_at - result.opened_at).total_seconds()
+            metrics.time_to_resolve.labels(result.severity).observe(resolve)
         log.info("clinician_action", action=name, incident_id=incident_id, actor=who.actor)
         on_commit()
         await audit.append(
@@ -230,7 +245,7 @@ def router(
             request,
             body,
             lambda s: incidents.acknowledge(
-                s, incident_id=iid, clinician_id=who.subject, now=clock.now()
+                s, incident_id=iid, clinician_id=who.subject, now=clock.now(), routing=routing
             ),
         )
 
@@ -245,7 +260,9 @@ def router(
             who,
             request,
             body,
-            lambda s: incidents.join(s, incident_id=iid, clinician_id=who.subject, now=clock.now()),
+            lambda s: incidents.join(
+                s, incident_id=iid, clinician_id=who.subject, now=clock.now(), routing=routing
+            ),
         )
 
     @api.post("/{incident_id}/resolve", response_model=IncidentDetail, responses=ACTION_ERRORS)
@@ -266,6 +283,28 @@ def router(
                 outcome=body.outcome,
                 note=body.note,
                 now=clock.now(),
+                routing=routing,
+            ),
+        )
+
+    @api.post("/{incident_id}/reassign", response_model=IncidentDetail, responses=ACTION_ERRORS)
+    async def reassign(
+        incident_id: UUID, body: Reassignment, who: Clinician, request: Request
+    ) -> IncidentDetail:
+        iid = str(incident_id)
+        return await act(
+            "reassign",
+            iid,
+            who,
+            request,
+            body,
+            lambda s: incidents.reassign(
+                s,
+                incident_id=iid,
+                clinician_id=who.subject,
+                to=body.to,
+                now=clock.now(),
+                routing=routing,
             ),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -20,11 +21,12 @@ from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade_async
 from attune_escalation.notify import Notifier
-from attune_escalation.notify.console import ConsoleNotifier
+from attune_escalation.notify.channels import ConsoleChannel, build_notifiers
 from attune_escalation.notify.delivery import Delivery
-from attune_escalation.notify.webhook import WebhookNotifier
 from attune_escalation.outbox import OUTBOX_TOPICS, OutboxRelay
+from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
+from attune_escalation.steps import Scheduler
 from attune_runtime.channels import publisher
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import Check, ConsumerProgress
@@ -38,6 +40,7 @@ class Escalation:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     delivery: Delivery
+    scheduler: Scheduler
 
 
 def create_app(settings: EscalationSettings) -> App:
@@ -63,13 +66,22 @@ def build(
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     client = http_client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+    config = settings.escalation_config()
     if notifiers is None:
-        notifiers = [ConsoleNotifier()] if settings.console_notifications else []
-        notifiers += [
-            WebhookNotifier(url, client=client, index=i)
-            for i, url in enumerate(settings.webhook_urls)
-        ]
+        channels = dict(settings.channels)
+        if settings.console_notifications:
+            channels.setdefault("console", ConsoleChannel(type="console"))
+        notifiers = build_notifiers(
+            channels,
+            client=client,
+            clock=clock,
+            addresses={c: p.email for c, p in config.clinicians.items() if p.email},
+            timeout=settings.webhook_timeout_seconds,
+        )
     by_channel = {n.channel: n for n in notifiers}
+    unknown = sorted(set(config.channel_names()) - set(by_channel))
+    if unknown:
+        raise ValueError(f"policies name channels that are not configured: {unknown}")
     relay = OutboxRelay(
         sessions=sessions,
         publishers={t: publisher(broker, settings, t) for t in OUTBOX_TOPICS},
@@ -86,18 +98,36 @@ def build(
         backoff_seconds=settings.notify_backoff_seconds,
         backoff_max_seconds=settings.notify_backoff_max_seconds,
         poll_seconds=settings.poll_seconds,
+        quick_attempts=settings.notify_quick_attempts,
     )
     delivery.on_recorded = relay.wakeup
+    routing = Routing(
+        config=config,
+        channels=tuple(by_channel),
+        public_url=settings.public_url,
+        group_wait=timedelta(seconds=settings.group_wait_seconds),
+        group_interval=timedelta(seconds=settings.group_interval_seconds),
+    )
+    scheduler = Scheduler(
+        sessions=sessions,
+        routing=routing,
+        clock=clock,
+        metrics=metrics,
+        poll_seconds=settings.poll_seconds,
+    )
 
     def on_commit() -> None:
         relay.wakeup.set()
         delivery.wakeup.set()
+        scheduler.wakeup.set()
+
+    scheduler.on_step = delivery.wakeup
 
     handlers.register(
         broker,
         settings=settings,
         sessions=sessions,
-        channels=list(by_channel),
+        routing=routing,
         metrics=metrics,
         clock=clock,
         on_commit=on_commit,
@@ -128,6 +158,7 @@ def build(
             metrics=metrics,
             on_commit=on_commit,
             audit=guard.audit,
+            routing=routing,
         )
     )
     strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}
@@ -140,12 +171,16 @@ def build(
         broker=broker,
         progress=progress,
         registry=registry,
-        parts=Escalation(engine, sessions, relay, delivery),
+        parts=Escalation(engine, sessions, relay, delivery, scheduler),
         http=app,
         checks=[database_check],
         on_start=[migrate],
         on_stop=[close_client, engine.dispose, identity.dispose],
-        workers={"outbox_relay": relay.run, "notification_delivery": delivery.run},
+        workers={
+            "outbox_relay": relay.run,
+            "notification_delivery": delivery.run,
+            "escalation_scheduler": scheduler.run,
+        },
         check_topics=check_topics,
         run_workers=run_workers,
     )

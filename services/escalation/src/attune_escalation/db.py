@@ -81,6 +81,11 @@ class Incident(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     outcome: Mapped[str | None] = mapped_column(String(32))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # The escalation chain as its policy stood when the incident opened (policies.Chain).
+    chain: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Who was paged last (a tier's recipients), or who acknowledged: the people to remind.
+    assignees: Mapped[list[str] | None] = mapped_column(JSON)
+    first_paged_at: Mapped[datetime | None]
 
     alerts: Mapped[list[IncidentAlert]] = relationship(
         back_populates="incident", order_by="IncidentAlert.received_at", lazy="selectin"
@@ -165,6 +170,8 @@ class Notification(Base):
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    # Severity rank: critical notifications are delivered first.
+    priority: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(300))
@@ -172,6 +179,42 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+
+class EscalationTimer(Base):
+    """An incident's next scheduled step: a row, so a deadline survives any restart.
+
+    `purpose` is `escalation` (page the next tier, or remind after an acknowledgement) or
+    `update` (tell who was paged what was added since). Every change writes a new `token`; a
+    scheduler that claimed the row runs the step only if the token it read is still there.
+    """
+
+    __tablename__ = "escalation_timers"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))  # page | renotify | update
+    tier: Mapped[int] = mapped_column(default=0)
+    round: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    token: Mapped[str] = mapped_column(String(36))
+
+
+class TeamCursor(Base):
+    """Round-robin position within a team: the next member to page."""
+
+    __tablename__ = "team_cursors"
+
+    team: Mapped[str] = mapped_column(String(128), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Lease(Base):
+    """A named row a worker locks to be the only one doing a job (the outbox relay)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation import incidents
 from attune_escalation.metrics import EscalationMetrics
+from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.channels import payload, subscriber_docs
 from attune_runtime.clock import Clock
@@ -40,7 +41,7 @@ def register(
     *,
     settings: EscalationSettings,
     sessions: async_sessionmaker[AsyncSession],
-    channels: Sequence[str],
+    routing: Routing,
     metrics: EscalationMetrics,
     clock: Clock,
     on_commit: Callable[[], None],
@@ -75,13 +76,14 @@ def register(
                 session,
                 alert=alert,
                 now=now,
-                channels=channels,
-                public_url=settings.public_url,
+                routing=routing,
             )
         outcome = "duplicate" if result.duplicate else "opened" if result.opened else "grouped"
         metrics.alerts.labels(outcome).inc()
         if result.opened:
             metrics.incidents.labels(alert.severity.value).inc()
+        if result.paged_tier is not None:
+            metrics.escalations.labels(str(result.paged_tier)).inc()
         log.info(
             "alert_applied",
             alert_id=str(alert.alert_id),

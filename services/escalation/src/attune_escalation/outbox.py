@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_escalation.db import OutboxMessage
+from attune_escalation.db import Lease, OutboxMessage
 from attune_escalation.metrics import EscalationMetrics
 from attune_runtime.clock import Clock
 from attune_schemas import EventEnvelope
@@ -68,15 +68,23 @@ class OutboxRelay:
         self.wakeup = asyncio.Event()
 
     async def relay_once(self) -> int:
-        """Relay one batch; returns how many rows were published."""
+        """Relay one batch; returns how many rows were published.
+
+        One relay at a time holds the lease: two relays taking disjoint batches would publish
+        them concurrently and could put one conversation's `resume_ai` before its `pause_ai`.
+        """
         async with self.sessions() as session, session.begin():
+            lease = await session.scalar(
+                select(Lease).where(Lease.name == "outbox").with_for_update(skip_locked=True)
+            )
+            if lease is None:  # another replica is relaying; it publishes in order
+                return 0
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
                     .where(OutboxMessage.published_at.is_(None))
                     .order_by(OutboxMessage.id)
                     .limit(self.batch)
-                    .with_for_update(skip_locked=True)
                 )
             ).all()
             for row in rows:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from attune_auth.settings import AuthSettings
+from attune_escalation.notify.channels import ChannelConfig
+from attune_escalation.policies import EscalationConfig, default_config, load
 from attune_runtime.settings import ServiceSettings
 
 
@@ -21,10 +25,30 @@ class EscalationSettings(ServiceSettings):
     # Where clinicians open an incident; notifications link here, never carry conversation text.
     public_url: str = "http://127.0.0.1:8004"
     console_notifications: bool = True
-    webhook_urls: list[str] = Field(default_factory=list)
+    # Named channels (notify/channels.py); policies route each tenant and severity to some.
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     notify_max_attempts: int = Field(default=8, ge=1)
     notify_backoff_seconds: float = Field(default=2.0, ge=0)
     notify_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # Quick retries within one attempt (tenacity), before the row is rescheduled.
+    notify_quick_attempts: int = Field(default=3, ge=1)
+    # Escalation policies, schedules and teams (YAML, see policies.py). Without a file every
+    # channel is paged, again at each deadline, three times.
+    policies_file: Path | None = None
+    default_ack_deadline_seconds: float = Field(default=300.0, gt=0)
+    default_renotify_seconds: float = Field(default=900.0, gt=0)
+    # A new incident's first page gathers what arrives within this wait (never for a crisis);
+    # what is added later is sent at most once per group interval.
+    group_wait_seconds: float = Field(default=5.0, ge=0)
+    group_interval_seconds: float = Field(default=60.0, gt=0)
     # Background loops: how often they look for work when not woken explicitly.
     poll_seconds: float = Field(default=0.5, gt=0)
+
+    def escalation_config(self) -> EscalationConfig:
+        if self.policies_file is not None:
+            return load(self.policies_file)
+        return default_config(
+            ack_deadline_seconds=self.default_ack_deadline_seconds,
+            renotify_seconds=self.default_renotify_seconds,
+        )

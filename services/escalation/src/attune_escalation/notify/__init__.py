@@ -38,3 +38,8 @@ class Notifier(Protocol):
 
     async def send(self, payload: Mapping[str, Any], *, idempotency_key: str) -> None:
         """Deliver or raise NotifyError."""
+
+
+def signals(payload: Mapping[str, Any]) -> list[str]:
+    """Signal names a notification may show: crisis categories, else marker names."""
+    return list(payload.get("crisis_categories") or payload.get("markers") or [])
