@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attune_classifier import embedding
 from attune_classifier.compiled import WordGrams
+from attune_classifier.features import _SELF, _YOU, person_counts
 from attune_classifier.lexicon import normalise
 from attune_classifier.model import ModelScorer, as_objects
 from attune_classifier.scoring import ContextTurn, MessageScore, ScoringInput
@@ -158,3 +161,63 @@ def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, Mode
     assert np.array_equal(got.indptr, expected.indptr)
     assert np.array_equal(got.indices, expected.indices)
     assert np.array_equal(got.data, expected.data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("ab cd\u00e9  \n\t'\u2019-.,!?<>s/\u2581xyz\u03a9\u6f22\U0001f602")
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_word_by_word_token_ids_equal_the_tokenizer(text: str) -> None:
+    segments = embedding._tokenizer(embedding.FULL_DIM)
+    assert segments.exact  # the installed tokenizer takes the fast path
+    expected = segments.tokenizer.encode(text, add_special_tokens=False).ids
+    assert segments.ids([text]) == [expected]
+
+
+def test_token_ids_equal_the_tokenizer_on_the_corpus() -> None:
+    corpus = load()
+    texts = [normalise(e.text) for e in corpus.train + corpus.test]
+    texts += [normalise(t.text) for e in corpus.train for t in e.context]
+    texts += ["<s> hi </s>", "a<unk>b", "  lead", "trail  ", "\u2581\u2581x", "x\u2581y"]
+    segments = embedding._tokenizer(embedding.FULL_DIM)
+    expected = [e.ids for e in segments.tokenizer.encode_batch(texts, add_special_tokens=False)]
+    assert segments.ids(texts) == expected
+
+
+PERSON_PARTS = [
+    *("i", "I'm", "im", "i've", "ive", "i\u2019d", "i'll", "me", "my", "MySelf", "mine"),
+    *("you", "your", "you're", "youre", "yourself", "u", "ur"),
+    *("mu", "yi", "'", "-", "_", "imy", "you'", "i'", "me's", "\u0130", "x", "1", ".", ","),
+    *(" ", " ", "\n"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PERSON_PARTS), max_size=30))
+def test_one_pass_person_counts_equal_the_two_patterns(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))
+
+
+def test_person_counts_equal_the_two_patterns_on_the_corpus() -> None:
+    for item in varied_inputs():
+        text = normalise(item.text)
+        assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))
+
+
+def test_word_gram_scores_equal_the_sparse_product(
+    scorers: tuple[ModelScorer, ModelScorer],
+) -> None:
+    fast, _ = scorers
+    block = fast.fast["rupture"].blocks[0]
+    assert block.product is not None  # the served path skips the sparse matrix
+    items = varied_inputs()
+    for batch in (items, items[:1], items[5:6], []):
+        expected = block.features(batch) @ block.weights
+        assert np.array_equal(block.scores(batch), expected)

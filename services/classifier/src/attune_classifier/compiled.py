@@ -11,8 +11,8 @@ scikit-learn's `predict_proba`.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +24,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import MaxAbsScaler, normalize
+from sklearn.preprocessing import MaxAbsScaler
 
 Array = np.ndarray[Any, Any]
 
@@ -35,6 +35,14 @@ class _Block:
 
     features: Callable[[Sequence[Any]], Any]
     weights: Array  # (n_features_of_part, n_outputs), scaling folded in
+    # `features(items) @ weights` computed without building the features, when it can be.
+    product: Callable[[Sequence[Any]], Array] | None = None
+
+    def scores(self, items: Sequence[Any]) -> Array:
+        if self.product is not None:
+            return self.product(items)
+        result: Array = self.features(items) @ self.weights
+        return result
 
 
 class CompiledLinear:
@@ -62,7 +70,7 @@ class CompiledLinear:
     def decision_function(self, items: Sequence[Any]) -> Array:
         total: Array = np.tile(self.intercept, (len(items), 1)).astype(np.float64)
         for block in self.blocks:
-            total += block.features(items) @ block.weights
+            total += block.scores(items)
         return total
 
     def predict_proba(self, items: Sequence[Any]) -> Array:
@@ -115,7 +123,12 @@ def _block(part: Any, coef: Array) -> tuple[_Block, int]:
             if grams is None:
                 return _Block(_chain(steps), coef[:width]), width
             before = _chain(steps[:-1])
-            return _Block(lambda items: grams.transform(before(items)), coef[:width]), width
+            weights = coef[:width]
+            return _Block(
+                lambda items: grams.transform(before(items)),
+                weights,
+                lambda items: grams.product(before(items), weights),
+            ), width
         raise TypeError(f"unexpected final step {type(last).__name__}")
     width = int(getattr(part, "dim", 0)) or int(part.transform([]).shape[1])
     return _Block(part.transform, coef[:width]), width
@@ -164,28 +177,46 @@ class WordGrams:
             out += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
         return out
 
-    def transform(self, docs: Sequence[str]) -> Any:
+    def entries(self, docs: Sequence[str]) -> tuple[Array, Array, Array]:
+        """(row, column, value) of every non-zero entry, row by row and column by column."""
         lookup = self.vocabulary.get
-        indices: list[int] = []
-        counts: list[int] = []
-        indptr = [0]
+        columns: list[int] = []  # every gram's column, -1 outside the vocabulary
+        lengths: list[int] = []
         for doc in docs:
-            found = Counter(j for j in map(lookup, self.grams(doc)) if j is not None)
-            for j, count in sorted(found.items()):  # scikit-learn sorts each row's columns
-                indices.append(j)
-                counts.append(count)
-            indptr.append(len(indices))
-        data = np.asarray(counts, dtype=np.float64)
-        index = np.asarray(indices, dtype=np.int32)
+            grams = self.grams(doc)
+            columns += map(lookup, grams, itertools.repeat(-1, len(grams)))
+            lengths.append(len(grams))
+        column = np.asarray(columns, dtype=np.int64)
+        known = column >= 0
+        width = len(self.vocabulary)
+        keys = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)[known] * width
+        # Sorted unique (row, column) pairs with their counts: scikit-learn's sorted rows.
+        keys, counts = np.unique(keys + column[known], return_counts=True)
+        row, column = np.divmod(keys, width)
+        value = counts.astype(np.float64)
         if self.sublinear:
-            np.log(data, data)
-            data += 1.0
-        data *= self.idf[index]
-        matrix = sp.csr_array(
-            (data, index, np.asarray(indptr, dtype=np.int32)),
-            shape=(len(docs), len(self.vocabulary)),
+            np.log(value, value)
+            value += 1.0
+        value *= self.idf[column]
+        # l2 per row as scikit-learn does it: squares summed in order, then one division each.
+        norms = np.sqrt(np.bincount(row, weights=value * value, minlength=len(docs)))
+        value /= norms[row]
+        return row, column, value
+
+    def transform(self, docs: Sequence[str]) -> Any:
+        row, column, value = self.entries(docs)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(docs)))])
+        return sp.csr_array((value, column, indptr), shape=(len(docs), len(self.vocabulary)))
+
+    def product(self, docs: Sequence[str], weights: Array) -> Array:
+        """`transform(docs) @ weights`, each row summed in column order as scipy sums it."""
+        row, column, value = self.entries(docs)
+        return np.column_stack(
+            [
+                np.bincount(row, weights=value * weights[column, k], minlength=len(docs))
+                for k in range(weights.shape[1])
+            ]
         )
-        return normalize(matrix, norm="l2", copy=False)
 
 
 def _chain(steps: list[Any]) -> Callable[[Sequence[Any]], Any]:

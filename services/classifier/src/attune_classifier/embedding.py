@@ -13,6 +13,8 @@ embedding (`EMBEDDING_MODEL`, dimension) and the service loads it from the wheel
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -81,16 +83,82 @@ def embed(texts: list[str], dim: int = FULL_DIM) -> NDArray[np.float32]:
 
 
 @lru_cache(maxsize=4)
-def _tokenizer(dim: int) -> Any:
-    """The model's tokenizer without the padding WordLlama turns on for its own batches."""
+def _tokenizer(dim: int) -> Segments:
+    """The model's tokenizer, read word by word (`Segments`), without WordLlama's padding."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_str(_model(dim).tokenizer.to_str())
     tokenizer.no_padding()
-    return tokenizer
+    return Segments(tokenizer)
 
 
-def _pooled(model: Any, tokenizer: Any, texts: list[str]) -> NDArray[np.float32]:
+_MARK = "\u2581"  # SentencePiece's word mark: the tokenizer's normaliser turns spaces into it
+_SEGMENT = re.compile(f"{_MARK}+[^{_MARK}]*")
+SEGMENTS_KEEP = 100_000
+
+
+class Segments:
+    """The tokenizer's ids for a text, segment by segment from a cache.
+
+    The tokenizer (BPE, no pre-tokenizer) runs on the whole text at once, so its own word cache
+    never applies. Its normaliser marks each space with "\u2581" and prepends one, and no token
+    of its vocabulary holds the mark after another character: no token can span the start of
+    a marked run, so the text's ids are the ids of its runs ("\u2581word", "\u2581\u2581x")
+    one after another, and each run's ids can be kept. `exact` checks those facts on the loaded
+    tokenizer; if one does not hold, or a text holds a special token, the whole text is encoded.
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        config = json.loads(tokenizer.to_str())
+        self.special = tuple(str(a["content"]) for a in config.get("added_tokens", []))
+        self.exact = _segmentable(config)
+        self._cache: dict[str, list[int]] = {}
+
+    def ids(self, texts: list[str]) -> list[list[int]]:
+        if not self.exact:
+            encoded = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+            return [e.ids for e in encoded]
+        return [self._ids(text) for text in texts]
+
+    def _ids(self, text: str) -> list[int]:
+        if not text or any(s in text for s in self.special):
+            ids: list[int] = self.tokenizer.encode(text, add_special_tokens=False).ids
+            return ids
+        if len(self._cache) > SEGMENTS_KEEP:
+            self._cache.clear()
+        out: list[int] = []
+        for segment in _SEGMENT.findall(_MARK + text.replace(" ", _MARK)):
+            got = self._cache.get(segment)
+            if got is None:
+                got = self._cache[segment] = [t.id for t in self.tokenizer.model.tokenize(segment)]
+            out += got
+        return out
+
+
+def _segmentable(config: dict[str, Any]) -> bool:
+    """Are a text's ids the ids of its marked runs, one after another? (see `Segments`)"""
+    model = config.get("model") or {}
+    normalizer = config.get("normalizer") or {}
+    steps = normalizer.get("normalizers") if normalizer.get("type") == "Sequence" else None
+    expected = [
+        {"type": "Prepend", "prepend": _MARK},
+        {"type": "Replace", "pattern": {"String": " "}, "content": _MARK},
+    ]
+    vocabulary = model.get("vocab") or {}
+    return (
+        model.get("type") == "BPE"
+        and model.get("dropout") is None
+        and not model.get("continuing_subword_prefix")
+        and not model.get("end_of_word_suffix")
+        and config.get("pre_tokenizer") is None
+        and steps == expected
+        and bool(vocabulary)
+        and not any(_MARK in token.lstrip(_MARK) for token in vocabulary)
+    )
+
+
+def _pooled(model: Any, tokenizer: Segments, texts: list[str]) -> NDArray[np.float32]:
     """WordLlama's `embed(texts, norm=True)`, bit for bit, without padding every batch.
 
     WordLlama pads a batch to its longest text and pools a (texts, longest, dim) block; the mean
@@ -98,8 +166,7 @@ def _pooled(model: Any, tokenizer: Any, texts: list[str]) -> NDArray[np.float32]
     equal), at a fraction of the memory traffic.
     """
     table: NDArray[np.float32] = model.embedding
-    encoded = tokenizer.encode_batch(texts, is_pretokenized=False, add_special_tokens=False)
-    ids = [enc.ids for enc in encoded]
+    ids = tokenizer.ids(texts)
     lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
     flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=lengths.sum())
     np.clip(flat, 0, table.shape[0] - 1, out=flat)

@@ -62,8 +62,22 @@ _MINIMAL = re.compile(
     r"yeah|yep|yes|no|nah|mhm+|hm+|mm-?hmm|right|cool|nvm|forget it|if you say so)\W*$",
     re.IGNORECASE,
 )
-_SELF = re.compile(r"\b(?:i|i'?m|im|i'?ve|ive|i'?d|i'?ll|me|my|myself|mine)\b", re.IGNORECASE)
-_YOU = re.compile(r"\b(?:you|your|you'?re|youre|yourself|u|ur)\b", re.IGNORECASE)
+_SELF_WORDS = r"i|i'?m|im|i'?ve|ive|i'?d|i'?ll|me|my|myself|mine"
+_YOU_WORDS = r"you|your|you'?re|youre|yourself|u|ur"
+_SELF = re.compile(rf"\b(?:{_SELF_WORDS})\b", re.IGNORECASE)
+_YOU = re.compile(rf"\b(?:{_YOU_WORDS})\b", re.IGNORECASE)
+# Both in one pass: their words start with different letters (i/m against y/u), so a match of
+# one never covers where the other could start, and each group counts what its pattern finds.
+_PERSONS = re.compile(rf"\b(?:({_SELF_WORDS})|({_YOU_WORDS}))\b", re.IGNORECASE)
+
+
+def person_counts(text: str) -> tuple[int, int]:
+    """How often the text says I/me/my, and you/your: `_SELF` and `_YOU` matches."""
+    found = _PERSONS.findall(text)
+    mine = sum(1 for me, _ in found if me)
+    return mine, len(found) - mine
+
+
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -267,13 +281,14 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             words = max(1, len(text.split()))
             before = preceding_assistant_turn(item.context) or ""
             safety = asks_about_safety(before)
+            mine, yours = person_counts(text)
             rows.append(
                 [
                     *(min(2, n) for n in cue_counts(text)),
                     *(float(c in own) for c in CRISIS_MARKERS),
                     *(float(c in mentioned) for c in CRISIS_MARKERS),
-                    min(1.0, 5 * len(_SELF.findall(text)) / words),
-                    min(1.0, 5 * len(_YOU.findall(text)) / words),
+                    min(1.0, 5 * mine / words),
+                    min(1.0, 5 * yours / words),
                     math.log1p(words),
                     float(safety),
                     float(safety and bool(_AFFIRMATIVE.match(text))),

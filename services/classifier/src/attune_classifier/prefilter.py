@@ -16,6 +16,7 @@ derivation does not understand contributes no literal, never a wrong one.
 from __future__ import annotations
 
 import importlib
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ def fold(text: str) -> str:
 
 Literals = frozenset[str]
 _NOTHING: Literals = frozenset({""})  # only the empty string: nothing known
+_SECOND = operator.itemgetter(1)  # the literal's id in an automaton hit (end, id)
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ class Prefilter:
         mask = self._always
         found: set[int] = set()
         if self._automaton is not None:
-            found = {i for _, i in self._automaton.iter(fold(text))}
+            found = set(map(_SECOND, self._automaton.iter(fold(text))))
             for i in found:
                 mask |= self._triggers[i]
         selected = []
