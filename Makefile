@@ -44,7 +44,8 @@ services-status: ## Which services run, and are they ready?
 demo: install kafka-up ## Run the whole pipeline on real Kafka: a demo tenant's key sends, its clinician logs in and acts
 	@deploy/local/services.sh down >/dev/null
 	@deploy/demo/credentials.sh
-	@ATTUNE_ESCALATION_CHANNELS='{"pager": {"type": "webhook", "url": "http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"}}' deploy/local/services.sh up
+	@ATTUNE_ESCALATION_CHANNELS='{"pager": {"type": "webhook", "url": "http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"}}' \
+	  ATTUNE_ESCALATION_POLICIES_FILE=deploy/demo/policies.yaml deploy/local/services.sh up
 	@set -a && . .run/demo.env && set +a && ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
 	@echo "Console notifications as the services printed them:"
 	@grep -h '^\[ATTUNE' .run/logs/escalation.log | tail -n 6

@@ -177,8 +177,11 @@ def print_trail(
             )
     pages = pager.for_conversation(cid)
     for _, p in pages:
+        tier = f" tier {p['tier']}" if p.get("tier") else ""
+        who = ",".join(p.get("recipients") or [])
         print(
-            f"   PAGER       webhook received: {p['severity']} {p['alert_kind']} ({p['reason']}) -> {p['url']}"
+            f"   PAGER       webhook received: {p['severity']} {'+'.join(p['kinds'])} ({p['reason']}{tier}"
+            f"{' -> ' + who if who else ''}) {p['url']}"
         )
     if not pages:
         print("   (no notification: nothing for a clinician here)")
@@ -256,6 +259,13 @@ async def main() -> int:
             while time.monotonic() < settle:
                 await drain(consumer, trail)
 
+            # Nobody acknowledges the crisis at first: tier 2 is paged at the (shortened) deadline.
+            tier2 = time.monotonic() + args.timeout
+            while time.monotonic() < tier2 and not any(
+                p.get("tier") == 2 for _, p in pager.for_conversation(ids["crisis"])
+            ):
+                await drain(consumer, trail)
+
             # A clinician logs in and takes the crisis: acknowledge, join (the AI pauses),
             # resolve (it resumes). Who acted comes from the token, never from the body.
             login = await client.post(
@@ -301,7 +311,27 @@ async def main() -> int:
         if not SCRIPTS[name]["expect_alert"] and alerted:
             failures.append(f"{name}: alerted but should not have")
     crisis_pages = pager.for_conversation(conversations["crisis"][0]["conversation_id"])
+    tiers = [p.get("tier") for _, p in crisis_pages if p.get("reason") in ("opened", "escalated")]
+    if tiers[:2] != [1, 2]:
+        failures.append(f"crisis: expected tier 1 then tier 2 paged, got tiers {tiers}")
+    rupture_pages = pager.for_conversation(conversations["rupture"][0]["conversation_id"])
+    if len([p for _, p in rupture_pages if p.get("reason") == "opened"]) != 1:
+        failures.append("rupture: expected one grouped first notification")
     print()
+    if len(tiers) >= 2:
+        at = {
+            p.get("tier"): t for t, p in crisis_pages if p.get("reason") in ("opened", "escalated")
+        }
+        print(
+            f"demo: crisis left unacknowledged: tier 1 paged, then tier 2 {at[2] - at[1]:.1f} s later"
+            " (deadline shortened to 12 s in deploy/demo/policies.yaml)"
+        )
+    if rupture_pages:
+        _, first = rupture_pages[0]
+        print(
+            f"demo: the rupture conversation's first notification carried {'+'.join(first['kinds'])}"
+            f" in one page ({len(rupture_pages)} notification(s) in all)"
+        )
     if crisis_posted_at is not None and crisis_pages:
         print(
             f"demo: crisis message -> clinician notification: {(crisis_pages[0][0] - crisis_posted_at) * 1000:.0f} ms end to end"

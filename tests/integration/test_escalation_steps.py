@@ -166,3 +166,32 @@ async def test_two_outbox_relays_keep_each_conversations_control_events_in_order
 
     for key in {k for k, _ in staged}:
         assert [a for k, a in broker.published if k == key] == [a for k, a in staged if k == key]
+
+
+async def test_a_crisis_timeline_reads_the_same_on_either_database(database_url: str) -> None:
+    """Tier 1 at once, tier 2 at its deadline, acknowledged, reminded, resolved: both stores."""
+    await upgrade_async(database_url)
+    async with store(database_url) as sessions:
+        desk = Desk(sessions, ManualClock(T0))
+        opened = await desk.push(alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL), at=0)
+        assert opened.incident_id is not None
+        await desk.tick(to=120)
+        await desk.act(incidents.acknowledge, opened.incident_id, at=150, clinician_id="dr-cy")
+        await desk.tick(to=1050)
+        await desk.act(
+            incidents.resolve,
+            opened.incident_id,
+            at=1100,
+            clinician_id="dr-cy",
+            outcome=incidents.Outcome.CLIENT_SAFE,
+            note=None,
+        )
+        await desk.tick(to=5000)
+
+        pages = [(p.at, p.reason, p.tier, p.recipients) for p in await desk.pages()]
+    assert pages == [
+        (0, "opened", 1, ["dr-ada"]),
+        (120, "escalated", 2, ["dr-cy"]),
+        (1050, "renotify", None, ["dr-cy"]),
+        (1100, "resolved", None, ["dr-cy"]),
+    ]

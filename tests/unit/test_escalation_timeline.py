@@ -70,6 +70,20 @@ async def test_crisis_pages_tier_one_at_once_and_tier_two_at_its_deadline(desk: 
     assert actions[-1] == "chain_exhausted"
 
 
+async def test_new_crisis_evidence_tells_who_was_paged_and_the_deadline_keeps_running(
+    desk: Desk,
+) -> None:
+    await desk.push(crisis(), at=0)
+    await desk.push(crisis(), at=60)
+    await desk.tick(to=120)
+
+    assert [(p.at, p.reason, p.recipients) for p in await desk.pages()] == [
+        (0, "opened", ["dr-ada"]),
+        (60, "crisis", ["dr-ada"]),
+        (120, "escalated", ["dr-cy"]),
+    ]
+
+
 async def test_acknowledged_incident_pages_nobody_else_but_is_renotified(desk: Desk) -> None:
     opened = await desk.push(crisis(), at=0)
     assert opened.incident_id is not None
@@ -133,6 +147,22 @@ async def test_what_arrives_within_the_group_wait_goes_out_as_one_notification(
     assert len(await desk.pages()) == 1  # the same kind again is not news
     incident = await desk.incident(first.incident_id)
     assert incident.kinds == ["disengagement", "rupture"]
+
+
+async def test_a_possible_crisis_for_review_is_gathered_with_what_follows(desk: Desk) -> None:
+    """The demo's rupture conversation: possible crisis (model only), rupture, disengagement."""
+    await desk.push(alert(kind=AlertKind.CRISIS, severity=Severity.HIGH), at=0)
+    await desk.push(alert(kind=AlertKind.RUPTURE, severity=Severity.HIGH), at=1)
+    await desk.push(alert(kind=AlertKind.DISENGAGEMENT, severity=Severity.WARNING), at=3)
+    await desk.tick(to=5)
+    await desk.tick(to=100)
+
+    [page] = await desk.pages()
+    assert (page.at, page.reason, page.kinds) == (
+        5,
+        "opened",
+        ["crisis", "disengagement", "rupture"],
+    )
 
 
 async def test_a_later_kind_is_sent_once_per_group_interval(desk: Desk) -> None:

@@ -1,9 +1,10 @@
 """Alerts into incidents: the first opens one, later ones for the conversation group into it.
 
-A new incident's first page waits `group_wait` so it carries what arrives with it (the
-rupture, then the disengagement seconds later); a crisis never waits. Later additions are
-sent to whoever was paged at most once per `group_interval`; a crisis or a raised severity
-reaches a person at once.
+A new incident's first page waits `group_wait` so it carries what arrives with it (a possible
+crisis for review, the rupture, then the disengagement seconds later: one page); a crisis
+(critical: explicit crisis language) never waits. After the first page, later additions are
+sent to whoever was paged at most once per `group_interval`, while new crisis evidence or a
+raised severity reaches a person at once.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def apply_alert(
     if incident is None:
         incident = await _open(session, alert, now, routing)
         result.opened = True
-        if alert.kind is AlertKind.CRISIS or routing.group_wait <= timedelta(0):
+        if _urgent(alert) or routing.group_wait <= timedelta(0):
             result.notifications += await _page_now(
                 session, incident, alert, now, routing, "opened"
             )
@@ -142,6 +143,8 @@ async def _group(
     incident.kinds = sorted({*incident.kinds, alert.kind.value})
     incident.risk = max(incident.risk, alert.risk)
     _grouped(session, incident, alert, now)
+    # Until the first page goes out, what arrives joins it; a crisis does not wait for it.
+    now_or_with_the_first_page = _urgent(alert) or incident.first_paged_at is not None
     if SEVERITY_RANK[alert.severity] > SEVERITY_RANK[Severity(incident.severity)]:
         previous = incident.severity
         incident.severity = alert.severity.value
@@ -158,9 +161,10 @@ async def _group(
             {"from": previous, "to": alert.severity.value, "alert_id": str(alert.alert_id)},
             cause=alert.event_id,
         )
-        await _page_or_tell(session, incident, alert, now, routing, "severity", result)
+        if now_or_with_the_first_page:
+            await _page_or_tell(session, incident, alert, now, routing, "severity", result)
         return
-    if alert.kind is AlertKind.CRISIS:
+    if alert.kind is AlertKind.CRISIS and now_or_with_the_first_page:
         # New crisis evidence always reaches a person, whatever the incident's state.
         await _page_or_tell(session, incident, alert, now, routing, "crisis", result)
         return
@@ -188,8 +192,10 @@ async def _page_or_tell(
     reason: str,
     result: AlertResult,
 ) -> None:
-    """Open and unacknowledged: page the chain now. Acknowledged: tell the clinician now."""
-    if status_of(incident) is Status.OPEN:
+    """Page the chain's first tier now if the incident is open and its severity was raised, or
+    nobody was paged yet; otherwise tell whoever was paged (the deadline keeps running)."""
+    restart = reason == "severity" or incident.first_paged_at is None
+    if status_of(incident) is Status.OPEN and restart:
         result.notifications += await _page_now(session, incident, alert, now, routing, reason)
         result.paged_tier = 1
         return
@@ -222,6 +228,11 @@ async def _page_now(
         key=str(alert.event_id),
         reason=reason,
     )
+
+
+def _urgent(alert: Alert) -> bool:
+    """Explicit crisis language: paged at once, never gathered into a group."""
+    return alert.kind is AlertKind.CRISIS and alert.severity is Severity.CRITICAL
 
 
 def _grouped(session: AsyncSession, incident: Incident, alert: Alert, now: datetime) -> None:
