@@ -23,7 +23,7 @@ from attune_auth.principal import Role
 from attune_classifier.app import build as build_classifier
 from attune_classifier.scoring import LexiconScorer
 from attune_classifier.settings import ClassifierSettings
-from attune_ingest.app import create_app as create_ingest
+from attune_ingest.app import build as build_ingest
 from attune_ingest.settings import IngestSettings
 from attune_router.app import build as build_router
 from attune_router.settings import RouterSettings
@@ -67,7 +67,7 @@ RULES: dict[tuple[str, str, str], Need] = {
     },
     **{
         (service, "GET", path): "public"
-        for service in ("classifier", "router")
+        for service in ("ingest", "classifier", "router", "escalation")
         for path in ("/docs/asyncapi", "/docs/asyncapi.json")
     },
 }
@@ -126,12 +126,13 @@ async def services(
     tmp_path: Any, clock: ManualClock, identity: Identity
 ) -> AsyncIterator[Services]:
     metrics = SecretStr(METRICS_TOKEN)
-    ingest = create_ingest(
+    ingest_service = build_ingest(
         IngestSettings(auth=identity.settings(), metrics_token=metrics, dedup_rebuild=False),
         clock=clock,
-        manage_topics=False,
+        check_topics=False,
         producer=FakeProducer(),
     )
+    ingest = ingest_service.app
     router = build_router(RouterSettings(metrics_token=metrics), clock=clock)
     classifier = build_classifier(
         ClassifierSettings(scorer="lexicon", metrics_token=metrics),
@@ -141,7 +142,7 @@ async def services(
     apps: dict[str, Any] = {"ingest": ingest, "router": router.app, "classifier": classifier.app}
     async with (
         running_api(tmp_path / "escalation.db", clock, identity) as api,
-        TestKafkaBroker(ingest.state.broker),
+        TestKafkaBroker(ingest_service.broker),
     ):
         apps["escalation"] = api.service.app
         clients = {

@@ -49,7 +49,7 @@ async def test_text_is_deleted_past_retention_after_resolution_and_the_audit_rem
 
     clock.advance(timedelta(days=10, seconds=1))  # the first is 30 days past resolution
     with capture_logs() as logs:
-        done = await api.service.retention.run_once()
+        done = await api.service.parts.retention.run_once()
     login_again(api, identity, clock)
 
     detail = {
@@ -76,5 +76,5 @@ async def test_text_is_deleted_past_retention_after_resolution_and_the_audit_rem
         logs, default=str
     )
 
-    again = await api.service.retention.run_once()  # idempotent: nothing left to delete
+    again = await api.service.parts.retention.run_once()  # idempotent: nothing left to delete
     assert (again.notes, again.alerts) == (0, 0)

@@ -29,7 +29,6 @@ def rendered() -> dict[str, str]:
             "produced_by": t.produced_by,
             "consumed_by": t.consumed_by,
             "description": t.description,
-            "retention_ms": int(t.retention.total_seconds() * 1000),
         }
         for t in TOPICS
     ]

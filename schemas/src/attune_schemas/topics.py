@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -27,18 +26,9 @@ class TopicSpec:
     produced_by: str
     consumed_by: str
     description: str
-    # How long the broker keeps a record (retention.ms, set when the topic is created). Every
-    # topic but the audit stream carries conversation text or ids that point to it: a week
-    # covers a restart's rebuild and an operator's look at a dead letter, and no more.
-    retention: timedelta = timedelta(days=7)
 
 
 PARTITIONS = 3
-# The raw intake is consumed at once; what it carries is on conversation.events too.
-RAW_RETENTION = timedelta(days=1)
-# The audit stream carries ids and actions, no text; the database's append-only audit trail
-# is the record that lasts.
-AUDIT_STREAM_RETENTION = timedelta(days=90)
 
 CONVERSATION_RAW = "conversation.raw"
 CONVERSATION_EVENTS = "conversation.events"
@@ -64,7 +54,6 @@ TOPICS: tuple[TopicSpec, ...] = (
         "integrators",
         "ingest",
         "Unvalidated conversation events from integrators who publish to Kafka directly.",
-        retention=RAW_RETENTION,
     ),
     TopicSpec(
         CONVERSATION_EVENTS,
@@ -142,7 +131,6 @@ TOPICS: tuple[TopicSpec, ...] = (
         "escalation",
         "audit, integrators",
         "Append-only audit trail of every incident action.",
-        retention=AUDIT_STREAM_RETENTION,
     ),
     TopicSpec(
         CONVERSATION_CONTROL,
