@@ -12,6 +12,10 @@ DEMO_PAGER_PORT ?= 8099
         demo demo-down schemas lint format test test-unit test-integration test-e2e test-faults train \
         evaluate corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation compose-config clean
 
+# Workspace members, each checked by deptry against its own pyproject.toml.
+MEMBERS := schemas runtime auth services/ingest services/classifier services/router services/escalation models cli
+MODULE_MAP := attune-schemas=attune_schemas,attune-runtime=attune_runtime,attune-auth=attune_auth,attune-ingest=attune_ingest,attune-classifier=attune_classifier,attune-router=attune_router,attune-escalation=attune_escalation,attune-models=attune_models
+
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
@@ -51,17 +55,22 @@ demo-down: ## Stop the services and Kafka started by the demo
 	@deploy/local/services.sh down
 	@deploy/kafka/kafka.sh down
 
-schemas: ## Export the event contracts as JSON Schema into schemas/json/
-	$(PY) python -m attune_schemas
+schemas: ## Export the event contracts (JSON Schema, schemas/json/) and each service's AsyncAPI (schemas/asyncapi/)
+	$(PY) attune schemas
 
 format: ## Format and autofix with ruff
 	$(PY) ruff format .
 	$(PY) ruff check --fix .
 
-lint: ## ruff (lint + format check) and mypy --strict
+lint: ## ruff, mypy --strict, import-linter (layers) and deptry (declared vs imported dependencies)
 	$(PY) ruff check .
 	$(PY) ruff format --check .
 	$(PY) mypy .
+	$(PY) lint-imports
+	@for m in $(MEMBERS); do \
+	  $(PY) deptry $$m --config $$m/pyproject.toml --known-first-party $$(ls $$m/src | grep -v '\.') \
+	    --package-module-name-map $(MODULE_MAP) || exit 1; \
+	done
 
 test-unit: ## Fast tier: in-memory broker, fakes, no servers
 	$(PY) pytest tests/unit -q
@@ -79,10 +88,10 @@ test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e, fa
 	@$(MAKE) --no-print-directory test-unit test-integration test-e2e test-faults
 
 train: ## Rebuild the models (team corpus + C-SSRS dev) into models/artifacts and choose thresholds for the alert budgets
-	$(PY) attune-train
+	$(PY) attune train
 
 evaluate: ## Evaluate on the team test split and real conversations (../shared/data); write models/MODEL_CARD.md
-	$(PY) attune-evaluate
+	$(PY) attune evaluate
 
 corpus-stats: ## Counts per label, marker and split of the labelled corpus
 	$(PY) python -m attune_models.corpus

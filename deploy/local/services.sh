@@ -36,6 +36,9 @@ ready() { curl -fsS "http://127.0.0.1:${PORTS[$1]}/health/ready" >/dev/null 2>&1
 
 up() {
   mkdir -p "$LOGS"
+  # The deploy step: every topic of the topic table exists and is configured (idempotent).
+  (cd "$ROOT" && "$ROOT/.venv/bin/attune" topics apply >> "$LOGS/topics.log" 2>&1) \
+    || { echo "topics: apply failed; last log lines:" >&2; tail -n 20 "$LOGS/topics.log" >&2; exit 1; }
   for s in "${SERVICES[@]}"; do
     if running "$s"; then echo "$s: already running (pid $(cat "$RUN/$s.pid"))"; continue; fi
     # exec: the pid file names the service itself, and nothing keeps the caller's stdout open.

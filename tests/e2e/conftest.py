@@ -73,6 +73,19 @@ class Stack:
             cwd=ROOT,
         )
 
+    def start_replica(self, service: str, name: str) -> None:
+        """Another instance of `service` in the same consumer group, known as `name`."""
+        self.ports[name] = free_port()
+        log = (self.logs / f"{name}.log").open("ab")
+        env = {**self.env, f"ATTUNE_{service.upper()}_HTTP_PORT": str(self.ports[name])}
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", f"attune_{service}"],
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+        )
+
     def stop(self, service: str) -> None:
         proc = self.procs.pop(service)
         proc.terminate()

@@ -37,10 +37,10 @@ def bootstrap() -> str:
 
 
 @asynccontextmanager
-async def topic_prefix(bootstrap: str) -> AsyncIterator[str]:
+async def topic_prefix(bootstrap: str, partitions: int = 3) -> AsyncIterator[str]:
     """A fresh prefix with every topic of the topic table created; deleted afterwards."""
     value = f"t{uuid.uuid4().hex[:10]}."
-    await ensure_topics(bootstrap, partitions=3, prefix=value)
+    await ensure_topics(bootstrap, partitions=partitions, prefix=value)
     try:
         yield value
     finally:

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from attune_auth.principal import Role
 from attune_runtime.clock import SystemClock
+from attune_runtime.kafka import ensure_topics
 from tests.identity import process_env, user_bearer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +73,8 @@ class EscalationProcess:
     async def start(self) -> None:
         """Start and wait until ready. After a kill -9 that takes the dead consumer's session
         timeout: its partitions are not handed over before."""
+        # The deploy step (`attune topics apply`): the service itself only checks its topics.
+        await ensure_topics(self.bootstrap, partitions=3, prefix=self.prefix)
         self.launch()
         await self.wait_ready()
 

@@ -17,12 +17,13 @@ from attune_classifier.settings import ClassifierSettings
 from attune_escalation.app import Escalation
 from attune_escalation.app import build as build_escalation
 from attune_escalation.settings import EscalationSettings
-from attune_ingest.app import create_app as create_ingest
+from attune_ingest.app import build as build_ingest
 from attune_ingest.settings import IngestSettings
 from attune_router.app import Router
 from attune_router.app import build as build_router
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import SystemClock
+from attune_runtime.service import Service
 from tests.identity import Identity, seed
 
 
@@ -55,9 +56,9 @@ async def ingest(
         settings = IngestSettings(
             **common(bootstrap, prefix, "ingest"), auth=ident.settings(), **kw
         )
-        app = create_ingest(settings, **app_kw)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
+        svc = build_ingest(settings, **app_kw)
+        async with svc.running():
+            transport = httpx.ASGITransport(app=svc.app)
             headers = ident.bearer("tenant-a", None, SystemClock())
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://ingest", headers=headers
@@ -66,20 +67,20 @@ async def ingest(
 
 
 @asynccontextmanager
-async def classifier(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Classifier]:
+async def classifier(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Service[Classifier]]:
     build_kw = {k: kw.pop(k) for k in ("clock", "scorer", "rebuild_on_assign") if k in kw}
     svc = build_classifier(
         ClassifierSettings(**common(bootstrap, prefix, "classifier"), **kw), **build_kw
     )
-    async with svc.app.start_lifespan_context():
+    async with svc.running():
         yield svc
 
 
 @asynccontextmanager
-async def router(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Router]:
+async def router(bootstrap: str, prefix: str, **kw: Any) -> AsyncIterator[Service[Router]]:
     build_kw = {k: kw.pop(k) for k in ("clock", "rebuild_on_assign") if k in kw}
     svc = build_router(RouterSettings(**common(bootstrap, prefix, "router"), **kw), **build_kw)
-    async with svc.app.start_lifespan_context():
+    async with svc.running():
         yield svc
 
 
@@ -91,7 +92,7 @@ async def escalation(
     *,
     identity: Identity | None = None,
     **kw: Any,
-) -> AsyncIterator[tuple[Escalation, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[Service[Escalation], httpx.AsyncClient]]:
     """Escalation with a client that tenant-a's clinician is logged in to."""
     build_kw = {k: kw.pop(k) for k in ("clock", "notifiers", "http_client") if k in kw}
     async with seeded(identity) as ident:
@@ -104,7 +105,7 @@ async def escalation(
         )
         svc = build_escalation(settings, **build_kw)
         clock = build_kw.get("clock") or SystemClock()
-        async with svc.app.router.lifespan_context(svc.app):
+        async with svc.running():
             transport = httpx.ASGITransport(app=svc.app)
             headers = ident.bearer("tenant-a", Role.CLINICIAN, clock)
             async with httpx.AsyncClient(

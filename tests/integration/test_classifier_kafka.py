@@ -41,7 +41,7 @@ async def test_a_restarted_classifier_still_sees_a_rupture_that_began_before(
     async with classifier(bootstrap, prefix) as svc:
         await _publish(producer, events_topic, after)
         values = await assessments.wait_for(lambda v: len(v) == 7)
-        assert svc.warm_up is not None and svc.warm_up.replayed == len(before)
+        assert svc.parts.warm_up is not None and svc.parts.warm_up.replayed == len(before)
     by_msg = {v["message_id"]: v for v in values}
     complaint = by_msg["m10"]  # "You don't understand me at all."
     assert complaint["rupture_type"] == "confrontation"
@@ -107,11 +107,11 @@ async def test_a_transient_failure_is_retried_and_committed_only_after_success(
     real = classifier_handlers.publish_all  # type: ignore[attr-defined]
     failures = {"left": 2}
 
-    async def flaky(broker: Any, items: Any) -> None:
+    async def flaky(items: Any) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise KafkaConnectionError("broker briefly unreachable")
-        await real(broker, items)
+        await real(items)
 
     monkeypatch.setattr(classifier_handlers, "publish_all", flaky)
     await _publish(producer, f"{prefix}conversation.events", s.events)

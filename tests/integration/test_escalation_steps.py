@@ -22,7 +22,7 @@ from attune_escalation import incidents
 from attune_escalation.db import IncidentEvent, OutboxMessage, make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade_async
-from attune_escalation.outbox import OutboxRelay
+from attune_escalation.outbox import OUTBOX_TOPICS, OutboxRelay
 from attune_escalation.timeline import control
 from attune_runtime.clock import ManualClock
 from attune_schemas import AlertKind, ControlAction, Severity
@@ -112,7 +112,7 @@ class SlowBroker:
     def __init__(self) -> None:
         self.published: list[tuple[bytes, str]] = []
 
-    async def publish(self, body: bytes, *, topic: str, key: bytes, headers: Any) -> None:
+    async def publish(self, body: bytes, *, key: bytes, headers: Any) -> None:
         await asyncio.sleep(0.001)
         self.published.append((key, json.loads(body)["action"]))
 
@@ -148,7 +148,7 @@ async def test_two_outbox_relays_keep_each_conversations_control_events_in_order
             relays = [
                 OutboxRelay(
                     sessions=s,
-                    broker=broker,  # type: ignore[arg-type]
+                    publishers=dict.fromkeys(OUTBOX_TOPICS, broker),  # one fake for every topic
                     clock=clock,
                     metrics=EscalationMetrics(CollectorRegistry()),
                     poll_seconds=0.01,

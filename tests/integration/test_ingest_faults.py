@@ -116,7 +116,7 @@ async def test_dedup_is_rebuilt_from_the_topic_so_a_restart_does_not_republish(
         fresh = event_json(conversation_id="c-restart-new")
         again = await client.post("/v1/events", json=[*sent, fresh])
         app = client._transport.app  # type: ignore[attr-defined]
-        rebuilt = len(app.state.seen)
+        rebuilt = len(app.state.service.parts.seen)
 
     assert rebuilt >= len(sent)
     assert again.json()["duplicates"] == [e["event_id"] for e in sent]

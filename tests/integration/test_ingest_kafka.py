@@ -72,7 +72,9 @@ async def test_the_producer_waits_for_all_replicas_and_is_idempotent(
 ) -> None:
     async with ingest(bootstrap, prefix) as client:
         app = client._transport.app  # type: ignore[attr-defined]
-        aio = app.state.intake.producer._producer  # the aiokafka producer events go through
+        aio = (
+            app.state.service.parts.intake.producer._producer
+        )  # the aiokafka producer events go through
         assert aio._txn_manager is not None, "enable_idempotence is off"
         assert aio._sender._acks == -1, "acks is not 'all'"
         r = await client.post("/v1/events", json=event_json(conversation_id="c-acks"))

@@ -36,7 +36,7 @@ async def test_router_fires_once_for_duplicates_and_does_not_refire_after_restar
         await producer.send_and_wait(topic, encode(later), key=b"c-r")
         await asyncio.sleep(0.5)
         values = await alerts.settle(2.0)
-        assert svc.warm_up is not None and svc.warm_up.replayed == 2
+        assert svc.parts.warm_up is not None and svc.parts.warm_up.replayed == 2
     assert len(values) == 1 and values[0]["status"] == "firing"
 
 

@@ -31,6 +31,7 @@ from attune_escalation.policies import EscalationConfig, default_config
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
 from attune_runtime.clock import ManualClock
+from attune_runtime.service import Service
 from attune_schemas import Alert, encode
 from tests.factories import T0
 from tests.identity import METRICS_TOKEN, Identity
@@ -143,7 +144,7 @@ RETRY = NotifyError("http_503", retryable=True)
 
 @dataclass
 class Api:
-    service: Escalation
+    service: Service[Escalation]
     http: httpx.AsyncClient
     notifier: FakeNotifier
     controls: list[KafkaMessage]
@@ -173,7 +174,7 @@ async def running_api(database: Path, clock: ManualClock, identity: Identity) ->
     notifier = FakeNotifier("console")
     service = build(
         settings,
-        manage_topics=False,
+        check_topics=False,
         run_workers=False,
         notifiers=[notifier],
         clock=clock,
@@ -193,7 +194,7 @@ async def running_api(database: Path, clock: ManualClock, identity: Identity) ->
 
     async with (
         TestKafkaBroker(service.broker),
-        service.app.router.lifespan_context(service.app),
+        service.running(),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=service.app),
             base_url="http://escalation",

@@ -23,7 +23,7 @@ from attune_auth.db import ApiKey, AuditRecord, make_engine, make_sessions
 from attune_auth.principal import Role
 from attune_auth.settings import AuthSettings
 from attune_auth.tokens import Tokens
-from attune_ingest.app import create_app
+from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import ManualClock
 from attune_schemas import ConversationControl
@@ -47,8 +47,9 @@ class Ingest:
 async def ingest(clock: ManualClock, identity: Identity) -> AsyncIterator[Ingest]:
     settings = IngestSettings(auth=identity.settings(), dedup_rebuild=False)
     producer = FakeProducer()
-    app = create_app(settings, clock=clock, manage_topics=False, producer=producer)
-    async with TestKafkaBroker(app.state.broker):
+    service = build(settings, clock=clock, check_topics=False, producer=producer)
+    app = service.app
+    async with TestKafkaBroker(service.broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as http:
             yield Ingest(app, http, producer, clock)
@@ -234,7 +235,7 @@ async def test_the_actor_comes_from_the_token_never_from_the_body(api: Api) -> N
     assert joined.status_code == 200
     assert joined.json()["joined_by"] == "clinician@tenant-a"
     assert [e["actor"] for e in joined.json()["timeline"]][-1] == "clinician@tenant-a"
-    await api.service.relay.relay_once()
+    await api.service.parts.relay.relay_once()
     [joining] = [
         c
         for c in (ConversationControl.model_validate_json(m.body) for m in api.controls)

@@ -26,6 +26,7 @@ from attune_classifier.offline import main as attune_score
 from attune_classifier.scoring import LexiconScorer
 from attune_classifier.settings import ClassifierSettings
 from attune_runtime.clock import ManualClock
+from attune_runtime.service import Service
 from attune_schemas import ConversationEvent, RuptureAssessment, conversation_event_adapter, encode
 from demo import SCRIPTS, build_events  # deploy/demo/demo.py
 from tests.factories import T0
@@ -67,7 +68,7 @@ RECORDS = [
 ]
 
 
-def _service() -> Classifier:
+def _service() -> Service[Classifier]:
     """The classifier as deployed, with the transparent scorer (the model is retrained often)."""
     return build(
         ClassifierSettings(scorer="lexicon"),
@@ -88,7 +89,7 @@ def _chunks(items: Sequence[T], cuts: list[int]) -> list[list[T]]:
 
 
 def _one_by_one() -> list[dict[str, Any]]:
-    assessor = _service().assessor
+    assessor = _service().parts.assessor
     return [_comparable(a) for e in EVENTS for a in assessor.process([(e, 0)])]
 
 
@@ -121,7 +122,7 @@ def test_one_by_one_the_rupture_story_names_the_support_group_suggestion() -> No
 
 
 def test_one_batch_gives_the_same_assessments_trigger_included() -> None:
-    got = [_comparable(a) for a in _service().assessor.process([(e, 0) for e in EVENTS])]
+    got = [_comparable(a) for a in _service().parts.assessor.process([(e, 0) for e in EVENTS])]
 
     assert got == EXPECTED
 
@@ -136,16 +137,16 @@ def test_batches_of_any_size_and_a_restart_backlog_give_the_same_assessments(
     restart: int, rebuild_cuts: list[int], live_cuts: list[int]
 ) -> None:
     service = _service()
-    assert service.warm_up is not None
+    assert service.parts.warm_up is not None
     # Committed before a restart: the new process rebuilds these through the path it uses on
     # partition assignment, in whatever chunks the reader returns; outputs are discarded.
     for chunk in _chunks(RECORDS[:restart], rebuild_cuts):
-        service.warm_up.apply(chunk)
+        service.parts.warm_up.apply(chunk)
     # The rest is the backlog (all of the traffic when restart is 0), in batches of any size.
     got = [
         _comparable(a)
         for batch in _chunks([(e, 0) for e in EVENTS[restart:]], live_cuts)
-        for a in service.assessor.process(batch)
+        for a in service.parts.assessor.process(batch)
     ]
 
     assert got == _expected_from(restart)

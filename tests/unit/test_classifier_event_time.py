@@ -22,6 +22,7 @@ from attune_classifier.scoring import LexiconScorer
 from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
 from attune_runtime.clock import ManualClock
+from attune_runtime.service import Service
 from attune_schemas import (
     CrisisCategory,
     DeadLetter,
@@ -62,7 +63,7 @@ def _comparable(a: RuptureAssessment) -> dict[str, Any]:
 
 @dataclass
 class LiveClassifier:
-    service: Classifier
+    service: Service[Classifier]
     clock: ManualClock
     assessments: list[RuptureAssessment] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
@@ -118,8 +119,8 @@ async def test_a_future_dated_event_of_another_tenant_changes_nothing_for_this_o
         "c-b",
     )
     assert [e.field for e in letter.errors] == ["occurred_at"]
-    assert classifier.service.windows.get("tenant-a", "c-a") is not None
-    assert classifier.service.windows.get("tenant-b", "c-b") is None  # never applied
+    assert classifier.service.parts.windows.get("tenant-a", "c-a") is not None
+    assert classifier.service.parts.windows.get("tenant-b", "c-b") is None  # never applied
     answer = classifier.assessments[-1]
     assert answer.source_event_id == yes.event_id
     assert answer.crisis and CrisisCategory.SUICIDAL_IDEATION in answer.crisis_categories
@@ -203,4 +204,4 @@ async def test_the_same_conversation_id_in_two_tenants_shares_no_state(
     assert rejection.triggering_turn is not None
     assert rejection.triggering_turn.excerpt.startswith("Have you considered joining")
     assert not any(x.triggering_turn for x in classifier.assessments if x.tenant_id == "tenant-b")
-    assert {w.tenant_id for w in classifier.service.windows} == {"tenant-a", "tenant-b"}
+    assert {w.tenant_id for w in classifier.service.parts.windows} == {"tenant-a", "tenant-b"}

@@ -15,6 +15,7 @@ from attune_classifier.metrics import ClassifierMetrics
 from attune_escalation.metrics import EscalationMetrics
 from attune_ingest.metrics import IngestMetrics
 from attune_router.metrics import RouterMetrics
+from attune_runtime.consumers import ConsumerMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "deploy" / "prometheus"
@@ -23,7 +24,13 @@ PROM = ROOT / "deploy" / "prometheus"
 def attune_series() -> set[str]:
     """Every sample name the services export (counters as *_total, histograms as *_bucket…)."""
     registry = CollectorRegistry()
-    for metrics in (IngestMetrics, ClassifierMetrics, RouterMetrics, EscalationMetrics):
+    for metrics in (
+        IngestMetrics,
+        ClassifierMetrics,
+        RouterMetrics,
+        EscalationMetrics,
+        ConsumerMetrics,
+    ):
         metrics(registry)
     names = set()
     for family in registry.collect():
@@ -38,8 +45,12 @@ def referenced(text: str) -> set[str]:
 
 def test_dashboard_and_rules_only_query_metrics_that_exist() -> None:
     known = attune_series()
-    dashboard = (ROOT / "deploy/grafana/dashboards/attune-overview.json").read_text()
-    exprs = " ".join(t["expr"] for p in json.loads(dashboard)["panels"] for t in p["targets"])
+    exprs = " ".join(
+        t["expr"]
+        for dashboard in (ROOT / "deploy/grafana/dashboards").glob("*.json")
+        for p in json.loads(dashboard.read_text())["panels"]
+        for t in p["targets"]
+    )
     rules = (PROM / "rules.yml").read_text()
     missing = {m for m in referenced(exprs) | referenced(rules) if not m.endswith("_")} - known
     assert not missing, f"queries name metrics no service exports: {sorted(missing)}"

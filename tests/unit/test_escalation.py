@@ -6,12 +6,11 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
 from aiokafka.errors import KafkaConnectionError
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
@@ -28,7 +27,7 @@ from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.notify import NotifyError
 from attune_escalation.notify.console import ConsoleNotifier
 from attune_escalation.notify.webhook import WebhookNotifier
-from attune_escalation.outbox import OutboxRelay
+from attune_escalation.outbox import OUTBOX_TOPICS, OutboxRelay
 from attune_runtime.clock import ManualClock
 from attune_schemas import (
     AlertKind,
@@ -430,14 +429,24 @@ class FakeBroker:
         self.published.append(Published(body, topic, key, headers))
 
 
+@dataclass
+class FakePublisher:
+    """One topic's publisher (with the deployment's prefix) on the fake broker."""
+
+    broker: FakeBroker
+    topic: str
+
+    async def publish(self, body: bytes, *, key: bytes, headers: dict[str, str]) -> None:
+        await self.broker.publish(body, topic=self.topic, key=key, headers=headers)
+
+
 def relay(sessions: Sessions, broker: FakeBroker, clock: ManualClock) -> OutboxRelay:
     return OutboxRelay(
         sessions=sessions,
-        broker=cast(KafkaBroker, broker),
+        publishers={t: FakePublisher(broker, f"test1.{t}") for t in OUTBOX_TOPICS},
         clock=clock,
         metrics=EscalationMetrics(CollectorRegistry()),
         poll_seconds=0.01,
-        topic_prefix="test1.",
     )
 
 
@@ -769,7 +778,7 @@ async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
         "resolved",
     ]
     # Response times are observed once per incident: the join after the ack adds none.
-    metrics = api.service.delivery.metrics
+    metrics = api.service.parts.delivery.metrics
     assert metrics.time_to_acknowledge.labels("high")._sum.get() == 0  # acknowledged at once
     assert _count(metrics.time_to_acknowledge, "high") == 1
     assert _count(metrics.time_to_resolve, "high") == 1
@@ -778,7 +787,7 @@ async def test_acknowledge_join_resolve_through_the_api(api: Api) -> None:
     assert resolved["id"] == iid
 
     # The integrator hears it through the outbox: pause, who is coming, resume.
-    await api.service.relay.relay_once()
+    await api.service.parts.relay.relay_once()
     actions = [ConversationControl.model_validate_json(m.body).action for m in api.controls]
     assert actions == [
         ControlAction.PAUSE_AI,
@@ -829,7 +838,7 @@ async def test_bad_body_is_422(api: Api, path: str, body: dict[str, str]) -> Non
 async def test_delivery_worker_pass_notifies_through_the_app(api: Api) -> None:
     await api.alert(alert(kind=AlertKind.CRISIS, severity=Severity.CRITICAL))
 
-    assert await api.service.delivery.deliver_due() == 1
+    assert await api.service.parts.delivery.deliver_due() == 1
 
     [payload] = api.notifier.sent
     assert payload["severity"] == "critical"

@@ -37,12 +37,12 @@ def test_bounds(occurred_at: datetime, reason: str | None) -> None:
 
 
 async def incidents(api: Api) -> list[Incident]:
-    async with api.service.sessions() as session:
+    async with api.service.parts.sessions() as session:
         return list(await session.scalars(select(Incident).order_by(Incident.conversation_id)))
 
 
 async def pending(api: Api) -> list[tuple[str, datetime]]:
-    async with api.service.sessions() as session:
+    async with api.service.parts.sessions() as session:
         rows = await session.scalars(select(Notification).order_by(Notification.id))
         return [(n.id, n.next_attempt_at) for n in rows]
 

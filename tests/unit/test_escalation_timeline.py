@@ -431,12 +431,12 @@ def test_channels_are_named_in_configuration_and_policies_must_name_real_ones(
         policies_file=policies, database_url=f"sqlite+aiosqlite:///{tmp_path / 'e.db'}"
     )
 
-    service = build(settings, manage_topics=False, run_workers=False, registry=CollectorRegistry())
-    assert sorted(service.delivery.notifiers) == ["clinic-a-pager", "console", "ops"]
+    service = build(settings, check_topics=False, run_workers=False, registry=CollectorRegistry())
+    assert sorted(service.parts.delivery.notifiers) == ["clinic-a-pager", "console", "ops"]
 
     policies.write_text(POLICIES.replace("channels: [console]", "channels: [clinic-b-pager]"))
     with pytest.raises(ValueError, match="clinic-b-pager"):
-        build(settings, manage_topics=False, run_workers=False, registry=CollectorRegistry())
+        build(settings, check_topics=False, run_workers=False, registry=CollectorRegistry())
 
 
 # --- metrics ---------------------------------------------------------------------------------

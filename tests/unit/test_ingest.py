@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from pydantic import SecretStr
 
-from attune_ingest.app import create_app
+from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import ManualClock
 from attune_schemas import DeadLetter, MessageSent, conversation_event_adapter, decode
@@ -65,8 +65,8 @@ async def ingest(clock: ManualClock, identity: Identity) -> AsyncIterator[Ingest
         retry_backoff_seconds=0,
     )
     producer = FakeProducer()
-    app = create_app(settings, clock=clock, manage_topics=False, producer=producer)
-    broker: KafkaBroker = app.state.broker
+    service = build(settings, clock=clock, check_topics=False, producer=producer)
+    app, broker = service.app, service.broker
     dead: list[KafkaMessage] = []
 
     @broker.subscriber("conversation.events.dlq")
@@ -369,7 +369,7 @@ async def test_events_acknowledged_before_a_failure_are_duplicates_on_retry(
 
 def waits(ingest: Ingest) -> int:
     """Requests waiting right now for another request's pending publish."""
-    waiting: int = ingest.app.state.intake.once.waiting
+    waiting: int = ingest.app.state.service.parts.intake.once.waiting
     return waiting
 
 
@@ -628,7 +628,7 @@ async def test_an_unexpected_error_is_a_bare_500_that_quotes_nothing(
     def broken(raw: bytes) -> None:
         raise RuntimeError(f"could not handle {raw!r}")
 
-    monkeypatch.setattr(ingest.app.state.intake, "parse_valid", broken)
+    monkeypatch.setattr(ingest.app.state.service.parts.intake, "parse_valid", broken)
     with captured_logs() as logs:
         response = await ingest.http.post("/v1/events", json=event_json(text="private words"))
 

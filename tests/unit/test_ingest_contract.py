@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 import schemathesis
 
-from attune_ingest.app import create_app
+from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from tests.kafka_fakes import FakeProducer
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    app = create_app(
-        IngestSettings(dedup_rebuild=False), manage_topics=False, producer=FakeProducer()
-    )
+    app = build(
+        IngestSettings(dedup_rebuild=False), check_topics=False, producer=FakeProducer()
+    ).app
     return app.openapi()  # what GET /openapi.json serves
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attune_ingest.app import create_app
+from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import ManualClock
 from tests.factories import T0, event_json
@@ -85,7 +85,7 @@ async def app_and_logs(
         max_body_bytes=50_000,
         max_batch_events=5,
     )
-    app = create_app(settings_, clock=ManualClock(T0), manage_topics=False, producer=FakeProducer())
+    app = build(settings_, clock=ManualClock(T0), check_topics=False, producer=FakeProducer()).app
     with captured_logs(level="DEBUG") as logs:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         headers = {"authorization": f"Bearer {identity_template.keys['tenant-a']}"}

@@ -18,6 +18,7 @@ from attune_router.app import Router, build
 from attune_router.policy import AlertPolicy, PolicyConfig, Thresholds
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import ManualClock
+from attune_runtime.service import Service
 from attune_schemas import Alert, AlertKind, AlertStatus, DeadLetter, RuptureAssessment, encode
 from tests.factories import T0, assessment
 
@@ -36,7 +37,7 @@ WEEK = timedelta(days=7)
 
 @dataclass
 class LiveRouter:
-    service: Router
+    service: Service[Router]
     clock: ManualClock
     alerts: list[Alert] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
@@ -97,7 +98,7 @@ async def test_a_future_dated_assessment_of_another_tenant_changes_nothing_for_t
     # The crisis inhibition holds: the rupture after it is not alerted.
     assert _kinds(router.alerts, "c-crisis") == [(AlertKind.CRISIS, AlertStatus.FIRING)]
     assert _kinds(router.alerts, "c-b") == []
-    states = router.service.policy.states
+    states = router.service.parts.policy.states
     assert AlertKind.RUPTURE in states[("tenant-a", "c-open")].open
     assert ("tenant-b", "c-b") not in states
 

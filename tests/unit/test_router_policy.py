@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka.publisher import DefaultPublisher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
@@ -441,15 +442,20 @@ async def router(clock: ManualClock) -> AsyncIterator[LiveRouter]:
     async def alerts_sink(msg: KafkaMessage) -> None:
         live.published.append(Alert.model_validate_json(msg.body))
 
-    async with TestKafkaBroker(service.broker) as broker:
-        real_publish = broker.publish
+    [alerts_out] = [
+        p
+        for p in service.broker.publishers
+        if isinstance(p, DefaultPublisher) and p.topic == "alerts"
+    ]
+    real_publish = alerts_out.publish
 
-        async def publish(*args: Any, **kwargs: Any) -> Any:
-            if live.alerts_down and kwargs.get("topic") == "alerts":
-                raise KafkaConnectionError()
-            return await real_publish(*args, **kwargs)
+    async def publish(*args: Any, **kwargs: Any) -> Any:
+        if live.alerts_down:
+            raise KafkaConnectionError()
+        return await real_publish(*args, **kwargs)
 
-        broker.publish = publish  # type: ignore[method-assign]
+    alerts_out.publish = publish  # type: ignore[method-assign]
+    async with TestKafkaBroker(service.broker):
         yield live
 
 

@@ -178,7 +178,7 @@ async def bench_broker(bootstrap: str, conversations: int, turns: int) -> dict[s
     )  # fmt: skip
     configure_logging("classifier", settings.log_level)  # as the service's entry point does
     service = build(settings)
-    async with service.app.start_lifespan_context():
+    async with service.running():
         assessed = await output_rate(bootstrap, f"{prefix}rupture.assessments", client_messages)
     # The classifier emits one record per client message but consumes every event.
     consumed = assessed * len(events) / client_messages

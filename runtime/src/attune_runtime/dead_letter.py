@@ -2,29 +2,84 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import structlog
 from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher import DefaultPublisher
 
+from attune_runtime.channels import publisher
 from attune_runtime.clock import Clock
+from attune_runtime.settings import ServiceSettings
 from attune_schemas import DeadLetter, InvalidMessage
 
 log = structlog.get_logger(__name__)
 
 MAX_PAYLOAD_CHARS = 100_000
+T = TypeVar("T")
+
+
+def _ignore(error: InvalidMessage) -> None:
+    pass
+
+
+@dataclass
+class DeadLetters:
+    """One service's dead-letter topic: where its poison records go, and what it counts."""
+
+    publisher: DefaultPublisher
+    service: str
+    clock: Clock
+    # Called before each record is dead-lettered: the service's own counters by reason.
+    on_reject: Callable[[InvalidMessage], None] = _ignore
+
+    @classmethod
+    def to(
+        cls,
+        broker: KafkaBroker,
+        settings: ServiceSettings,
+        dlq: str,
+        *,
+        service: str,
+        clock: Clock,
+        on_reject: Callable[[InvalidMessage], None] = _ignore,
+    ) -> DeadLetters:
+        """Dead letters on topic `dlq` of the topic table (prefixed), documented in AsyncAPI."""
+        return cls(publisher(broker, settings, dlq), service, clock, on_reject)
+
+    async def send(self, record: Any, error: InvalidMessage) -> DeadLetter:
+        self.on_reject(error)
+        return await dead_letter(
+            self.publisher, record=record, error=error, service=self.service, clock=self.clock
+        )
+
+
+async def decode_or_dead_letter(
+    record: Any, decode: Callable[[Any], T], dead_letters: DeadLetters
+) -> T | None:
+    """`decode(record)`, or None once the record is dead-lettered with the reason it raised.
+
+    `decode` raises InvalidMessage for a record that can never succeed (malformed, out of
+    bounds); anything else it raises propagates, so the record is retried.
+    """
+    try:
+        return decode(record)
+    except InvalidMessage as exc:
+        await dead_letters.send(record, exc)
+        return None
 
 
 async def dead_letter(
-    broker: KafkaBroker,
+    publisher: DefaultPublisher,
     *,
-    dlq_topic: str,
     record: Any,
     error: InvalidMessage,
     service: str,
     clock: Clock,
 ) -> DeadLetter:
-    """Publish `record` (an aiokafka ConsumerRecord) to `dlq_topic` and wait for the ack."""
+    """Publish `record` (an aiokafka ConsumerRecord) to the dead-letter topic; wait for the ack."""
     key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else None
     value = record.value if isinstance(record.value, bytes) else b""
     letter = DeadLetter(
@@ -38,9 +93,8 @@ async def dead_letter(
         errors=error.errors,
         payload=value.decode(errors="replace")[:MAX_PAYLOAD_CHARS],
     )
-    await broker.publish(
+    await publisher.publish(
         letter.model_dump_json().encode(),
-        topic=dlq_topic,
         key=record.key if isinstance(record.key, bytes) else None,
         headers={"event_type": "dead_letter", "reason": error.reason},
     )

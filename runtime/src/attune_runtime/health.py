@@ -66,6 +66,10 @@ class Readiness:
     progress: ConsumerProgress
     stall_after_seconds: float
     extra_checks: Sequence[Callable[[], Awaitable[Check]]] = ()
+    # A partition the consumer has heard nothing about from the broker for this long (no fetch
+    # response, empty ones included) is not being consumed: broker unreachable or frozen, or
+    # the handler holding it. None: not checked.
+    silent_after_seconds: float | None = None
 
     async def evaluate(self) -> tuple[bool, dict[str, Any]]:
         checks = [await self._consumer_check(s) for s in self.subscribers]
@@ -93,7 +97,7 @@ class Readiness:
         if not assignment:
             return Check(name, False, {**detail, "state": "no_partitions_assigned"})
         now = self.progress.clock.now()
-        partitions, stalled = [], False
+        partitions, stalled, silent = [], False, False
         for tp in assignment:
             highwater = consumer.highwater(tp)
             try:
@@ -104,14 +108,40 @@ class Readiness:
             idle = (now - self.progress.last_progress((tp.topic, tp.partition))).total_seconds()
             is_stalled = bool(lag) and idle > self.stall_after_seconds
             stalled |= is_stalled
-            partitions.append(
-                {
-                    "topic": tp.topic,
-                    "partition": tp.partition,
-                    "lag": lag,
-                    "seconds_since_progress": round(idle, 1),
-                    "stalled": is_stalled,
-                }
-            )
-        state = "stalled" if stalled else "consuming"
-        return Check(name, not stalled, {**detail, "state": state, "partitions": partitions})
+            entry: dict[str, Any] = {
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "lag": lag,
+                "seconds_since_progress": round(idle, 1),
+                "stalled": is_stalled,
+            }
+            heard = self._seconds_since_fetch(consumer, tp, now)
+            if heard is not None:
+                entry["seconds_since_fetch"] = round(heard, 1)
+                entry["silent"] = self.silent_after_seconds is not None and (
+                    heard > self.silent_after_seconds
+                )
+                silent |= entry["silent"]
+            partitions.append(entry)
+        state = "stalled" if stalled else "broker_silent" if silent else "consuming"
+        ok = not (stalled or silent)
+        return Check(name, ok, {**detail, "state": state, "partitions": partitions})
+
+    def _seconds_since_fetch(self, consumer: Any, tp: Any, now: datetime) -> float | None:
+        """Seconds since the broker last answered a fetch for `tp`; None if not known.
+
+        Lag alone cannot tell a frozen broker from an idle topic: with nothing new, lag stays 0
+        either way. Fetch responses keep coming from a live broker (every fetch wait, even
+        empty), so their absence is the signal. Before the first one the clock starts at the
+        service's start.
+        """
+        last_poll = getattr(consumer, "last_poll_timestamp", None)
+        if last_poll is None:
+            return None
+        polled_ms = last_poll(tp)
+        since = (
+            self.progress.started_at
+            if polled_ms is None
+            else datetime.fromtimestamp(polled_ms / 1000, tz=now.tzinfo)
+        )
+        return max(0.0, (now - since).total_seconds())

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import (
-    KafkaConnectionError,
-    ProducerClosed,
-    TopicAlreadyExistsError,
-    for_code,
-)
+from aiokafka.errors import KafkaConnectionError, ProducerClosed
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.publisher import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 
-from attune_runtime.health import ConsumerProgress
+from attune_runtime.health import Check, ConsumerProgress
 from attune_runtime.retry import RetryBackoff
 from attune_runtime.settings import ServiceSettings
+from attune_runtime.topics import TopicSettings, apply_topics
 from attune_schemas import EventEnvelope, encode
-from attune_schemas.topics import TOPICS
 
 log = structlog.get_logger(__name__)
 
@@ -75,59 +71,20 @@ async def ensure_topics(
     names: Iterable[str] | None = None,
     wait_seconds: float = 60.0,
 ) -> None:
-    """Create the topics of the topic table that do not exist yet; wait for the broker."""
-    wanted = {prefix + n for n in ([t.name for t in TOPICS] if names is None else names)}
-    deadline = asyncio.get_running_loop().time() + wait_seconds
-    while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
-        try:
-            await admin.start()
-            try:
-                existing = set(await admin.list_topics())
-                missing = sorted(wanted - existing)
-                if missing:
-                    await _create(admin, missing, partitions)
-                    log.info("topics_created", topics=missing, partitions=partitions)
-                return
-            finally:
-                await admin.close()
-        except KafkaConnectionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.warning("kafka_unavailable_retrying", bootstrap_servers=bootstrap_servers)
-            await asyncio.sleep(1.0)
-
-
-async def _create(admin: AIOKafkaAdminClient, names: Sequence[str], partitions: int) -> None:
-    topics = [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in names]
-    try:
-        response = await admin.create_topics(topics)
-    except TopicAlreadyExistsError:
-        return
-    for topic_error in response.to_object()["topic_errors"]:
-        code = topic_error["error_code"]
-        # Another service may have created it between our list and create.
-        if code and code != TopicAlreadyExistsError.errno:
-            raise for_code(code)(f"creating topic {topic_error['topic']}")
-
-
-async def publish(broker: KafkaBroker, topic: str, event: EventEnvelope) -> None:
-    """Publish one contract event keyed by conversation and wait for the broker's ack."""
-    await broker.publish(
-        encode(event),
-        topic=topic,
-        key=event.conversation_id.encode(),
-        headers={"event_type": str(getattr(event, "type", type(event).__name__))},
+    """`attune topics apply` for tools and tests: the topic table (or `names`) under `prefix`,
+    with the durability settings of the environment (ATTUNE_TOPICS_*)."""
+    settings = TopicSettings(
+        kafka_bootstrap_servers=bootstrap_servers, topic_prefix=prefix, partitions=partitions
     )
+    await apply_topics(settings, names=names, wait_seconds=wait_seconds)
 
 
-async def publish_all(broker: KafkaBroker, items: Sequence[tuple[str, EventEnvelope]]) -> None:
+async def publish_all(items: Sequence[tuple[DefaultPublisher, EventEnvelope]]) -> None:
     """Enqueue several events in order, then wait until the broker acked all of them."""
     pending: list[asyncio.Future[Any]] = []
-    for topic, event in items:
-        result = await broker.publish(
+    for publisher, event in items:
+        result = await publisher.publish(
             encode(event),
-            topic=topic,
             key=event.conversation_id.encode(),
             headers={"event_type": str(getattr(event, "type", type(event).__name__))},
             no_confirm=True,
@@ -146,6 +103,13 @@ def raw_body(msg: StreamMessage[Any]) -> bytes:
     """
     body: bytes = msg.body
     return body
+
+
+def raw_batch(msg: StreamMessage[Any]) -> list[bytes]:
+    """`raw_body` for a batch subscriber: each record's bytes, in order."""
+    raw = msg.raw_message
+    records = raw if isinstance(raw, tuple | list) else (raw,)
+    return [r.value if isinstance(r.value, bytes) else b"" for r in records]
 
 
 @dataclass(frozen=True)
@@ -201,6 +165,9 @@ class ManagedProducer:
         self.linger_ms = linger_ms
         self.request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        # Monotonic times of the newest acknowledged and the newest failed delivery.
+        self._acked_at: float | None = None
+        self._failed_at: float | None = None
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -227,8 +194,38 @@ class ManagedProducer:
     async def send(
         self, topic: str, value: bytes, key: bytes, *, headers: list[tuple[str, bytes]]
     ) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = await self._started().send(topic, value, key, headers=headers)
+        try:
+            future: asyncio.Future[Any] = await self._started().send(
+                topic, value, key, headers=headers
+            )
+        except Exception:
+            self._failed_at = time.monotonic()
+            raise
+        future.add_done_callback(self._settled)
         return future
+
+    def _settled(self, future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            self._failed_at = time.monotonic()
+        else:
+            self._acked_at = time.monotonic()
+
+    def check(self, *, failure_window_seconds: float = 10.0) -> Check:
+        """Ready unless stopped, or its newest delivery failed within the window.
+
+        The window keeps a producer that failed from holding readiness down once traffic stops
+        reaching it (a not-ready instance gets no requests to prove itself again); the
+        broker itself is checked on its own.
+        """
+        if self._producer is None:
+            return Check("intake_producer", False, {"state": "stopped"})
+        failed, acked = self._failed_at, self._acked_at
+        failing = (
+            failed is not None
+            and (acked is None or failed > acked)
+            and time.monotonic() - failed < failure_window_seconds
+        )
+        return Check("intake_producer", not failing, {"state": "failing" if failing else "ok"})
 
 
 async def send_records(

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 from typing import Any
 
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi import AsgiResponse, get
 from faststream.asgi.types import ASGIApp, Scope
-from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, make_asgi_app
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.routing import Route
 
-from attune_runtime.health import ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics
-from attune_runtime.settings import ServiceSettings
+from attune_runtime.health import Readiness
 
 
-def _json(body: dict[str, Any], status: int) -> AsgiResponse:
+def json_response(body: dict[str, Any], status: int) -> AsgiResponse:
     return AsgiResponse(
         json.dumps(body).encode(), status, headers={"content-type": "application/json"}
     )
@@ -54,12 +51,12 @@ def ops_routes(
     @get(include_in_schema=False)
     async def live(scope: Scope) -> AsgiResponse:
         # The event loop answered: the process is alive. Kafka trouble is readiness, not liveness.
-        return _json({"status": "alive"}, 200)
+        return json_response({"status": "alive"}, 200)
 
     @get(include_in_schema=False)
     async def ready(scope: Scope) -> AsgiResponse:
         ok, report = await readiness.evaluate()
-        return _json(report, 200 if ok else 503)
+        return json_response(report, 200 if ok else 503)
 
     return [
         ("/health/live", live),
@@ -78,46 +75,17 @@ class _Asgi:
         await self.app(scope, receive, send)
 
 
+def mount(app: Starlette, path: str, route: ASGIApp) -> None:
+    """Serve the ASGI callable `route` at exactly `path`, outside the app's OpenAPI."""
+    app.router.routes.append(Route(path, _Asgi(route), include_in_schema=False))
+
+
 def add_ops_routes(
-    app: Any,
+    app: Starlette,
     readiness: Readiness,
     registry: CollectorRegistry,
     metrics_token: SecretStr | None = None,
 ) -> None:
-    """Install the same ops routes on a FastAPI/Starlette app."""
-    from starlette.routing import Route
-
+    """Install the ops routes on a FastAPI/Starlette app."""
     for path, route in ops_routes(readiness, registry, metrics_token):
-        app.router.routes.append(Route(path, _Asgi(route), include_in_schema=False))
-
-
-def stream_app(
-    broker: KafkaBroker,
-    *,
-    settings: ServiceSettings,
-    progress: ConsumerProgress,
-    registry: CollectorRegistry,
-    title: str,
-) -> AsgiFastStream:
-    """A Kafka-only service as an ASGI app: topics provisioned, ops routes, AsyncAPI docs."""
-    readiness = Readiness(
-        subscribers=list(broker.subscribers),
-        progress=progress,
-        stall_after_seconds=settings.stall_after_seconds,
-    )
-
-    async def provision() -> None:
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            partitions=settings.topic_partitions,
-            prefix=settings.topic_prefix,
-        )
-
-    return AsgiFastStream(
-        broker,
-        asgi_routes=ops_routes(readiness, registry, settings.metrics_token),
-        on_startup=[provision],
-        asyncapi_path="/docs/asyncapi",
-        logger=logging.getLogger("attune.app"),
-        specification=AsyncAPI(title=title, version="0.1.0"),
-    )
+        mount(app, path, route)

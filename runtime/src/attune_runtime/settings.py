@@ -33,6 +33,11 @@ class ServiceSettings(BaseSettings):
     )
     # A consumer with lag that has not moved for this long is reported not ready.
     stall_after_seconds: float = Field(default=60.0, gt=0)
+    # A partition the broker has not answered a fetch for in this long is reported not ready
+    # (broker unreachable or frozen): lag alone cannot tell that from an idle topic.
+    broker_silent_after_seconds: float = Field(default=15.0, gt=0)
+    # How often consumer lag and readiness are measured for /metrics.
+    metrics_interval_seconds: float = Field(default=5.0, gt=0)
     # Back-off before a message that failed transiently is retried (doubles up to the max).
     retry_backoff_seconds: float = Field(default=0.5, ge=0)
     retry_backoff_max_seconds: float = Field(default=30.0, ge=0)

@@ -1,12 +1,14 @@
+"""`python -m attune_classifier`: the same command as `attune serve classifier`."""
+
 from __future__ import annotations
 
-from attune_classifier.app import create_app
+from attune_classifier.app import build
 from attune_classifier.settings import ClassifierSettings
-from attune_runtime.server import run
+from attune_runtime.server import main as serve
 
 
 def main() -> None:
-    run("classifier", ClassifierSettings(), create_app)
+    serve("classifier", ClassifierSettings, build)
 
 
 if __name__ == "__main__":

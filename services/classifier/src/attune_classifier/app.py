@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
-from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from attune_classifier import handlers
@@ -21,20 +19,19 @@ from attune_classifier.window import Windows
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import ConsumerProgress
 from attune_runtime.kafka import make_broker
-from attune_runtime.ops import stream_app
 from attune_runtime.replay import WarmUp
+from attune_runtime.service import App, Service, build_service
 
 
 @dataclass
 class Classifier:
-    app: AsgiFastStream
-    broker: KafkaBroker
     windows: Windows
     assessor: Assessor
     warm_up: WarmUp | None
 
 
-def create_app(settings: ClassifierSettings) -> AsgiFastStream:
+def create_app(settings: ClassifierSettings) -> App:
+    """The classifier as an ASGI app (`uvicorn --factory`)."""
     return build(settings).app
 
 
@@ -45,7 +42,7 @@ def build(
     registry: CollectorRegistry | None = None,
     scorer: Scorer | None = None,
     rebuild_on_assign: bool = True,
-) -> Classifier:
+) -> Service[Classifier]:
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     scorer = scorer or load_scorer(settings)
@@ -92,7 +89,11 @@ def build(
         clock=clock,
         warm_up=warm_up,
     )
-    app = stream_app(
-        broker, settings=settings, progress=progress, registry=registry, title="Attune classifier"
+    return build_service(
+        "classifier",
+        settings=settings,
+        broker=broker,
+        progress=progress,
+        registry=registry,
+        parts=Classifier(windows, assessor, warm_up),
     )
-    return Classifier(app, broker, windows, assessor, warm_up)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from aiokafka import TopicPartition
@@ -15,16 +15,27 @@ from attune_classifier.assess import Assessor
 from attune_classifier.metrics import ClassifierMetrics
 from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
+from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import dead_letter
+from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_batch
 from attune_runtime.replay import WarmUp
 from attune_schemas import ConversationEvent, InvalidMessage, conversation_event_adapter, decode
 from attune_schemas.topics import CONVERSATION_EVENTS, CONVERSATION_EVENTS_DLQ, RUPTURE_ASSESSMENTS
 
 log = structlog.get_logger(__name__)
 NOTABLE = 0.5  # assessments at or above this are logged at INFO; routine ones at DEBUG
+EventRecord = Annotated[bytes, payload(CONVERSATION_EVENTS)]
+
+
+def decode_event(record: Any, *, bounds: EventTimeBounds, now: datetime) -> ConversationEvent:
+    """The event, or InvalidMessage: malformed, or dated too far ahead or before the epoch."""
+    event = decode(conversation_event_adapter, record.value)
+    rejection = bounds.rejection(event.occurred_at, now=now)
+    if rejection is not None:
+        raise rejection
+    return event
 
 
 def decode_records(
@@ -40,15 +51,9 @@ def decode_records(
     bad: list[tuple[Any, InvalidMessage]] = []
     for record in records:
         try:
-            event = decode(conversation_event_adapter, record.value)
+            good.append((decode_event(record, bounds=bounds, now=now), record.partition))
         except InvalidMessage as exc:
             bad.append((record, exc))
-            continue
-        rejection = bounds.rejection(event.occurred_at, now=now)
-        if rejection is not None:
-            bad.append((record, rejection))
-        else:
-            good.append((event, record.partition))
     return good, bad
 
 
@@ -63,6 +68,20 @@ def register(
     warm_up: WarmUp | None,
 ) -> None:
     bounds = settings.event_time_bounds()
+    assessments_out = publisher(broker, settings, RUPTURE_ASSESSMENTS)
+
+    def count_rejected(exc: InvalidMessage) -> None:
+        metrics.dead_letters.labels(exc.reason).inc()
+        metrics.events.labels("dead_lettered").inc()
+
+    dead_letters = DeadLetters.to(
+        broker,
+        settings,
+        CONVERSATION_EVENTS_DLQ,
+        service="classifier",
+        clock=clock,
+        on_reject=count_rejected,
+    )
 
     @broker.subscriber(
         settings.topic(CONVERSATION_EVENTS),
@@ -73,26 +92,24 @@ def register(
         listener=warm_up,
         ack_policy=ACK_POLICY,
         auto_offset_reset=AUTO_OFFSET_RESET,
+        decoder=raw_batch,
+        **subscriber_docs(CONVERSATION_EVENTS),
     )
-    async def on_events(msg: KafkaMessage) -> None:
+    async def on_events(body: list[EventRecord], msg: KafkaMessage) -> None:
         records = (
             msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
         )
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(r.topic, r.partition) for r in records})
         metrics.batch_size.observe(len(records))
-        events, poison = decode_records(records, bounds=bounds, now=clock.now())
-        for record, exc in poison:
-            metrics.dead_letters.labels(exc.reason).inc()
-            metrics.events.labels("dead_lettered").inc()
-            await dead_letter(
-                broker,
-                dlq_topic=settings.topic(CONVERSATION_EVENTS_DLQ),
-                record=record,
-                error=exc,
-                service="classifier",
-                clock=clock,
+        now = clock.now()
+        events: list[tuple[ConversationEvent, int]] = []
+        for record in records:
+            event = await decode_or_dead_letter(
+                record, lambda r: decode_event(r, bounds=bounds, now=now), dead_letters
             )
+            if event is not None:
+                events.append((event, record.partition))
         # The batch applies atomically: if its output is not acknowledged, the windows are put
         # back as they were, so the redelivered batch is assessed again rather than skipped.
         snapshot = windows.snapshot({(e.tenant_id, e.conversation_id) for e, _ in events})
@@ -101,9 +118,7 @@ def register(
             assessments = assessor.process(events)
             metrics.scoring_seconds.observe(time.perf_counter() - started)
             # Commit (on return) only after every assessment is acknowledged by the broker.
-            await publish_all(
-                broker, [(settings.topic(RUPTURE_ASSESSMENTS), a) for a in assessments]
-            )
+            await publish_all([(assessments_out, a) for a in assessments])
         except BaseException:
             windows.restore(snapshot)
             raise

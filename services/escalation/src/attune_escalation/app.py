@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,29 +23,28 @@ from attune_escalation.migrate import upgrade_async
 from attune_escalation.notify import Notifier
 from attune_escalation.notify.channels import ConsoleChannel, build_notifiers
 from attune_escalation.notify.delivery import Delivery
-from attune_escalation.outbox import OutboxRelay
+from attune_escalation.outbox import OUTBOX_TOPICS, OutboxRelay
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
 from attune_escalation.steps import Scheduler
+from attune_runtime.channels import publisher
 from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.kafka import ensure_topics, make_broker
-from attune_runtime.ops import add_ops_routes
+from attune_runtime.health import Check, ConsumerProgress
+from attune_runtime.kafka import make_broker
+from attune_runtime.service import App, Service, build_service
 
 
 @dataclass
 class Escalation:
-    app: FastAPI
-    broker: KafkaBroker
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     delivery: Delivery
     scheduler: Scheduler
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-def create_app(settings: EscalationSettings) -> FastAPI:
+def create_app(settings: EscalationSettings) -> App:
+    """The escalation service as an ASGI app (`uvicorn --factory`)."""
     return build(settings).app
 
 
@@ -61,9 +55,9 @@ def build(
     registry: CollectorRegistry | None = None,
     notifiers: list[Notifier] | None = None,
     http_client: httpx.AsyncClient | None = None,
-    manage_topics: bool = True,
+    check_topics: bool = True,
     run_workers: bool = True,
-) -> Escalation:
+) -> Service[Escalation]:
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     progress = ConsumerProgress(clock)
@@ -90,11 +84,10 @@ def build(
         raise ValueError(f"policies name channels that are not configured: {unknown}")
     relay = OutboxRelay(
         sessions=sessions,
-        broker=broker,
+        publishers={t: publisher(broker, settings, t) for t in OUTBOX_TOPICS},
         clock=clock,
         metrics=metrics,
         poll_seconds=settings.poll_seconds,
-        topic_prefix=settings.topic_prefix,
     )
     delivery = Delivery(
         sessions=sessions,
@@ -139,7 +132,6 @@ def build(
         clock=clock,
         on_commit=on_commit,
     )
-    service = Escalation(FastAPI(), broker, engine, sessions, relay, delivery, scheduler)
     identity = make_identity_engine(settings.auth.database_url)
     guard = Guard(settings.auth, sessions=make_identity_sessions(identity), clock=clock)
 
@@ -148,50 +140,16 @@ def build(
             await conn.execute(text("SELECT 1"))
         return Check("database", True)
 
-    async def workers_check() -> Check:
-        dead = [t.get_name() for t in service.tasks if t.done()]
-        return Check("workers", not dead, {"stopped": dead} if dead else {})
-
-    readiness = Readiness(
-        subscribers=list(broker.subscribers),
-        progress=progress,
-        stall_after_seconds=settings.stall_after_seconds,
-        extra_checks=[database_check, workers_check],
-    )
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def migrate() -> None:
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
             await identity_migrate.upgrade_async(settings.auth.database_url)
-        if manage_topics:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,
-                partitions=settings.topic_partitions,
-                prefix=settings.topic_prefix,
-            )
-        await broker.start()
-        if run_workers:
-            service.tasks = [
-                asyncio.create_task(relay.run(), name="outbox_relay"),
-                asyncio.create_task(delivery.run(), name="notification_delivery"),
-                asyncio.create_task(scheduler.run(), name="escalation_scheduler"),
-            ]
-        try:
-            yield
-        finally:
-            for task in service.tasks:
-                task.cancel()
-            for task in service.tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await broker.stop()
-            if http_client is None:
-                await client.aclose()
-            await engine.dispose()
-            await identity.dispose()
 
-    app = FastAPI(title="Attune escalation", version="0.1.0", lifespan=lifespan)
+    async def close_client() -> None:
+        if http_client is None:
+            await client.aclose()
+
+    app = FastAPI(title="Attune escalation", version="0.1.0")
     app.state.guard = guard
     app.include_router(
         api.router(
@@ -207,6 +165,22 @@ def build(
     app.include_router(auth_routes.router(**strict))
     app.include_router(auth_routes.audit_router(**strict))
     http_errors.install(app, known_fields=api.FIELD_NAMES | auth_routes.FIELD_NAMES)
-    add_ops_routes(app, readiness, registry, settings.metrics_token)
-    service.app = app
-    return service
+    return build_service(
+        "escalation",
+        settings=settings,
+        broker=broker,
+        progress=progress,
+        registry=registry,
+        parts=Escalation(engine, sessions, relay, delivery, scheduler),
+        http=app,
+        checks=[database_check],
+        on_start=[migrate],
+        on_stop=[close_client, engine.dispose, identity.dispose],
+        workers={
+            "outbox_relay": relay.run,
+            "notification_delivery": delivery.run,
+            "escalation_scheduler": scheduler.run,
+        },
+        check_topics=check_topics,
+        run_workers=run_workers,
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import structlog
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -13,14 +14,26 @@ from attune_escalation import incidents
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
+from attune_runtime.channels import payload, subscriber_docs
 from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import dead_letter
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET
+from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
+from attune_runtime.event_time import EventTimeBounds
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, raw_body
 from attune_schemas import Alert, InvalidMessage, decode
 from attune_schemas.topics import ALERTS, ALERTS_DLQ, topic
 
 log = structlog.get_logger(__name__)
 ALERT = topic(ALERTS).value
+AlertRecord = Annotated[bytes, payload(ALERTS)]
+
+
+def decode_alert(record: Any, *, bounds: EventTimeBounds, now: datetime) -> Alert:
+    """The alert, or InvalidMessage: malformed, or dated too far ahead or before the epoch."""
+    alert: Alert = decode(ALERT, record.value)
+    untimely = bounds.rejection(alert.occurred_at, now=now)
+    if untimely is not None:
+        raise untimely
+    return alert
 
 
 def register(
@@ -35,35 +48,28 @@ def register(
 ) -> None:
     bounds = settings.event_time_bounds()
 
-    async def reject(record: Any, error: InvalidMessage) -> None:
+    def count_rejected(error: InvalidMessage) -> None:
         metrics.dead_letters.labels(error.reason).inc()
         metrics.alerts.labels("dead_lettered").inc()
-        await dead_letter(
-            broker,
-            dlq_topic=settings.topic(ALERTS_DLQ),
-            record=record,
-            error=error,
-            service="escalation",
-            clock=clock,
-        )
+
+    dead_letters = DeadLetters.to(
+        broker, settings, ALERTS_DLQ, service="escalation", clock=clock, on_reject=count_rejected
+    )
 
     @broker.subscriber(
         settings.topic(ALERTS),
         group_id=settings.group_id,
         ack_policy=ACK_POLICY,
         auto_offset_reset=AUTO_OFFSET_RESET,
+        decoder=raw_body,
+        **subscriber_docs(ALERTS),
     )
-    async def on_alert(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        try:
-            alert: Alert = decode(ALERT, msg.body)
-        except InvalidMessage as exc:
-            await reject(record, exc)
-            return
+    async def on_alert(body: AlertRecord, msg: KafkaMessage) -> None:
         now = clock.now()
-        untimely = bounds.rejection(alert.occurred_at, now=now)
-        if untimely is not None:
-            await reject(record, untimely)
+        alert = await decode_or_dead_letter(
+            msg.raw_message, lambda r: decode_alert(r, bounds=bounds, now=now), dead_letters
+        )
+        if alert is None:
             return
         async with sessions() as session, session.begin():
             result = await incidents.apply_alert(

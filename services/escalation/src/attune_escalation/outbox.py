@@ -1,16 +1,18 @@
 """Transactional outbox: stage Kafka messages with the state change, relay them at least once.
 
-Rows hold the topic-table name; the relay adds the deployment's topic prefix.
+Rows hold the topic-table name; the relay publishes each through that topic's publisher, which
+knows the deployment's topic prefix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, Protocol
 
 import structlog
-from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,8 +20,18 @@ from attune_escalation.db import Lease, OutboxMessage
 from attune_escalation.metrics import EscalationMetrics
 from attune_runtime.clock import Clock
 from attune_schemas import EventEnvelope
+from attune_schemas.topics import CONVERSATION_CONTROL, ESCALATION_EVENTS
 
 log = structlog.get_logger(__name__)
+
+# Every topic a row may name: the relay has a publisher for each (and AsyncAPI documents them).
+OUTBOX_TOPICS = (ESCALATION_EVENTS, CONVERSATION_CONTROL)
+
+
+class Publisher(Protocol):
+    """The part of a FastStream publisher the relay uses: publish and wait for the ack."""
+
+    async def publish(self, message: Any, *, key: bytes, headers: dict[str, str]) -> Any: ...
 
 
 def stage(session: AsyncSession, *, topic: str, event: EventEnvelope, now: datetime) -> None:
@@ -41,16 +53,14 @@ class OutboxRelay:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        broker: KafkaBroker,
+        publishers: Mapping[str, Publisher],
         clock: Clock,
         metrics: EscalationMetrics,
         poll_seconds: float,
-        topic_prefix: str = "",
         batch: int = 100,
     ) -> None:
-        self.topic_prefix = topic_prefix
         self.sessions = sessions
-        self.broker = broker
+        self.publishers = publishers
         self.clock = clock
         self.metrics = metrics
         self.poll_seconds = poll_seconds
@@ -81,9 +91,8 @@ class OutboxRelay:
                 row.attempts += 1
                 # A crash after this publish but before commit republishes the row: at least
                 # once. Consumers deduplicate on the event_id inside the payload.
-                await self.broker.publish(
+                await self.publishers[row.topic].publish(
                     row.payload.encode(),
-                    topic=f"{self.topic_prefix}{row.topic}",
                     key=row.key.encode(),
                     headers={"event_type": row.topic},
                 )

@@ -1,24 +1,14 @@
+"""`python -m attune_ingest`: the same command as `attune serve ingest`."""
+
 from __future__ import annotations
 
-import gc
-
-from fastapi import FastAPI
-
-from attune_ingest.app import create_app
+from attune_ingest.app import serving
 from attune_ingest.settings import IngestSettings
-from attune_runtime.server import run
-
-
-def serve_app(settings: IngestSettings) -> FastAPI:
-    app = create_app(settings)
-    # Modules and the app live as long as the process: keep them out of the collector's full
-    # passes, which otherwise tax every request (make bench-ingest).
-    gc.freeze()
-    return app
+from attune_runtime.server import main as serve
 
 
 def main() -> None:
-    run("ingest", IngestSettings(), serve_app)
+    serve("ingest", IngestSettings, serving)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import gc
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +23,9 @@ from attune_ingest.published import dedup_key, remember_published
 from attune_ingest.settings import IngestSettings
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.dedup import PublishOnce, SeenIds
-from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.kafka import ManagedProducer, Producer, ensure_topics, make_broker
-from attune_runtime.ops import add_ops_routes
+from attune_runtime.health import Check, ConsumerProgress
+from attune_runtime.kafka import ManagedProducer, Producer, make_broker
+from attune_runtime.service import App, Service, build_service
 from attune_schemas import ConversationEvent
 from attune_schemas.topics import CONVERSATION_EVENTS
 
@@ -44,15 +44,35 @@ class IngestApp(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(
+@dataclass
+class Ingest:
+    intake: Intake
+    seen: SeenIds
+
+
+def serving(settings: IngestSettings) -> Service[Ingest]:
+    """The service as a server runs it, for the whole life of the process."""
+    service = build(settings)
+    # Modules and the app live as long as the process: keep them out of the collector's full
+    # passes, which otherwise tax every request (make bench-ingest).
+    gc.freeze()
+    return service
+
+
+def create_app(settings: IngestSettings) -> App:
+    """The ingest service as an ASGI app (`uvicorn --factory`)."""
+    return build(settings).app
+
+
+def build(
     settings: IngestSettings,
     *,
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
-    manage_topics: bool = True,
+    check_topics: bool = True,
     producer: Producer | None = None,
-) -> FastAPI:
-    """The ingest app. `producer` replaces the Kafka producer (tests); the caller runs it."""
+) -> Service[Ingest]:
+    """The ingest service. `producer` replaces the Kafka producer (tests); the caller runs it."""
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     progress = ConsumerProgress(clock)
@@ -83,12 +103,9 @@ def create_app(
     async def producer_check() -> Check:
         return Check("kafka_producer", await broker.ping(timeout=2.0))
 
-    readiness = Readiness(
-        subscribers=list(broker.subscribers),
-        progress=progress,
-        stall_after_seconds=settings.stall_after_seconds,
-        extra_checks=[producer_check],
-    )
+    async def intake_producer_check() -> Check:
+        # The producer HTTP requests publish through: not ready while its deliveries fail.
+        return owned.check() if producer is None else Check("intake_producer", True)
 
     async def rebuild_dedup() -> None:
         try:
@@ -104,44 +121,37 @@ def create_app(
             return
         metrics.dedup_rebuilt.inc(found)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if manage_topics:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,
-                partitions=settings.topic_partitions,
-                prefix=settings.topic_prefix,
-            )
+    async def start_producer() -> None:
         if producer is None:
             await owned.start()
-        try:
-            # Before the first request or record: a retry of an event published before a
-            # restart must be answered as a duplicate, not published again.
-            if settings.dedup_rebuild:
-                await rebuild_dedup()
-            await broker.start()
-            try:
-                yield
-            finally:
-                await broker.stop()
-        finally:
-            await owned.stop()
-            await identity.dispose()
+
+    async def dedup_before_serving() -> None:
+        # Before the first request or record: a retry of an event published before a
+        # restart must be answered as a duplicate, not published again.
+        if settings.dedup_rebuild:
+            await rebuild_dedup()
 
     # No OpenTelemetry here (metrics are Prometheus): FastAPI would check for it per request.
     telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-    app = IngestApp(title="Attune ingest", version="0.1.0", lifespan=lifespan, telemetry=telemetry)
+    app = IngestApp(title="Attune ingest", version="0.1.0", telemetry=telemetry)
     schema, definitions = api.request_schema(settings.max_batch_events)
     app.state.guard = guard
     app.intake_endpoint = api.IntakeEndpoint(intake, settings, guard)
     app.include_router(api.router(app.intake_endpoint, schema))
-    add_ops_routes(app, readiness, registry, settings.metrics_token)
     _self_contained_openapi(app, definitions)
-    app.state.broker = broker
-    app.state.intake = intake
-    app.state.seen = seen
-    app.state.settings = settings
-    return app
+    return build_service(
+        "ingest",
+        settings=settings,
+        broker=broker,
+        progress=progress,
+        registry=registry,
+        parts=Ingest(intake, seen),
+        http=app,
+        checks=[producer_check, intake_producer_check],
+        on_start=[start_producer, dedup_before_serving],
+        on_stop=[owned.stop, identity.dispose],
+        check_topics=check_topics,
+    )
 
 
 def _self_contained_openapi(app: FastAPI, definitions: dict[str, Any]) -> None:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
-from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from attune_router import handlers
@@ -18,20 +16,19 @@ from attune_router.settings import RouterSettings
 from attune_runtime.clock import Clock, SystemClock
 from attune_runtime.health import ConsumerProgress
 from attune_runtime.kafka import make_broker
-from attune_runtime.ops import stream_app
 from attune_runtime.replay import WarmUp
+from attune_runtime.service import App, Service, build_service
 from attune_schemas import InvalidMessage
 
 
 @dataclass
 class Router:
-    app: AsgiFastStream
-    broker: KafkaBroker
     policy: AlertPolicy
     warm_up: WarmUp | None
 
 
-def create_app(settings: RouterSettings) -> AsgiFastStream:
+def create_app(settings: RouterSettings) -> App:
+    """The router as an ASGI app (`uvicorn --factory`)."""
     return build(settings).app
 
 
@@ -41,7 +38,7 @@ def build(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
     rebuild_on_assign: bool = True,
-) -> Router:
+) -> Service[Router]:
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     progress = ConsumerProgress(clock)
@@ -89,7 +86,11 @@ def build(
     handlers.register(
         broker, settings=settings, policy=policy, metrics=metrics, clock=clock, warm_up=warm_up
     )
-    app = stream_app(
-        broker, settings=settings, progress=progress, registry=registry, title="Attune router"
+    return build_service(
+        "router",
+        settings=settings,
+        broker=broker,
+        progress=progress,
+        registry=registry,
+        parts=Router(policy, warm_up),
     )
-    return Router(app, broker, policy, warm_up)

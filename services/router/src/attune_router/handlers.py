@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from aiokafka import TopicPartition
@@ -13,16 +13,18 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from attune_router.metrics import RouterMetrics
 from attune_router.policy import AlertPolicy
 from attune_router.settings import RouterSettings
+from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import dead_letter
+from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_body
 from attune_runtime.replay import WarmUp
-from attune_schemas import Alert, AlertKind, InvalidMessage, RuptureAssessment, decode
+from attune_schemas import Alert, AlertKind, RuptureAssessment, decode
 from attune_schemas.topics import ALERTS, RUPTURE_ASSESSMENTS, RUPTURE_ASSESSMENTS_DLQ, topic
 
 log = structlog.get_logger(__name__)
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
+AssessmentRecord = Annotated[bytes, payload(RUPTURE_ASSESSMENTS)]
 
 
 def decode_assessment(record: Any, *, bounds: EventTimeBounds, now: datetime) -> RuptureAssessment:
@@ -48,6 +50,15 @@ def register(
     warm_up: WarmUp | None,
 ) -> None:
     bounds = settings.event_time_bounds()
+    alerts_out = publisher(broker, settings, ALERTS)
+    dead_letters = DeadLetters.to(
+        broker,
+        settings,
+        RUPTURE_ASSESSMENTS_DLQ,
+        service="router",
+        clock=clock,
+        on_reject=lambda exc: metrics.dead_letters.labels(exc.reason).inc(),
+    )
 
     @broker.subscriber(
         settings.topic(RUPTURE_ASSESSMENTS),
@@ -55,24 +66,18 @@ def register(
         listener=warm_up,
         ack_policy=ACK_POLICY,
         auto_offset_reset=AUTO_OFFSET_RESET,
+        decoder=raw_body,
+        **subscriber_docs(RUPTURE_ASSESSMENTS),
     )
-    async def on_assessment(msg: KafkaMessage) -> None:
+    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
         record: Any = msg.raw_message
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(record.topic, record.partition)})
         now = clock.now()
-        try:
-            assessment = decode_assessment(record, bounds=bounds, now=now)
-        except InvalidMessage as exc:
-            metrics.dead_letters.labels(exc.reason).inc()
-            await dead_letter(
-                broker,
-                dlq_topic=settings.topic(RUPTURE_ASSESSMENTS_DLQ),
-                record=record,
-                error=exc,
-                service="router",
-                clock=clock,
-            )
+        assessment = await decode_or_dead_letter(
+            record, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
+        )
+        if assessment is None:
             return
         # Decide and publish atomically: if the alerts are not acknowledged, the policy state is
         # put back, so the redelivered assessment is decided again rather than seen as duplicate.
@@ -89,7 +94,7 @@ def register(
             if policy.sweep_due(partition, now=now):
                 policy.extend(snapshot, policy.quiet(partition, now=now))
                 alerts += policy.sweep(partition, now=now)
-            await publish_all(broker, [(settings.topic(ALERTS), a) for a in alerts])
+            await publish_all([(alerts_out, a) for a in alerts])
         except BaseException:
             policy.restore(snapshot)
             raise

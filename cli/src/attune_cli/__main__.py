@@ -1,0 +1,4 @@
+from attune_cli.main import app
+
+if __name__ == "__main__":
+    app()
