@@ -1,9 +1,9 @@
 """The incident lifecycle under any sequence of alerts, clinician actions and time (Hypothesis).
 
 Whatever happens, a conversation has at most one active incident; an open incident always
-has a step scheduled (or has run its whole chain); an acknowledged or joined one is reminded;
-a resolved one has no timer left; the AI is paused and resumed alternately, never twice in a
-row; and the status only moves as the lifecycle table allows.
+has a step scheduled (past the end of its chain, the last tier again); an acknowledged or
+joined one is reminded; a resolved one has no timer left; the AI is paused and resumed
+alternately, never twice in a row; and the status only moves as the lifecycle table allows.
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ class Lifecycle(RuleBasedStateMachine):
                     if i.status == "resolved":
                         assert timer is None
                     elif i.status == "open":
-                        assert timer is not None or "chain_exhausted" in actions
-                        if timer is not None:
-                            assert timer.action in ("page", "exhausted")
+                        # Open means someone will be paged: there is always a next step.
+                        assert timer is not None, actions
+                        assert timer.action in ("page", "exhausted")
                     else:
                         assert timer is not None and timer.action == "renotify"
 

@@ -62,12 +62,13 @@ async def test_crisis_pages_tier_one_at_once_and_tier_two_at_its_deadline(desk: 
         (420, 1, ["dr-ada"]),
         (540, 2, ["dr-dee"]),
     ]
+    # Every tier, every round, nobody answered: the last tier again at each of its deadlines.
     await desk.tick(to=840)
-    await desk.tick(to=5000)
-    assert len(await desk.pages()) == 4
+    await desk.tick(to=1140)
+    assert tiers(await desk.pages())[4:] == [(840, 2, ["dr-cy"]), (1140, 2, ["dr-dee"])]
     actions = [e.action for e in (await desk.incident(opened.incident_id)).timeline]
-    assert actions.count("escalated") == 4
-    assert actions[-1] == "chain_exhausted"
+    assert actions.count("escalated") == 6
+    assert actions.count("chain_exhausted") == 1
 
 
 async def test_new_crisis_evidence_tells_who_was_paged_and_the_deadline_keeps_running(

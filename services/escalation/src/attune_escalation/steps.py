@@ -214,17 +214,30 @@ async def run_step(
         )
         return f"paged_tier_{timer.tier + 1}"
     if action is Action.EXHAUSTED:
-        record_event(
+        chain = routing.chain_of(incident)
+        if timer.round < chain.repeat:  # said once, when the last round runs out
+            record_event(
+                session,
+                incident,
+                EscalationAction.CHAIN_EXHAUSTED,
+                "system",
+                now,
+                {"policy": chain.policy},
+                cause=timer.token,
+            )
+            log.error("escalation_chain_exhausted", incident_id=incident.id)
+        # Nobody has answered: the last tier is paged again at each of its deadlines, for as
+        # long as it takes. A human is always reached.
+        await page(
             session,
             incident,
-            EscalationAction.CHAIN_EXHAUSTED,
-            "system",
-            now,
-            {"policy": routing.chain_of(incident).policy},
-            cause=timer.token,
+            tier=len(chain.tiers) - 1,
+            round_=chain.repeat,
+            now=now,
+            routing=routing,
+            key=timer.token,
+            reason="escalated",
         )
-        log.error("escalation_chain_exhausted", incident_id=incident.id)
-        await session.delete(timer)
         return "exhausted"
     who = list(incident.assignees or [])
     if action is Action.RENOTIFY:
