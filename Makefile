@@ -109,7 +109,9 @@ bench-escalation: install ## Deadline page lateness (p50/p99) with 10,000 open i
 	$(PY) python -m attune_escalation.bench
 
 compose-config: ## Validate docker-compose.yml (needs docker-compose, no engine)
-	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+	@# Placeholders stand in for the secrets compose requires at start (see docker-compose.yml).
+	ATTUNE_AUTH_JWT_SECRET=$${ATTUNE_AUTH_JWT_SECRET:-check} ATTUNE_METRICS_TOKEN=$${ATTUNE_METRICS_TOKEN:-check} \
+	  docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
 
 clean: ## Remove local state (.run), caches and the virtualenv
 	rm -rf .run .venv .mypy_cache .ruff_cache .pytest_cache

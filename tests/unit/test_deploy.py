@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -66,9 +67,23 @@ def test_prometheus_rules_are_valid_and_fire_as_tested() -> None:
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
 def test_docker_compose_file_validates() -> None:
+    secrets = {"ATTUNE_AUTH_JWT_SECRET": "x" * 32, "ATTUNE_METRICS_TOKEN": "y" * 32}
     subprocess.run(
-        ["docker-compose", "-f", "docker-compose.yml", "config", "-q"], cwd=ROOT, check=True
+        ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, **secrets},
     )
+    # Without the secrets compose refuses to start rather than run with none.
+    unset = {k: v for k, v in os.environ.items() if k not in secrets}
+    refused = subprocess.run(
+        ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
+        cwd=ROOT,
+        env=unset,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "ATTUNE_AUTH_JWT_SECRET" in refused.stderr
 
 
 def test_every_make_target_has_a_help_line() -> None:
