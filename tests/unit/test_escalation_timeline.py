@@ -71,6 +71,24 @@ async def test_crisis_pages_tier_one_at_once_and_tier_two_at_its_deadline(desk: 
     assert actions.count("chain_exhausted") == 1
 
 
+async def test_a_new_crisis_is_delivered_before_the_re_pages_of_older_ones(
+    desk: Desk, sessions: Sessions, clock: ManualClock
+) -> None:
+    console = FakeNotifier("console")
+    d = delivery(sessions, clock, console)
+    for n in range(3):
+        await desk.push(crisis(conversation_id=f"older-{n}"), at=0)
+    await d.deliver_due()
+    await desk.tick(to=120)  # nobody answered: three tier-2 pages fall due together
+    await desk.push(crisis(conversation_id="new"), at=120)
+
+    sent_before = len(console.sent)
+    await d.deliver_due()
+    order = [(p["conversation_id"], p["reason"]) for p in console.sent[sent_before:]]
+    assert order[0] == ("new", "opened")
+    assert sorted(order[1:]) == [(f"older-{n}", "escalated") for n in range(3)]
+
+
 async def test_new_crisis_evidence_tells_who_was_paged_and_the_deadline_keeps_running(
     desk: Desk,
 ) -> None:

@@ -139,7 +139,8 @@ class Notification(Base):
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
-    # Severity rank: critical notifications are delivered first.
+    # Delivery order: severity first, then an incident's first page before re-pages
+    # (`notification_queue.enqueue`).
     priority: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

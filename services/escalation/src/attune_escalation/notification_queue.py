@@ -62,10 +62,14 @@ async def enqueue(
     recipients: list[str],
     extra: dict[str, Any] | None = None,
     channels: list[str] | None = None,
+    first_page: bool = False,
 ) -> list[str]:
     """Queue one notification per channel of the incident; `key` makes each one unique.
 
-    A key seen before (a step run twice) queues nothing again.
+    A key seen before (a step run twice) queues nothing again. Delivery goes by severity, and
+    within a severity an incident nobody has been told of yet (`first_page`) goes before the
+    re-pages and reminders of older ones: under a burst of deadlines a new crisis must not
+    wait behind them.
     """
     body = await payload(session, incident, reason=reason, public_url=routing.public_url)
     body["recipients"] = recipients
@@ -91,7 +95,7 @@ async def enqueue(
                 dedup_key=dedup_key,
                 payload=body,
                 status="pending",
-                priority=SEVERITY_RANK[Severity(incident.severity)],
+                priority=2 * SEVERITY_RANK[Severity(incident.severity)] + int(first_page),
                 next_attempt_at=now,
                 created_at=now,
             )

@@ -129,6 +129,7 @@ async def page(
         routing=routing,
         recipients=who,
         extra={"tier": tier + 1, "round": round_ + 1},
+        first_page=incident.first_paged_at is None,
     )
     incident.assignees = who
     incident.first_paged_at = incident.first_paged_at or now
