@@ -371,7 +371,9 @@ async def print_retention(bootstrap: str) -> None:
         for resource in response.resources:
             name, entries = resource[3], resource[4]
             ms = int({e[0]: e[1] for e in entries}["retention.ms"])
-            kept.append(f"{name.removeprefix(PREFIX)} {ms / 86_400_000:g} d")
+            # retention.ms -1 is Kafka's "never delete" (the audit stream).
+            held = "for good" if ms < 0 else f"{ms / 86_400_000:g} d"
+            kept.append(f"{name.removeprefix(PREFIX)} {held}")
     days = os.environ.get("ATTUNE_ESCALATION_RETENTION_DAYS", "30")
     print(f"demo: retention: topics keep records {', '.join(kept)}")
     print(
