@@ -22,6 +22,7 @@ import pytest
 from attune_runtime.kafka import ensure_topics
 from demo import TENANT as DEMO_TENANT  # deploy/demo/demo.py
 from demo import Pager
+from tests.hangs import tasks_dumped_before_timeout  # noqa: F401
 from tests.identity import Identity, ServiceAuth, process_env, seed
 from tests.integration.conftest import bootstrap, prefix, producer, reader  # noqa: F401
 

@@ -18,6 +18,7 @@ import pytest
 from demo import Pager  # deploy/demo/demo.py
 from tests.e2e.conftest import SERVICES, Stack, free_port, running_stack
 from tests.faults.private_kafka import PrivateKafka
+from tests.hangs import tasks_dumped_before_timeout  # noqa: F401
 from tests.integration.conftest import bootstrap, producer, reader, topic_prefix  # noqa: F401
 
 

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from attune_runtime.kafka import ensure_topics
+from tests.hangs import tasks_dumped_before_timeout  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
