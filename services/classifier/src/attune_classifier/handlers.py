@@ -21,7 +21,14 @@ from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_batch
 from attune_runtime.replay import WarmUp
-from attune_schemas import ConversationEvent, InvalidMessage, conversation_event_adapter, decode
+from attune_schemas import (
+    ConversationEvent,
+    InvalidMessage,
+    MessageSent,
+    Sender,
+    conversation_event_adapter,
+    decode,
+)
 from attune_schemas.topics import CONVERSATION_EVENTS, CONVERSATION_EVENTS_DLQ, RUPTURE_ASSESSMENTS
 
 log = structlog.get_logger(__name__)
@@ -123,6 +130,9 @@ def register(
             windows.restore(snapshot)
             raise
         metrics.events.labels("processed").inc(len(events))
+        metrics.client_turns.inc(
+            sum(isinstance(e, MessageSent) and e.sender is Sender.CLIENT for e, _ in events)
+        )
         for a in assessments:
             metrics.assessments.labels(a.rupture_type.value, str(a.crisis).lower()).inc()
             notable = a.crisis or max(a.scores.rupture, a.scores.disengagement) >= NOTABLE

@@ -17,6 +17,11 @@ class ClassifierMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.client_turns = Counter(
+            "attune_classifier_client_turns_total",
+            "Client messages consumed (the denominator of alerts per 100 client turns).",
+            registry=registry,
+        )
         self.dead_letters = Counter(
             "attune_classifier_dead_letters_total",
             "Records written to conversation.events.dlq by the classifier.",

@@ -84,6 +84,7 @@ def build(
     unknown = sorted(set(config.channel_names()) - set(by_channel))
     if unknown:
         raise ValueError(f"policies name channels that are not configured: {unknown}")
+    metrics.start_from_zero(channels=by_channel, tiers=max(len(p.tiers) for p in config.policies))
     relay = OutboxRelay(
         sessions=sessions,
         publishers={t: publisher(broker, settings, t) for t in OUTBOX_TOPICS},

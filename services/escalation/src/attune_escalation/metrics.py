@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from attune_schemas import Severity
 
 
 class EscalationMetrics:
@@ -96,3 +100,15 @@ class EscalationMetrics:
             ["tier"],
             registry=registry,
         )
+
+    def start_from_zero(self, *, channels: Iterable[str], tiers: int) -> None:
+        """Export the known label values at 0, so the first acknowledgement, page or failure
+        is an increase that rate() and increase() see (a series born at 1 reads as no change)."""
+        for severity in Severity:
+            self.time_to_acknowledge.labels(severity.value)
+            self.time_to_resolve.labels(severity.value)
+        for channel in channels:
+            for result in ("sent", "retrying", "failed"):
+                self.notifications.labels(channel, result)
+        for tier in range(1, tiers + 1):
+            self.escalations.labels(str(tier))

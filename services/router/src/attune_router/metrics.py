@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from attune_schemas import AlertKind, AlertStatus, Severity
+
 
 class RouterMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -11,6 +13,12 @@ class RouterMetrics:
             ["kind", "severity", "status"],
             registry=registry,
         )
+        # Every label value exported at 0 from the start, so the first alert of a kind is an
+        # increase that rate() and increase() see (a series born at 1 reads as no change).
+        for kind in AlertKind:
+            for severity in Severity:
+                for status in AlertStatus:
+                    self.alerts.labels(kind.value, severity.value, status.value)
         self.inhibited = Counter(
             "attune_router_inhibited_total",
             "Alerts held back because a crisis alert is open for the conversation.",
