@@ -10,7 +10,7 @@ DEMO_PAGER_PORT ?= 8099
 
 .PHONY: help install kafka-up kafka-down kafka-status services-up services-down services-status \
         demo demo-down schemas lint format test test-unit test-integration test-e2e test-faults train \
-        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation compose-config clean
+        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation bench-pipeline compose-config clean
 
 # Workspace members, each checked by deptry against its own pyproject.toml.
 MEMBERS := schemas runtime auth services/ingest services/classifier services/router services/escalation models cli
@@ -107,6 +107,9 @@ bench-ingest: kafka-up ## Ingest HTTP throughput and latency (single, fixed rate
 
 bench-escalation: install ## Deadline page lateness (p50/p99) with 10,000 open incidents and crisis alert -> first page latency, vs a light-load baseline
 	$(PY) python -m attune_escalation.bench
+
+bench-pipeline: kafka-up ## The four services end to end under 1,000 events/s: per-stage events/s and crisis -> page p50/p99, vs a raw aiokafka chain
+	$(PY) python -m attune_cli.pipeline_bench
 
 compose-config: ## Validate docker-compose.yml (needs docker-compose, no engine)
 	@# Placeholders stand in for the secrets compose requires at start (see docker-compose.yml).
