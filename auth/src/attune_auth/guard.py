@@ -65,7 +65,7 @@ class Guard:
         self.keys = KeyVerifier(
             sessions, clock=clock, cache=timedelta(seconds=settings.key_cache_seconds)
         )
-        self.audit = AuditTrail(sessions)
+        self.audit = AuditTrail(sessions, database_url=settings.database_url)
         self.revocations = Revocations(sessions, clock=clock)
         self.logins = FailedLogins(
             clock=clock,
