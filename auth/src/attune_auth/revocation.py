@@ -41,7 +41,9 @@ class Revocations:
             if principal.via == "oidc":
                 return  # the issuer's users are not ours to disable
             user = await session.scalar(select(User).where(User.username == principal.subject))
-        if user is None or not user.active:
+        if user is None:
+            return  # not a user of this database: nothing here revokes it (signature checked)
+        if not user.active:
             raise TokenRevoked("user disabled")
         cutoff = user.tokens_valid_after
         if cutoff is not None and (
