@@ -19,6 +19,8 @@ probe end to end (warm-up) before the clock starts. The router reads one assessm
 turn and escalation only alerts, where each pass-through reads every record: compare how long
 after the load each caught up rather than their rates. Numbers vary with the machine; read the
 ratios.
+
+Kafka clients: plain bootstrap only (the local broker of `make kafka-up`, no credentials).
 """
 
 from __future__ import annotations
