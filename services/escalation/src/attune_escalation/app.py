@@ -139,6 +139,7 @@ def build(
     retention = RetentionJob(
         sessions=sessions,
         audit=guard.audit,
+        audit_with_action=guard.audit.shares(settings.database_url),
         clock=clock,
         keep_for=timedelta(days=settings.retention_days),
         interval=timedelta(seconds=settings.retention_interval_seconds),
@@ -168,6 +169,7 @@ def build(
             on_commit=on_commit,
             audit=guard.audit,
             routing=routing,
+            audit_with_action=guard.audit.shares(settings.database_url),
         )
     )
     strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}
