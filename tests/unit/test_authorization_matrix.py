@@ -76,7 +76,7 @@ TOO_SMALL: dict[Need, Role | None] = {"clinician": None, "admin": Role.SUPERVISO
 RIGHT: dict[Need, Role] = {"clinician": Role.CLINICIAN, "admin": Role.ADMIN}
 BODIES: dict[str, dict[str, Any]] = {
     "resolve": {"outcome": "repaired"},
-    "reassign": {"to": "dr-okafor"},
+    "reassign": {"to": "clinician@tenant-a"},
 }
 
 

@@ -73,9 +73,7 @@ def build(
             group_id=settings.group_id,
             # As far back as the longest window the policy keeps: crisis inhibition outlives
             # an episode, and a restart must not lift it early.
-            lookback=timedelta(
-                seconds=max(settings.episode_timeout_seconds, settings.crisis_inhibits_seconds)
-            ),
+            lookback=policy.config.longest_window,
             clock=clock,
             apply=rebuild,
             forget=forget,
