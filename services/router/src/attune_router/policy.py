@@ -21,6 +21,7 @@ from attune_router.stages.crisis import Crisis
 from attune_router.stages.dedup import Dedup
 from attune_router.stages.fire import Fire
 from attune_router.stages.inhibition import Inhibition
+from attune_router.stages.silences import SilenceBook, Silences
 from attune_router.stages.thresholds import Thresholds as ThresholdStage
 from attune_router.state import ConversationState, Decision, Episode, Key
 from attune_runtime.event_time import Partition, Watermarks
@@ -33,6 +34,7 @@ __all__ = [
     "Episode",
     "Key",
     "PolicyConfig",
+    "SilenceBook",
     "Snapshot",
     "Thresholds",
     "policy_config",
@@ -42,9 +44,16 @@ __all__ = [
 SWEEP_EVERY = timedelta(minutes=1)
 
 
-def stages_for(config: PolicyConfig) -> list[Stage]:
+def stages_for(config: PolicyConfig, silences: SilenceBook | None = None) -> list[Stage]:
     """The pipeline every assessment goes through, in order."""
-    return [Dedup(), Crisis(config), ThresholdStage(config), Inhibition(), Fire()]
+    return [
+        Dedup(),
+        Crisis(config),
+        ThresholdStage(config),
+        Inhibition(),
+        Silences(silences or SilenceBook()),
+        Fire(),
+    ]
 
 
 @dataclass(frozen=True)
@@ -62,13 +71,15 @@ class AlertPolicy:
         max_conversations: int = 200_000,
         lateness: timedelta = timedelta(0),
         stages: Sequence[Stage] | None = None,
+        silences: SilenceBook | None = None,
     ) -> None:
         self.config = config
         self.max_conversations = max_conversations
         self.states: OrderedDict[Key, ConversationState] = OrderedDict()
         self.event_time = Watermarks(lateness)
         self.last_sweep: dict[Partition, datetime] = {}
-        self.stages = list(stages) if stages is not None else stages_for(config)
+        self.silences = silences or SilenceBook()
+        self.stages = list(stages) if stages is not None else stages_for(config, self.silences)
 
     def decide(self, a: RuptureAssessment, partition: int | None = None) -> Decision:
         state = self._state(a)

@@ -39,6 +39,7 @@ class Episode:
     triggering_turn: TriggeringTurn | None
     model_version: str
     calm: int = 0
+    silenced_by: UUID | None = None  # it went out muted by this silence
 
     def alert(
         self,
@@ -46,6 +47,7 @@ class Episode:
         status: AlertStatus,
         at: datetime,
         cause: object,
+        silenced_by: UUID | None = None,
     ) -> Alert:
         tenant_id, conversation_id = key
         return Alert(
@@ -63,6 +65,7 @@ class Episode:
             evidence=self.evidence,
             triggering_turn=self.triggering_turn,
             model_version=self.model_version,
+            silenced_by=silenced_by,
         )
 
 

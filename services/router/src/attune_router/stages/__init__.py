@@ -2,7 +2,8 @@
 
 An assessment flows through dedup → crisis → thresholds → inhibition → silences → fire.
 The first stages propose alerts (`Proposal`), the muting stages mark the proposals a `Muter`
-mutes, and `fire` turns what is left into state changes and alerts, in proposal order.
+mutes (inhibition holds them back; a silence lets them out marked, to be recorded and not
+paged), and `fire` turns them into state changes and alerts, in proposal order.
 A stage that settles the assessment (a duplicate) sets `done` and the rest do not run.
 """
 
@@ -23,6 +24,7 @@ class Change(StrEnum):
     OPEN = "open"  # a new episode fires
     RAISE = "raise"  # an open episode fires again at a higher severity
     RESOLVE = "resolve"  # an open episode calmed down
+    UNMUTE = "unmute"  # an open episode that went out silenced, once no silence mutes it
 
 
 @dataclass
@@ -33,7 +35,7 @@ class Proposal:
     kind: AlertKind
     severity: Severity
     risk: float
-    episode: Episode | None = None  # OPEN: the new episode; RAISE: the open one
+    episode: Episode | None = None  # OPEN: the new episode; RAISE, UNMUTE: the open one
     alert: Alert | None = None  # CRISIS and RESOLVE: the alert as it goes out
     evidence: tuple[Evidence, ...] = ()  # RAISE: the evidence behind the higher severity
     held_by: str | None = None  # a muter that holds it back (it is not sent)
@@ -42,7 +44,11 @@ class Proposal:
     @property
     def mutable(self) -> bool:
         """Only rupture and disengagement firings may be muted; crisis and resolves never."""
-        return self.change in (Change.OPEN, Change.RAISE) and self.kind is not AlertKind.CRISIS
+        return (
+            self.change in (Change.OPEN, Change.RAISE, Change.UNMUTE)
+            and self.kind is not AlertKind.CRISIS
+            and self.severity is not Severity.CRITICAL
+        )
 
 
 @dataclass

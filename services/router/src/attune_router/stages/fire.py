@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from attune_router.stages import Change, Evaluation, Proposal
 from attune_schemas import Alert, AlertStatus
 
@@ -23,10 +25,14 @@ class Fire:
         if p.held_by is not None:
             if p.change is Change.OPEN:
                 e.decision.inhibited.append(p.kind)
-            else:
+            elif p.change is Change.RAISE:
                 episode.risk = max(episode.risk, p.risk)
             return None
-        if p.change is Change.OPEN:
+        silence = UUID(p.silenced_by) if p.silenced_by is not None else None
+        if p.change is Change.UNMUTE:
+            if silence is not None:
+                return None  # still silenced: nothing new to say
+        elif p.change is Change.OPEN:
             e.state.open[p.kind] = episode
         else:
             # Same alert, higher severity: re-sent so escalation can raise the incident.
@@ -34,4 +40,7 @@ class Fire:
             episode.rupture_type = a.rupture_type
             episode.evidence = p.evidence
             episode.triggering_turn = a.triggering_turn or episode.triggering_turn
-        return episode.alert(e.key, AlertStatus.FIRING, a.occurred_at, a.event_id)
+        episode.silenced_by = silence
+        return episode.alert(
+            e.key, AlertStatus.FIRING, a.occurred_at, a.event_id, silenced_by=silence
+        )

@@ -72,6 +72,10 @@ class Thresholds:
                 )
             else:
                 episode.risk = max(episode.risk, risk)
+                if episode.silenced_by is not None:  # still going: say so if the silence ended
+                    e.proposals.append(
+                        Proposal(Change.UNMUTE, kind, episode.severity, risk, episode=episode)
+                    )
             return
         episode.calm += 1
         if episode.calm >= self.config.resolve_after:
