@@ -139,7 +139,10 @@ def router(
     on_commit: Callable[[], None],
     audit: AuditTrail,
     routing: Routing,
+    audit_with_action: bool = False,
 ) -> APIRouter:
+    """`audit_with_action`: the audit trail is in this database, so each action's audit record
+    is written in the action's own transaction (no acknowledged incident without its record)."""
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
     async def own_incident(session: AsyncSession, incident_id: str, who: Principal) -> Incident:
@@ -208,6 +211,16 @@ def router(
                     before = (known.acknowledged_at, known.resolved_at)
                     incident = await op(session)
                     incident_id_ = incident.id
+                    entry: dict[str, Any] = {
+                        "at": clock.now(),
+                        "action": f"incident_{name}",
+                        "target": f"incident:{incident_id}",
+                        "reason": body.reason if body else None,
+                        "source": source_of(request),
+                        "details": {"outcome": incident.outcome} if name == "resolve" else {},
+                    }
+                    if audit_with_action:
+                        audit.within(session, who, **entry)
                 async with sessions() as fresh:
                     result = detail(await incidents.get_incident(fresh, incident_id_))
         except incidents.NotFound:
@@ -224,15 +237,8 @@ def router(
             metrics.time_to_resolve.labels(result.severity).observe(resolve)
         log.info("clinician_action", action=name, incident_id=incident_id, actor=who.actor)
         on_commit()
-        await audit.append(
-            who,
-            at=clock.now(),
-            action=f"incident_{name}",
-            target=f"incident:{incident_id}",
-            reason=body.reason if body else None,
-            source=source_of(request),
-            details={"outcome": result.outcome} if name == "resolve" else {},
-        )
+        if not audit_with_action:  # another database: its own transaction, after the action's
+            await audit.append(who, **entry)
         return result
 
     @api.post("/{incident_id}/ack", response_model=IncidentDetail, responses=ACTION_ERRORS)

@@ -139,6 +139,7 @@ def build(
     retention = RetentionJob(
         sessions=sessions,
         audit=guard.audit,
+        audit_with_action=guard.audit.shares(settings.database_url),
         clock=clock,
         keep_for=timedelta(days=settings.retention_days),
         interval=timedelta(seconds=settings.retention_interval_seconds),
@@ -168,10 +169,17 @@ def build(
             on_commit=on_commit,
             audit=guard.audit,
             routing=routing,
+            audit_with_action=guard.audit.shares(settings.database_url),
         )
     )
     app.include_router(
-        silence_api.router(sessions=sessions, clock=clock, on_commit=on_commit, audit=guard.audit)
+        silence_api.router(
+            sessions=sessions,
+            clock=clock,
+            on_commit=on_commit,
+            audit=guard.audit,
+            audit_with_action=guard.audit.shares(settings.database_url),
+        )
     )
     strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}
     app.include_router(auth_routes.router(**strict))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import structlog
@@ -84,7 +84,9 @@ def router(
     clock: Clock,
     on_commit: Callable[[], None],
     audit: AuditTrail,
+    audit_with_action: bool = False,
 ) -> APIRouter:
+    """`audit_with_action`: as for incidents, the audit record commits with the change."""
     api = APIRouter(prefix="/v1/silences", tags=["silences"], route_class=StrictJsonRoute)
 
     @api.post(
@@ -107,6 +109,15 @@ def router(
                     comment=body.comment,
                     now=now,
                 )
+                entry: dict[str, Any] = {
+                    "at": now,
+                    "action": "silence_created",
+                    "target": f"silence:{created.id}",
+                    "source": source_of(request),
+                    "details": {"ends_at": created.ends_at.isoformat()},
+                }
+                if audit_with_action:
+                    audit.within(session, who, **entry)
         except silences.Refused as refused:
             raise RequestValidationError(
                 [
@@ -119,14 +130,8 @@ def router(
             ) from None
         on_commit()
         log.info("silence_created", silence_id=created.id, actor=who.actor)
-        await audit.append(
-            who,
-            at=now,
-            action="silence_created",
-            target=f"silence:{created.id}",
-            source=source_of(request),
-            details={"ends_at": created.ends_at.isoformat()},
-        )
+        if not audit_with_action:
+            await audit.append(who, **entry)
         return answer(created, now)
 
     @api.get("", response_model=list[SilenceAnswer], responses=error_responses(401, 403, 422))
@@ -162,17 +167,20 @@ def router(
                     by=who.subject,
                     now=now,
                 )
+                entry: dict[str, Any] = {
+                    "at": now,
+                    "action": "silence_expired",
+                    "target": f"silence:{expired.id}",
+                    "source": source_of(request),
+                }
+                if audit_with_action:
+                    audit.within(session, who, **entry)
         except silences.NotFound:
             raise HTTPException(404, "silence not found") from None
         on_commit()
         log.info("silence_expired", silence_id=expired.id, actor=who.actor)
-        await audit.append(
-            who,
-            at=now,
-            action="silence_expired",
-            target=f"silence:{expired.id}",
-            source=source_of(request),
-        )
+        if not audit_with_action:
+            await audit.append(who, **entry)
         return answer(expired, now)
 
     return api

@@ -62,7 +62,7 @@ def build(
     follow = rebuild_on_assign if follow_silences is None else follow_silences
     feed = (
         SilenceFeed(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings,
             topic=settings.topic(SILENCES),
             book=book,
             metrics=metrics,
@@ -91,7 +91,7 @@ def build(
 
     warm_up = (
         WarmUp(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings,
             group_id=settings.group_id,
             # As far back as the longest window the policy keeps: crisis inhibition outlives
             # an episode, and a restart must not lift it early.
@@ -115,7 +115,7 @@ def build(
 
     async def silences_topic() -> None:
         if feed is not None:
-            await verify_topics(settings.kafka_bootstrap_servers, {feed.topic})
+            await verify_topics(settings, {feed.topic})
 
     async def silences_check() -> Check:
         loaded = feed is None or feed.ready.is_set()

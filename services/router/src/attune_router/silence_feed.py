@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from attune_router.metrics import RouterMetrics
 from attune_router.stages.silences import SilenceBook
+from attune_runtime.kafka_client import KafkaClientSettings, kafka_client_options
 from attune_schemas import InvalidMessage, Silence, decode
 from attune_schemas.topics import SILENCES
 from attune_schemas.topics import topic as topic_spec
@@ -29,12 +30,12 @@ class SilenceFeed:
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        kafka: KafkaClientSettings,
         topic: str,
         book: SilenceBook,
         metrics: RouterMetrics,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.topic = topic
         self.book = book
         self.metrics = metrics
@@ -68,7 +69,7 @@ class SilenceFeed:
 
     async def _follow(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **kafka_client_options(self.kafka),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -89,7 +90,7 @@ class SilenceFeed:
             await consumer.stop()
 
     async def _partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        admin = AIOKafkaAdminClient(**kafka_client_options(self.kafka))
         await admin.start()
         try:
             [described] = await admin.describe_topics([self.topic])
