@@ -250,3 +250,19 @@ def test_an_expired_silence_mutes_nothing_from_its_expiry_on() -> None:
 
     assert rupture.silenced_by is None
     assert clinic.book.active(T0 + timedelta(minutes=6)) == []
+
+
+def test_active_silences_are_counted_on_the_service_clock(clock: ManualClock) -> None:
+    registry = CollectorRegistry()
+    service = build(RouterSettings(), clock=clock, registry=registry, rebuild_on_assign=False)
+    for s in (silence(hours=1), silence(tenant_id="tenant-b", hours=2), silence(starts=90)):
+        service.parts.policy.silences.put(s)
+
+    def active() -> float | None:
+        return registry.get_sample_value("attune_router_active_silences")
+
+    assert active() == 2
+    clock.advance(timedelta(minutes=95))
+    assert active() == 2  # the first ended, the third began
+    clock.advance(timedelta(hours=2))
+    assert active() == 0
