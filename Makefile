@@ -10,7 +10,7 @@ DEMO_PAGER_PORT ?= 8099
 
 .PHONY: help install kafka-up kafka-down kafka-status services-up services-down services-status \
         demo demo-down schemas lint format test test-unit test-integration test-e2e test-browser test-faults train \
-        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation compose-config clean
+        evaluate export-feedback corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation compose-config clean
 
 # Workspace members, each checked by deptry against its own pyproject.toml.
 MEMBERS := schemas runtime auth services/ingest services/classifier services/router services/escalation models cli
@@ -91,11 +91,15 @@ test-faults: kafka-up ## Faults in a running pipeline: broker frozen, services k
 test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e, browser, faults
 	@$(MAKE) --no-print-directory test-unit test-integration test-e2e test-browser test-faults
 
-train: ## Rebuild the models (team corpus + C-SSRS dev) into models/artifacts and choose thresholds for the alert budgets
-	$(PY) attune train
+train: ## Rebuild the models (team corpus + C-SSRS dev) into models/artifacts and choose thresholds; FEEDBACK=.run/feedback adds clinicians' verdicts
+	$(PY) attune train $(if $(FEEDBACK),--feedback $(FEEDBACK)/examples.jsonl)
 
-evaluate: ## Evaluate on the team test split and real conversations (../shared/data); write models/MODEL_CARD.md
-	$(PY) attune evaluate
+evaluate: ## Evaluate on the team test split and real conversations (../shared/data), and precision by alert kind from exported verdicts; write models/MODEL_CARD.md
+	$(PY) attune evaluate $(if $(FEEDBACK),--feedback $(FEEDBACK)/verdicts.jsonl)
+
+export-feedback: ## Export clinicians' verdicts to .run/feedback/ (examples.jsonl in the corpus format, verdicts.jsonl) from the local escalation database
+	ATTUNE_ESCALATION_DATABASE_URL=$${ATTUNE_ESCALATION_DATABASE_URL:-sqlite+aiosqlite:///$(CURDIR)/.run/escalation.db} \
+	  $(PY) attune feedback export --out .run/feedback
 
 corpus-stats: ## Counts per label, marker and split of the labelled corpus
 	$(PY) python -m attune_models.corpus

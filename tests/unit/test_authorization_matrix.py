@@ -60,6 +60,7 @@ RULES: dict[tuple[str, str, str], Need] = {
     ("escalation", "POST", "/v1/auth/logout"): "anyone",
     ("escalation", "GET", "/v1/auth/me"): "anyone",
     ("escalation", "GET", "/v1/audit"): "admin",
+    ("escalation", "GET", "/v1/feedback"): "admin",  # verdicts with client text, for training
     **{
         (service, "GET", path): "public"
         for service in ("ingest", "escalation")

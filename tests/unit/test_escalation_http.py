@@ -285,7 +285,7 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     for operations in doc["paths"].values():
         for op in operations.values():
             declared |= {p["name"] for p in op.get("parameters", [])}
-    for name in ("ClinicianAction", "Resolution", "Reassignment", "Login"):
+    for name in ("ClinicianAction", "Resolution", "AlertVerdict", "Reassignment", "Login"):
         declared |= set(doc["components"]["schemas"][name]["properties"])
 
     assert declared == FIELD_NAMES | AUTH_FIELD_NAMES

@@ -206,7 +206,7 @@ async def resolve(
         EscalationAction.RESOLVED,
         clinician_id,
         now,
-        {"outcome": outcome.value, "has_note": bool(note), "verdicts": given},
+        {"outcome": outcome.value, "has_note": bool(note)} | ({"verdicts": given} if given else {}),
     )
     await enqueue(
         session,

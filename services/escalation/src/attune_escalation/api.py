@@ -378,4 +378,6 @@ def _audit_details(
     if name != "resolve":
         return {}
     verdicts = body.verdicts if isinstance(body, Resolution) else []
+    if not verdicts:
+        return {"outcome": result.outcome}
     return {"outcome": result.outcome, "verdicts": [v.verdict.value for v in verdicts]}

@@ -16,7 +16,7 @@ from attune_auth import routes as auth_routes
 from attune_auth.db import make_engine as make_identity_engine
 from attune_auth.db import make_sessions as make_identity_sessions
 from attune_auth.guard import Guard
-from attune_escalation import api, handlers, http_errors
+from attune_escalation import api, feedback_api, handlers, http_errors
 from attune_escalation.console import protocols
 from attune_escalation.console import routes as console
 from attune_escalation.db import make_engine, make_sessions
@@ -173,6 +173,7 @@ def build(
             routing=routing,
         )
     )
+    app.include_router(feedback_api.router(sessions=sessions, clock=clock, audit=guard.audit))
     app.include_router(
         console.router(
             sessions=sessions,
