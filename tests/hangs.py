@@ -6,6 +6,8 @@ pytest-timeout prints thread stacks only, and with one event loop they all read 
 from __future__ import annotations
 
 import asyncio
+import gc
+import inspect
 import io
 import sys
 from collections.abc import AsyncIterator
@@ -41,6 +43,13 @@ def dump_tasks(test: str) -> None:
         print(f"--- {task.get_name()}", file=out)
         for line in awaiting(task.get_coro()):
             print(f"    {line}", file=out)
+    # A task suspended in `async with` on an asynccontextmanager shows no further: the
+    # generator's own chain of awaits is only reachable from the generator.
+    for agen in gc.get_objects():
+        if inspect.isasyncgen(agen) and agen.ag_await is not None:
+            print(f"--- async generator {agen.__qualname__}", file=out)
+            for line in awaiting(agen):
+                print(f"    {line}", file=out)
     sys.stderr.write(out.getvalue())
 
 

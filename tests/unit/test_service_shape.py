@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import httpx
 import pytest
 
 from attune_cli import asyncapi
+from attune_runtime import service as service_module
 from attune_runtime.service import Service
 from attune_schemas.topics import topic as topic_spec
+from tests.logs import captured_logs
 
 # What each service reads and writes: the topic table's "produced by" / "consumed by".
 CHANNELS = {
@@ -95,3 +99,34 @@ async def test_every_service_serves_ops_routes_and_its_asyncapi(service: str) ->
     assert live.status_code == 200
     assert ready.status_code == 503 and ready.json()["status"] == "not_ready"
     assert metrics.status_code == 401  # served, to the scraper's token only (none set here)
+
+
+async def test_shutdown_goes_on_past_a_worker_that_outlives_its_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that swallows its cancellation (as asyncio.wait_for can on 3.11) is named in
+    the log; the service still stops instead of waiting for it for ever."""
+    monkeypatch.setattr(service_module, "WORKER_STOP_SECONDS", 0.2)
+    stopped = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not stopped.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.01)
+
+    async def polite() -> None:
+        await asyncio.Event().wait()
+
+    tasks = [
+        asyncio.create_task(stubborn(), name="stubborn"),
+        asyncio.create_task(polite(), name="polite"),
+    ]
+    await asyncio.sleep(0)
+    with captured_logs() as logs:
+        await service_module.stop_workers(tasks)
+    stopped.set()
+
+    assert tasks == []
+    assert [line["worker"] for line in logs.lines if line["event"] == "worker_did_not_stop"] == [
+        "stubborn"
+    ]

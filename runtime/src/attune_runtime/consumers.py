@@ -46,7 +46,8 @@ class ConsumerMetrics:
             for tp in consumer.assignment():
                 end = consumer.highwater(tp)
                 try:
-                    committed = await asyncio.wait_for(consumer.committed(tp), timeout=2.0)
+                    async with asyncio.timeout(2.0):
+                        committed = await consumer.committed(tp)
                 except (
                     Exception
                 ):  # coordinator unreachable: keep the last value, readiness says why

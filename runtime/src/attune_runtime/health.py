@@ -101,8 +101,9 @@ class Readiness:
         for tp in assignment:
             highwater = consumer.highwater(tp)
             try:
-                position = await asyncio.wait_for(consumer.position(tp), timeout=1.0)
-            except (TimeoutError, Exception):
+                async with asyncio.timeout(1.0):
+                    position = await consumer.position(tp)
+            except Exception:  # TimeoutError included
                 position = None
             lag = None if highwater is None or position is None else max(0, highwater - position)
             idle = (now - self.progress.last_progress((tp.topic, tp.partition))).total_seconds()

@@ -9,12 +9,12 @@ service's own checks), `/metrics`, and the AsyncAPI document at `/docs/asyncapi`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import structlog
 from fastapi import FastAPI
 from faststream.asgi import AsgiResponse, get, make_asyncapi_asgi
 from faststream.asgi.types import Scope
@@ -34,6 +34,8 @@ Hook = Callable[[], Awaitable[None]]
 Worker = Callable[[], Coroutine[Any, Any, None]]
 ASYNCAPI_PATH = "/docs/asyncapi"
 VERSION = "0.1.0"
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -69,6 +71,21 @@ def topics_of(broker: KafkaBroker) -> set[str]:
         if topic:
             names.add(topic)
     return names
+
+
+WORKER_STOP_SECONDS = 10.0
+
+
+async def stop_workers(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the background workers and wait for them, within a bound: a worker that
+    outlives its cancellation is named in the log and shutdown carries on without it."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=WORKER_STOP_SECONDS)
+        for task in pending:
+            log.error("worker_did_not_stop", worker=task.get_name())
+    tasks.clear()
 
 
 def build_service(
@@ -138,12 +155,7 @@ def build_service(
                     tasks[:] = [asyncio.create_task(w(), name=n) for n, w in workers.items()]
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                tasks.clear()
+                await stop_workers(tasks)
                 await broker.stop()
         finally:
             for hook in on_stop:

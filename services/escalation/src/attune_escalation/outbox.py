@@ -125,7 +125,8 @@ class OutboxRelay:
             self.metrics.outbox_pending.set(await self._safe_pending())
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=backoff)
+                async with asyncio.timeout(backoff):
+                    await self.wakeup.wait()
 
     async def _safe_pending(self) -> int:
         try:

@@ -409,4 +409,5 @@ class Scheduler:
                 log.warning("scheduler_error", error=type(exc).__name__)
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self.wakeup.wait()

@@ -221,7 +221,8 @@ class Delivery:
                 log.warning("notification_worker_error", channel=channel, error=type(exc).__name__)
             wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await wakeup.wait()
 
     async def run(self) -> None:
         """One worker per configured channel, each woken whenever work may have been queued."""
