@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,12 +18,13 @@ from attune_schemas import (
     CrisisCategory,
     Evidence,
     MarkerFamily,
+    RuptureAssessment,
     RuptureType,
     Severity,
 )
-from attune_schemas.assessment import TriggeringTurn
+from attune_schemas.assessment import Engagement, TriggeringTurn
 from tests.browser.conftest import SCREENSHOTS, Console
-from tests.factories import alert
+from tests.factories import alert, assessment
 from tests.identity import user_bearer
 
 pytestmark = pytest.mark.browser
@@ -63,6 +65,16 @@ def crisis(tenant: str = "tenant-a") -> Alert:
     )
 
 
+def engaged(conversation: str, at: datetime, length: float, latency: float) -> RuptureAssessment:
+    return assessment(conversation_id=conversation, at=at).model_copy(
+        update={
+            "engagement": Engagement(
+                reply_length_ratio=length, reply_latency_ratio=latency, client_turns_seen=6
+            )
+        }
+    )
+
+
 async def incident_json(console: Console, iid: str) -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
         answer = await http.get(
@@ -80,6 +92,10 @@ async def test_a_crisis_arrives_live_is_joined_and_resolved_with_a_verdict(
     await page.evaluate("window.notReloaded = true")
     control = await console.reader("conversation.control")
     a = crisis()
+    start = datetime.now(UTC) - timedelta(minutes=4)
+    for n, (length, latency) in enumerate([(1.1, 0.9), (0.9, 1.2), (0.5, 2.4), (0.2, 3.8)]):
+        at = start + timedelta(minutes=n)
+        await console.publish(engaged(a.conversation_id, at, length, latency))
 
     await console.publish(a)
 
@@ -107,6 +123,9 @@ async def test_a_crisis_arrives_live_is_joined_and_resolved_with_a_verdict(
     await expect(
         page.get_by_role("heading", name="Repair moves: withdrawal rupture")
     ).to_be_visible()
+    chart = page.get_by_role("img", name="Reply length and reply time against the client's usual")
+    await expect(chart).to_be_visible()
+    await expect(chart.locator("circle.dot.length")).to_have_count(4)
     await page.screenshot(path=SCREENSHOTS / "incident.png", full_page=True)
 
     await page.get_by_role("button", name="Acknowledge").click()

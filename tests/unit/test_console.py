@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from attune_auth.principal import Role
-from attune_escalation.db import AlertVerdict, IncidentAlert
+from attune_escalation.db import AlertVerdict, EngagementPoint, IncidentAlert
 from attune_escalation.retention import REDACTED
 from attune_runtime.clock import ManualClock
 from attune_schemas import (
@@ -25,9 +25,10 @@ from attune_schemas import (
     MarkerFamily,
     RuptureType,
     Severity,
+    encode,
 )
-from attune_schemas.assessment import TriggeringTurn
-from tests.factories import T0, alert
+from attune_schemas.assessment import Engagement, TriggeringTurn
+from tests.factories import T0, alert, assessment
 from tests.identity import Identity
 from tests.unit.escalation_support import Api, running_api
 
@@ -277,3 +278,52 @@ def test_the_example_crisis_protocols_file_loads() -> None:
 
     assert example.of("demo-clinic").numbers[0].number == "999"
     assert example.of("another-clinic") == example.default
+
+
+async def engaged(api: Api, conversation: str, at: datetime, length: float, latency: float) -> None:
+    a = assessment(conversation_id=conversation, at=at).model_copy(
+        update={
+            "engagement": Engagement(
+                reply_length_ratio=length, reply_latency_ratio=latency, client_turns_seen=5
+            )
+        }
+    )
+    await api.service.broker.publish(
+        encode(a), topic="rupture.assessments", key=conversation.encode()
+    )
+
+
+async def test_the_engagement_trend_is_drawn_from_the_assessments(
+    console: Api, clock: ManualClock
+) -> None:
+    for n, (length, latency) in enumerate([(1.0, 1.0), (0.8, 1.5), (0.3, 3.0), (0.2, 4.5)]):
+        await engaged(console, "conv-r", T0 + timedelta(seconds=30 * n), length, latency)
+    await engaged(console, "conv-other", T0, 5.0, 5.0)  # another conversation: not drawn
+    await console.alert(rupture(at=T0 + timedelta(seconds=90)))
+    iid = await incident_of(console, "conv-r")
+
+    page = (await console.http.get(f"/console/incidents/{iid}")).text
+
+    assert '<svg class="chart" role="img"' in page
+    assert (
+        "Over the client&#39;s last 4 replies: reply length from 1.0× to 0.2× the client&#39;s"
+        in page
+    )
+    assert page.count('class="dot length"') == 4 and page.count('class="dot latency"') == 4
+    assert "<td>0.20×</td><td>4.50×</td>" in page  # the numbers, for screen readers too
+    assert "5.00×" not in page
+
+
+async def test_an_assessment_is_stored_once_and_old_replies_age_out(console: Api) -> None:
+    a = assessment(conversation_id="conv-r", at=T0).model_copy(
+        update={"engagement": Engagement(reply_length_ratio=0.5)}
+    )
+    for _ in range(2):  # redelivered
+        await console.service.broker.publish(encode(a), topic="rupture.assessments", key=b"conv-r")
+    await engaged(console, "conv-r", T0 + timedelta(hours=25), 1.0, 1.0)
+    await console.service.broker.publish(b"{not json", topic="rupture.assessments", key=b"conv-r")
+
+    async with console.service.parts.sessions() as session:
+        points = (await session.scalars(select(EngagementPoint))).all()
+
+    assert [p.at for p in points] == [T0 + timedelta(hours=25)]  # older than a day: gone

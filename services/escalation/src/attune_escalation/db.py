@@ -12,8 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # One engine recipe and one UTC column type for every database of the product.
 from attune_auth.db import UtcDateTime, make_engine, make_sessions
 
-__all__ = ["AlertVerdict", "Base", "EscalationTimer", "Incident", "IncidentAlert",
-           "IncidentEvent", "Lease", "Notification", "OutboxMessage", "TeamCursor",
+__all__ = ["AlertVerdict", "Base", "EngagementPoint", "EscalationTimer", "Incident",
+           "IncidentAlert", "IncidentEvent", "Lease", "Notification", "OutboxMessage", "TeamCursor",
            "UtcDateTime", "make_engine", "make_sessions"]  # fmt: skip
 
 
@@ -207,3 +207,21 @@ class AlertVerdict(Base):
     markers: Mapped[list[str] | None] = mapped_column(JSON)
     clinician: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime]
+
+
+class EngagementPoint(Base):
+    """One client reply's engagement against the client's own baseline (numbers, no text)."""
+
+    __tablename__ = "engagement_points"
+
+    assessment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+    reply_length_ratio: Mapped[float | None]
+    reply_latency_ratio: Mapped[float | None]
+    minimal_response_streak: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_engagement_points_conversation", "tenant_id", "conversation_id", "at"),
+    )

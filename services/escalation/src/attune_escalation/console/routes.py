@@ -22,6 +22,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from attune_auth.audit import AuditTrail
 from attune_auth.guard import Credentials, Forbidden, SessionCookie, Unauthenticated, guard_of
 from attune_auth.principal import Principal, Role
+from attune_escalation import engagement
 from attune_escalation.api import audited_read
 from attune_escalation.console import clinical, views
 from attune_escalation.console.protocols import Protocols
@@ -127,11 +128,19 @@ def router(
         found = await audited_read(sessions, audit, clock, str(incident_id), who, request)
         now = clock.now()
         view = views.incident_page(found, now)
+        async with sessions() as session:
+            trend = await engagement.trend(
+                session,
+                tenant_id=found.tenant_id,
+                conversation_id=found.conversation_id,
+                until=found.resolved_at,
+            )
         return page(
             "incident.html",
             who=who,
             now=now,
             view=view,
+            chart=views.chart(trend, found.opened_at),
             i=found,
             protocol=protocols.of(who.tenant_id) if view.crisis else None,
         )

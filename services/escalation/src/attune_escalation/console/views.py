@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attune_escalation import engagement
 from attune_escalation.console import clinical
 from attune_escalation.db import Incident
 from attune_escalation.feedback import alerts_by_id
@@ -228,4 +229,85 @@ def incident_page(i: Incident, now: datetime) -> IncidentPage:
         rupture_type=rupture_type,
         repair_for=repair_for,
         repair=repair,
+    )
+
+
+# --- The engagement chart: reply length and latency against the client's own baseline ----------
+
+W, H, PAD = 520, 200, 28
+Y_MAX = 4.0  # ratios above are drawn at the top edge (the table has the values)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    css: str
+    points: str  # SVG polyline points
+    dots: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    baseline_y: float
+    top_y: float
+    bottom_y: float
+    left_x: float
+    right_x: float
+    series: list[Series]
+    opened_x: float | None
+    summary: str
+    rows: list[tuple[str, str, str, int]]  # time, length ×, latency ×, minimal streak
+
+
+def _y(value: float) -> float:
+    return round(H - PAD - (min(value, Y_MAX) / Y_MAX) * (H - 2 * PAD), 1)
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def _change(name: str, values: list[float]) -> str:
+    if not values:
+        return f"no {name} measured"
+    return f"{name} from {values[0]:.1f}× to {values[-1]:.1f}× the client's usual"
+
+
+def chart(points: list[engagement.Point], opened_at: datetime) -> Chart | None:
+    """The SVG geometry of the engagement trend; None with fewer than two replies measured."""
+    if len(points) < 2:
+        return None
+    step = (W - 2 * PAD) / (len(points) - 1)
+    xs = [round(PAD + i * step, 1) for i in range(len(points))]
+    series = []
+    for name, css, values in (
+        ("Reply length", "length", [p.length for p in points]),
+        ("Reply time", "latency", [p.latency for p in points]),
+    ):
+        dots = [(x, _y(v)) for x, v in zip(xs, values, strict=True) if v is not None]
+        series.append(Series(name, css, " ".join(f"{x},{y}" for x, y in dots), dots))
+    opened = next((x for x, p in zip(xs, points, strict=True) if p.at >= opened_at), None)
+    lengths = [p.length for p in points if p.length is not None]
+    latencies = [p.latency for p in points if p.latency is not None]
+    summary = (
+        f"Over the client's last {len(points)} replies: {_change('reply length', lengths)}; "
+        f"{_change('reply time', latencies)}."
+    )
+    return Chart(
+        width=W,
+        height=H,
+        baseline_y=_y(1.0),
+        top_y=_y(Y_MAX),
+        bottom_y=_y(0.0),
+        left_x=PAD,
+        right_x=W - PAD,
+        series=series,
+        opened_x=opened,
+        summary=summary,
+        rows=[
+            (p.at.strftime("%H:%M:%S"), _ratio(p.length), _ratio(p.latency), p.streak)
+            for p in points
+        ],
     )
