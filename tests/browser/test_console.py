@@ -199,6 +199,15 @@ async def test_the_whole_path_works_from_the_keyboard(console: Console) -> None:
     await focus_by_tab(page, "#queue-rows tr.crisis >> nth=0 >> a")
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/console/incidents/*")
+    # Someone else acknowledges it meanwhile: the open page says so without a reload.
+    iid = await page.locator("article.incident").get_attribute("data-id")
+    async with httpx.AsyncClient() as http:
+        acked = await http.post(
+            f"{console.url}/v1/incidents/{iid}/ack",
+            headers=user_bearer("tenant-a", Role.SUPERVISOR, SystemClock()),
+        )
+    assert acked.status_code == 200
+    await expect(page.locator("#changed")).to_contain_text("This incident is now acknowledged.")
     await focus_by_tab(page, "button[data-action=ack]")
     await page.keyboard.press("Enter")
     await expect(page.locator("#incident-status")).to_have_text("acknowledged")

@@ -189,7 +189,10 @@ def incident_page(i: Incident, now: datetime) -> IncidentPage:
             turn = turns.setdefault(str(e["message_id"]), Turn(str(e["message_id"]), "client"))
             if span not in turn.spans:
                 turn.spans.append(span)
-        if body.get("rupture_type") in ("withdrawal", "confrontation"):
+        # Confrontation takes precedence, as in the annotation guide: its repair comes first.
+        if body.get("rupture_type") == "confrontation" or (
+            body.get("rupture_type") == "withdrawal" and rupture_type == "none"
+        ):
             rupture_type = str(body["rupture_type"])
     kinds = list(i.kinds)
     repair_for, repair = clinical.repair_moves(rupture_type, kinds)

@@ -69,6 +69,26 @@ function liveQueue() {
   });
 }
 
+// On an incident page: say so when someone else changes the incident (the queue's stream
+// carries every open incident's status; gone from it means resolved).
+function liveIncident() {
+  const article = document.querySelector("article.incident");
+  const notice = document.getElementById("changed");
+  if (!article || !notice || article.dataset.status === "resolved") return;
+  const source = new EventSource("/console/stream");
+  source.addEventListener("queue", (event) => {
+    const rows = document.createElement("tbody");
+    rows.innerHTML = event.data;
+    const row = rows.querySelector('tr[data-id="' + article.dataset.id + '"]');
+    const now = row ? row.dataset.status : "resolved";
+    if (now !== article.dataset.status) {
+      notice.querySelector("span").textContent = "This incident is now " + now + ".";
+      notice.hidden = false;
+      say("This incident is now " + now + ".");
+    }
+  });
+}
+
 function login() {
   const form = document.getElementById("login");
   if (!form) return;
@@ -142,6 +162,7 @@ document.addEventListener("DOMContentLoaded", () => {
   login();
   logout();
   liveQueue();
+  liveIncident();
   actions();
   tick();
   setInterval(tick, 1000);
