@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from attune_runtime.kafka_client import KafkaClientSettings, kafka_client_options
+
 HERE = Path(__file__).resolve().parent
 SCRIPTS = json.loads((HERE / "conversations.json").read_text())
 PREFIX = os.environ.get("ATTUNE_TOPIC_PREFIX", "")
@@ -105,7 +107,7 @@ async def open_trail(bootstrap: str) -> AIOKafkaConsumer:
     """Read the trail topics from their current end (no consumer group: nothing committed)."""
     consumer = AIOKafkaConsumer(
         *TRAIL_TOPICS,
-        bootstrap_servers=bootstrap,
+        **kafka_client_options(KafkaClientSettings(kafka_bootstrap_servers=bootstrap)),
         enable_auto_commit=False,
         auto_offset_reset="latest",
     )
@@ -386,7 +388,9 @@ async def print_retention(bootstrap: str) -> None:
 
     from attune_schemas.topics import TOPICS
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(
+        **kafka_client_options(KafkaClientSettings(kafka_bootstrap_servers=bootstrap))
+    )
     await admin.start()
     try:
         described = await admin.describe_configs(

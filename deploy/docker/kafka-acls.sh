@@ -24,6 +24,13 @@ for tenant in "$@"; do
   acl --allow-principal "User:integrator-$tenant" --operation Read --group "integrator-$tenant" --resource-pattern-type prefixed
 done
 
+# The services: each its own principal (KAFKA_SASL_USERNAME/PASSWORD in compose.secure.yml),
+# password from ATTUNE_KAFKA_PASSWORD_<SERVICE>.
+for s in ingest classifier router escalation; do
+  var="ATTUNE_KAFKA_PASSWORD_$(echo "$s" | tr 'a-z' 'A-Z')"
+  scram "attune-$s" "${!var:?set $var}"
+done
+
 # The services: each reads what it consumes and writes what it produces (the topic table).
 acl --allow-principal User:attune-ingest --operation Read --topic "${PREFIX}conversation.raw" --group attune-ingest
 acl --allow-principal User:attune-ingest --operation Read --operation Write --topic "${PREFIX}conversation.events"

@@ -2,6 +2,9 @@
 # Local single-node Apache Kafka (KRaft) from Maven Central, run with this machine's Java.
 #   deploy/kafka/kafka.sh up | down | status
 # Idempotent: `up` on a running broker is a no-op; storage is formatted once.
+# A broker of other shape (tests: a SASL_SSL listener) brings its own ATTUNE_KAFKA_TEMPLATE and
+# SCRAM users to create at format time, one `SCRAM-SHA-512=[name=…,password=…]` a line, in
+# ATTUNE_KAFKA_SCRAM.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -9,6 +12,7 @@ HERE="$ROOT/deploy/kafka"
 STATE="${ATTUNE_KAFKA_HOME:-$ROOT/.run/kafka}"
 PORT="${ATTUNE_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${ATTUNE_KAFKA_CONTROLLER_PORT:-9093}"
+TEMPLATE="${ATTUNE_KAFKA_TEMPLATE:-$HERE/server.properties.in}"
 LIBS="$STATE/libs"
 DATA="$STATE/data"
 PIDFILE="$STATE/kafka.pid"
@@ -34,12 +38,15 @@ fetch() {
 configure() {
   mkdir -p "$DATA"
   sed -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$DATA#g" \
-    "$HERE/server.properties.in" > "$STATE/server.properties"
+    "$TEMPLATE" > "$STATE/server.properties"
   if [[ ! -f "$DATA/meta.properties" ]]; then
-    local cluster_id
+    local cluster_id cred scram=()
+    while IFS= read -r cred; do
+      if [[ -n "$cred" ]]; then scram+=(--add-scram "$cred"); fi
+    done <<< "${ATTUNE_KAFKA_SCRAM:-}"
     cluster_id="$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
     java -cp "$LIBS/*" -Dlog4j2.configurationFile="$HERE/log4j2.properties" -Dkafka.logs.dir="$STATE" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >/dev/null
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" "${scram[@]}" >/dev/null
     echo "kafka: formatted storage in $DATA (cluster $cluster_id)"
   fi
 }

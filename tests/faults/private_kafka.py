@@ -42,6 +42,8 @@ class PrivateKafka:
     home: Path
     port: int = field(default_factory=free_port)
     controller_port: int = field(default_factory=free_port)
+    # More of kafka.sh's environment: another server.properties template, SCRAM users.
+    env: dict[str, str] = field(default_factory=dict)
     _watchdog: subprocess.Popen[bytes] | None = None
 
     @property
@@ -58,6 +60,7 @@ class PrivateKafka:
             "ATTUNE_KAFKA_HOME": str(self.home),
             "ATTUNE_KAFKA_PORT": str(self.port),
             "ATTUNE_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            **self.env,
         }
         subprocess.run([str(SCRIPT), command], env=env, check=True, stdout=subprocess.DEVNULL)
 

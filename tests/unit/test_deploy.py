@@ -84,6 +84,18 @@ def test_docker_compose_file_validates() -> None:
         text=True,
     )
     assert refused.returncode != 0 and "ATTUNE_AUTH_JWT_SECRET" in refused.stderr
+    # The services on the SASL_SSL broker, each with its own credentials.
+    passwords = {
+        f"ATTUNE_KAFKA_PASSWORD_{s}": "z" * 16
+        for s in ("INGEST", "CLASSIFIER", "ROUTER", "ESCALATION")
+    } | {"ATTUNE_KAFKA_ADMIN_PASSWORD": "z" * 16}
+    secure = subprocess.run(
+        ["docker-compose", "-f", "docker-compose.yml", "-f", "deploy/docker/compose.secure.yml",
+         "--profile", "secure", "config"],
+        cwd=ROOT, check=True, env={**os.environ, **secrets, **passwords},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert secure.stdout.count("KAFKA_SECURITY_PROTOCOL: SASL_SSL") == 5
 
 
 def test_every_make_target_has_a_help_line() -> None:

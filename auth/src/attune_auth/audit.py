@@ -65,10 +65,43 @@ def record(
 
 
 class AuditTrail:
-    """Appends in a transaction of its own (the identity database is not the service's)."""
+    """Appends in a transaction of its own, or in the caller's when both are one database."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, database_url: str | None = None
+    ) -> None:
         self.sessions = sessions
+        self.database_url = database_url
+
+    def shares(self, database_url: str) -> bool:
+        """Whether a service whose database is `database_url` writes to the audit's database:
+        then its actions and their audit records can commit (or roll back) together."""
+        return self.database_url is not None and self.database_url == database_url
+
+    def within(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        at: datetime,
+        action: str,
+        target: str,
+        reason: str | None = None,
+        source: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """`append` inside the caller's transaction (a session of the same database)."""
+        record(
+            session,
+            at=at,
+            tenant_id=principal.tenant_id,
+            actor=principal.actor,
+            action=action,
+            target=target,
+            reason=reason,
+            source=source,
+            details=details,
+        )
 
     async def append(
         self,

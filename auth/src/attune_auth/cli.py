@@ -26,6 +26,7 @@ from attune_auth.db import Tenant, User, make_engine, make_sessions
 from attune_auth.migrate import upgrade
 from attune_auth.passwords import hash_password
 from attune_auth.principal import Role
+from attune_auth.revocation import revoke_all_of
 from attune_auth.settings import AuthSettings
 from attune_runtime.clock import SystemClock
 
@@ -204,17 +205,36 @@ def user_create(
 
 @user_app.command("disable")
 def user_disable(username: str, database_url: DatabaseUrl = None) -> None:
-    """Disable a login: it can no longer log in (tokens already issued expire on their own)."""
+    """Disable a login: it can no longer log in, and the tokens it holds stop working at once."""
 
     async def work(session: AsyncSession) -> None:
-        user = await session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise LookupError("no such user")
+        user = await _user(session, username)
         user.active = False
+        revoke_all_of(user, _clock.now())
         _audit(session, user.tenant_id, "user_disabled", f"user:{username}")
 
     _run(database_url, work)
-    typer.echo(f"user {username} disabled")
+    typer.echo(f"user {username} disabled; its tokens and sessions are refused from now on")
+
+
+@user_app.command("revoke-tokens")
+def user_revoke_tokens(username: str, database_url: DatabaseUrl = None) -> None:
+    """Sign a user out everywhere: every token and session it holds stops working at once."""
+
+    async def work(session: AsyncSession) -> None:
+        user = await _user(session, username)
+        revoke_all_of(user, _clock.now())
+        _audit(session, user.tenant_id, "user_tokens_revoked", f"user:{username}")
+
+    _run(database_url, work)
+    typer.echo(f"every token of {username} issued until now is refused")
+
+
+async def _user(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise LookupError("no such user")
+    return user
 
 
 @audit_app.command("export")

@@ -90,6 +90,20 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Tokens issued before this moment are refused (disabling, "sign out everywhere").
+    tokens_valid_after: Mapped[datetime | None]
+
+
+class RevokedToken(Base):
+    """A token refused before its expiry (logout), by its `jti`; dropped once it has expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    subject: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditRecord(Base):

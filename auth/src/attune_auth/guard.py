@@ -17,6 +17,7 @@ from attune_auth.audit import AuditTrail
 from attune_auth.keys import KeyVerifier, looks_like_key
 from attune_auth.limiter import FailedLogins
 from attune_auth.principal import Principal, Role
+from attune_auth.revocation import Revocations, TokenRevoked
 from attune_auth.settings import AuthSettings
 from attune_auth.tokens import InvalidToken, Tokens
 from attune_runtime.clock import Clock
@@ -64,7 +65,8 @@ class Guard:
         self.keys = KeyVerifier(
             sessions, clock=clock, cache=timedelta(seconds=settings.key_cache_seconds)
         )
-        self.audit = AuditTrail(sessions)
+        self.audit = AuditTrail(sessions, database_url=settings.database_url)
+        self.revocations = Revocations(sessions, clock=clock)
         self.logins = FailedLogins(
             clock=clock,
             max_failures=settings.login_max_failures,
@@ -78,9 +80,17 @@ class Guard:
                 raise Unauthenticated("unknown or revoked key")
             return Principal(identity.tenant_id, identity.key_id, None, "key")
         try:
-            return self.tokens.verify(token)
+            principal = self.tokens.verify(token)
         except InvalidToken:
             raise Unauthenticated("invalid or expired token") from None
+        await self._not_revoked(principal, "token")
+        return principal
+
+    async def _not_revoked(self, principal: Principal, what: str) -> None:
+        try:
+            await self.revocations.check(principal)
+        except TokenRevoked:
+            raise Unauthenticated(f"{what} revoked (logged out or user disabled)") from None
 
     async def from_cookie(self, request: Request, token: str) -> Principal:
         try:
@@ -88,6 +98,7 @@ class Guard:
             csrf = self.tokens.csrf_of(token)
         except InvalidToken:
             raise Unauthenticated("invalid or expired session") from None
+        await self._not_revoked(principal, "session")
         if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != csrf:
             raise Forbidden("missing or wrong X-CSRF-Token for this session")
         return principal

@@ -28,6 +28,10 @@ class Principal:
     subject: str  # the user id, or the key id for an integrator
     role: Role | None  # None: an integrator key, which may only send events
     via: str  # "key", "token", "cookie" or "oidc"
+    # For a token: its id (`jti`) and lifetime, which logout and revocation act on.
+    token_id: str | None = None
+    issued_at: float | None = None
+    expires_at: float | None = None
 
     @property
     def is_integrator(self) -> bool:

@@ -170,7 +170,10 @@ def router(
         return answer
 
     @api.post("/logout", status_code=204, responses=answers(401, 403))
-    async def logout(_: Anyone) -> Response:
+    async def logout(request: Request, who: Anyone) -> Response:
+        """End this token's or session's life now: it is refused from the next request on."""
+        if await guard_of(request).revocations.revoke(who, source=source_of(request)):
+            log.info("token_revoked", tenant_id=who.tenant_id, subject=who.subject, via=who.via)
         answer = Response(status_code=204)
         answer.delete_cookie(SESSION_COOKIE)
         answer.delete_cookie(CSRF_COOKIE)

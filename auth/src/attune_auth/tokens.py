@@ -48,7 +48,8 @@ class Tokens:
             "sub": username,
             "tenant": tenant_id,
             "role": role.value,
-            "iat": int(now.timestamp()),
+            # To the microsecond: a revocation cut-off falls between tokens of the same second.
+            "iat": now.timestamp(),
             "exp": int((now + self.ttl).timestamp()),
             "jti": str(uuid.uuid4()),
         }
@@ -110,9 +111,19 @@ def _principal(
     if not isinstance(role, str):
         raise InvalidToken("token carries no role")
     try:
-        return Principal(tenant_id=tenant, subject=subject, role=Role(role), via=via)
+        role_ = Role(role)
     except ValueError:
         raise InvalidToken("token carries no known role") from None
+    jti, iat, exp = claims.get("jti"), claims.get("iat"), claims.get("exp")
+    return Principal(
+        tenant_id=tenant,
+        subject=subject,
+        role=role_,
+        via=via,
+        token_id=jti if isinstance(jti, str) else None,
+        issued_at=float(iat) if isinstance(iat, int | float) else None,
+        expires_at=float(exp) if isinstance(exp, int | float) else None,
+    )
 
 
 class OidcVerifier:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from attune_runtime.kafka_client import KafkaClientSettings, kafka_client_options
 from attune_schemas import DeadLetter, InvalidMessage, decode
 from attune_schemas.topics import ALERTS_DLQ, topic
 
@@ -27,14 +28,14 @@ class Letter:
     letter: DeadLetter | None  # None: the record on the DLQ is itself unreadable
 
 
-async def read_letters(bootstrap_servers: str, dlq: str) -> list[Letter]:
+async def read_letters(kafka: KafkaClientSettings, dlq: str) -> list[Letter]:
     """Every record on `dlq` (cluster name) from the beginning to its current end."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None
+        **kafka_client_options(kafka), enable_auto_commit=False, group_id=None
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(dlq, p) for p in await _partitions(bootstrap_servers, dlq)]
+        partitions = [TopicPartition(dlq, p) for p in await _partitions(kafka, dlq)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -59,8 +60,8 @@ async def read_letters(bootstrap_servers: str, dlq: str) -> list[Letter]:
     return sorted(letters, key=lambda x: (x.partition, x.offset))
 
 
-async def _partitions(bootstrap_servers: str, name: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def _partitions(kafka: KafkaClientSettings, name: str) -> list[int]:
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka))
     await admin.start()
     try:
         for _ in range(20):  # a topic created a moment ago takes a moment to show
@@ -73,11 +74,9 @@ async def _partitions(bootstrap_servers: str, name: str) -> list[int]:
     raise LookupError(f"no topic {name} on the cluster")
 
 
-async def redrive(bootstrap_servers: str, letters: list[Letter]) -> int:
+async def redrive(kafka: KafkaClientSettings, letters: list[Letter]) -> int:
     """Publish each letter's original value to its source topic (acks=all); how many."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**kafka_client_options(kafka), acks="all", enable_idempotence=True)
     await producer.start()
     sent = 0
     try:

@@ -16,6 +16,7 @@ import typer
 from aiokafka.errors import KafkaError
 
 from attune_auth.cli import app as admin_app
+from attune_runtime.kafka_client import KafkaAuthenticationFailed
 from attune_runtime.topics import TopicSettings, apply_topics
 from attune_schemas import export
 
@@ -244,7 +245,7 @@ def topics_apply(
     settings = TopicSettings(**{k: v for k, v in given.items() if v is not None})
     try:
         applied = asyncio.run(apply_topics(settings))
-    except KafkaError as exc:
+    except (KafkaError, KafkaAuthenticationFailed) as exc:
         typer.echo(f"topics apply failed: {exc}", err=True)
         raise typer.Exit(1) from exc
     for name in applied.created:
@@ -277,9 +278,7 @@ def _letters(name: str, reason: str | None) -> tuple[TopicSettings, list[Any]]:
     if name not in DLQS:
         raise typer.BadParameter(f"not a dead-letter topic: {name}; one of {', '.join(DLQS)}")
     settings = TopicSettings()
-    letters = asyncio.run(
-        read_letters(settings.kafka_bootstrap_servers, settings.topic_prefix + name)
-    )
+    letters = asyncio.run(read_letters(settings, settings.topic_prefix + name))
     return settings, [
         x for x in letters if reason is None or (x.letter and x.letter.reason == reason)
     ]
@@ -323,7 +322,7 @@ def dlq_redrive(
     if dry_run:
         typer.echo(f"{len(readable)} dead letters would be re-published (dry run)")
         return
-    sent = asyncio.run(redrive(settings.kafka_bootstrap_servers, readable))
+    sent = asyncio.run(redrive(settings, readable))
     typer.echo(f"{sent} dead letters re-published")
 
 

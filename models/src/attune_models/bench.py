@@ -8,6 +8,7 @@
 4. The marker lexicon on the corpus texts: every pattern one by one (the reference) against the
    prefiltered tables the service runs (`--lexicon` runs only this part, without Kafka).
 Numbers vary with the machine; read the ratios.
+Kafka clients: plain bootstrap only (the local broker of `make kafka-up`, no credentials).
 """
 
 from __future__ import annotations

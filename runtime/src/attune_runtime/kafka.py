@@ -20,6 +20,7 @@ from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 
 from attune_runtime.health import Check, ConsumerProgress
+from attune_runtime.kafka_client import broker_security, kafka_client_options
 from attune_runtime.retry import RetryBackoff
 from attune_runtime.settings import ServiceSettings
 from attune_runtime.topics import TopicSettings, apply_topics
@@ -46,6 +47,7 @@ def make_broker(
     """A broker whose producer waits for all in-sync replicas and never duplicates on retry."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=broker_security(settings),
         client_id=f"attune-{service}",
         acks="all",
         enable_idempotence=True,
@@ -165,7 +167,7 @@ class ManagedProducer:
         linger_ms: int = 0,
         request_timeout_ms: int = 40_000,
     ) -> None:
-        self.bootstrap_servers = settings.kafka_bootstrap_servers
+        self.settings = settings
         self.client_id = f"attune-{service}"
         self.linger_ms = linger_ms
         self.request_timeout_ms = request_timeout_ms
@@ -176,7 +178,7 @@ class ManagedProducer:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers,
+            **kafka_client_options(self.settings),
             client_id=self.client_id,
             acks="all",
             enable_idempotence=True,

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
 from attune_runtime.clock import Clock
+from attune_runtime.kafka_client import KafkaClientSettings, kafka_client_options
 
 log = structlog.get_logger(__name__)
 
@@ -36,14 +37,14 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        kafka: KafkaClientSettings,
         group_id: str,
         lookback: timedelta,
         clock: Clock,
         apply: Apply,
         forget: Forget,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.group_id = group_id
         self.lookback = lookback
         self.clock = clock
@@ -95,7 +96,7 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _committed(
         self, assigned: Collection[TopicPartition]
     ) -> dict[TopicPartition, int | None]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        admin = AIOKafkaAdminClient(**kafka_client_options(self.kafka))
         await admin.start()
         try:
             offsets = await admin.list_consumer_group_offsets(
@@ -106,7 +107,7 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
         return {tp: (offsets[tp].offset if tp in offsets else None) for tp in assigned}
 
     async def _replay(self, ends: dict[TopicPartition, int]) -> int:
-        reader = _reader(self.bootstrap_servers)
+        reader = _reader(self.kafka)
         await reader.start()
         try:
             return await _read(reader, ends, self.clock.now() - self.lookback, self.apply)
@@ -114,13 +115,15 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
             await reader.stop()
 
 
-async def replay_topic(*, bootstrap_servers: str, topic: str, since: datetime, apply: Apply) -> int:
+async def replay_topic(
+    *, kafka: KafkaClientSettings, topic: str, since: datetime, apply: Apply
+) -> int:
     """Apply every record of `topic` written since `since`, up to its end as of now.
 
     For state a producer keeps about what it wrote (ingest's published ids): there is no
     committed offset to stop at, so the end is the topic's end when this starts.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka))
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -129,7 +132,7 @@ async def replay_topic(*, bootstrap_servers: str, topic: str, since: datetime, a
     partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
     if not partitions:
         return 0
-    reader = _reader(bootstrap_servers)
+    reader = _reader(kafka)
     await reader.start()
     try:
         ends = await reader.end_offsets(partitions)
@@ -138,9 +141,9 @@ async def replay_topic(*, bootstrap_servers: str, topic: str, since: datetime, a
         await reader.stop()
 
 
-def _reader(bootstrap_servers: str) -> AIOKafkaConsumer:
+def _reader(kafka: KafkaClientSettings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka_client_options(kafka),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

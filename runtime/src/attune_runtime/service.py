@@ -146,7 +146,7 @@ def build_service(
     async def lifespan(_: Any) -> AsyncIterator[None]:
         try:
             if check_topics:
-                await verify_topics(settings.kafka_bootstrap_servers, topics_of(broker))
+                await verify_topics(settings, topics_of(broker))
             for hook in on_start:
                 await hook()
             await broker.start()

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import AliasChoices, AwareDatetime, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from attune_runtime.kafka_client import KafkaClientSettings
 from attune_schemas.event_time import EPOCH, MAX_FUTURE, EventTimeBounds
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(KafkaClientSettings):
+    """The cluster and its credentials (KafkaClientSettings), and what every service tunes."""
+
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
-    )
     # Prepended to every topic name: lets test runs and tenants share one cluster safely.
     topic_prefix: str = Field(
         default="",

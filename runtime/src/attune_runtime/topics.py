@@ -16,8 +16,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
 from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from attune_runtime.kafka_client import (
+    KafkaClientSettings,
+    kafka_client_options,
+    raise_if_refused,
+)
 from attune_schemas.topics import ESCALATION_EVENTS, TOPICS
 
 log = structlog.get_logger(__name__)
@@ -25,17 +30,13 @@ log = structlog.get_logger(__name__)
 HOUR_MS = 3_600_000
 
 
-class TopicSettings(BaseSettings):
+class TopicSettings(KafkaClientSettings):
     """How the topics are created: `ATTUNE_TOPICS_<SETTING>`, plus the cluster and the prefix."""
 
     model_config = SettingsConfigDict(
         env_prefix="ATTUNE_TOPICS_", populate_by_name=True, extra="ignore"
     )
 
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
-    )
     topic_prefix: str = Field(
         default="",
         pattern=r"^[A-Za-z0-9._-]*$",
@@ -91,19 +92,22 @@ class MissingTopics(RuntimeError):
         )
 
 
-async def _admin(bootstrap_servers: str, wait_seconds: float) -> AIOKafkaAdminClient:
+async def _admin(kafka: KafkaClientSettings, wait_seconds: float) -> AIOKafkaAdminClient:
     """A started admin client; waits up to `wait_seconds` for the cluster to answer."""
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(**kafka_client_options(kafka), request_timeout_ms=10_000)
         try:
             await admin.start()
             return admin
         except KafkaConnectionError:
             await admin.close()
+            await raise_if_refused(kafka)
             if asyncio.get_running_loop().time() > deadline:
                 raise
-            log.warning("kafka_unavailable_retrying", bootstrap_servers=bootstrap_servers)
+            log.warning(
+                "kafka_unavailable_retrying", bootstrap_servers=kafka.kafka_bootstrap_servers
+            )
             await asyncio.sleep(1.0)
 
 
@@ -121,7 +125,7 @@ async def apply_topics(
         settings.topic_prefix + n: n for n in ([t.name for t in TOPICS] if names is None else names)
     }
     applied = Applied()
-    admin = await _admin(settings.kafka_bootstrap_servers, wait_seconds)
+    admin = await _admin(settings, wait_seconds)
     try:
         existing = set(await admin.list_topics())
         missing = sorted(set(wanted) - existing)
@@ -200,7 +204,7 @@ async def _configure(
 
 
 async def verify_topics(
-    bootstrap_servers: str,
+    kafka: KafkaClientSettings,
     names: Iterable[str],
     *,
     wait_seconds: float = 60.0,
@@ -212,7 +216,7 @@ async def verify_topics(
     listed again for `grace_seconds` before the verdict.
     """
     wanted = set(names)
-    admin = await _admin(bootstrap_servers, wait_seconds)
+    admin = await _admin(kafka, wait_seconds)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace_seconds

@@ -70,7 +70,7 @@ def build(
 
     warm_up = (
         WarmUp(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings,
             group_id=settings.group_id,
             lookback=timedelta(seconds=settings.idle_expiry_seconds),
             clock=clock,

@@ -197,7 +197,10 @@ def router(
     on_commit: Callable[[], None],
     audit: AuditTrail,
     routing: Routing,
+    audit_with_action: bool = False,
 ) -> APIRouter:
+    """`audit_with_action`: the audit trail is in this database, so each action's audit record
+    is written in the action's own transaction (no acknowledged incident without its record)."""
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
     @api.get("", response_model=list[IncidentSummary], responses=error_responses(401, 403, 422))
@@ -246,6 +249,16 @@ def router(
                     before = (known.acknowledged_at, known.resolved_at)
                     incident = await op(session)
                     incident_id_ = incident.id
+                    entry: dict[str, Any] = {
+                        "at": clock.now(),
+                        "action": f"incident_{name}",
+                        "target": f"incident:{incident_id}",
+                        "reason": body.reason if body else None,
+                        "source": source_of(request),
+                        "details": _audit_details(name, incident.outcome, body),
+                    }
+                    if audit_with_action:
+                        audit.within(session, who, **entry)
                 async with sessions() as fresh:
                     result = detail(await incidents.get_incident(fresh, incident_id_))
         except incidents.NotFound:
@@ -264,15 +277,8 @@ def router(
             metrics.time_to_resolve.labels(result.severity).observe(resolve)
         log.info("clinician_action", action=name, incident_id=incident_id, actor=who.actor)
         on_commit()
-        await audit.append(
-            who,
-            at=clock.now(),
-            action=f"incident_{name}",
-            target=f"incident:{incident_id}",
-            reason=body.reason if body else None,
-            source=source_of(request),
-            details=_audit_details(name, result, body),
-        )
+        if not audit_with_action:  # another database: its own transaction, after the action's
+            await audit.append(who, **entry)
         return result
 
     @api.post("/{incident_id}/ack", response_model=IncidentDetail, responses=ACTION_ERRORS)
@@ -371,13 +377,11 @@ def router(
     return api
 
 
-def _audit_details(
-    name: str, result: IncidentDetail, body: ClinicianAction | None
-) -> dict[str, Any]:
-    """Ids and counts only: the outcome and the verdicts of a resolution."""
+def _audit_details(name: str, outcome: str | None, body: ClinicianAction | None) -> dict[str, Any]:
+    """Ids and labels only: the outcome and the verdicts of a resolution."""
     if name != "resolve":
         return {}
     verdicts = body.verdicts if isinstance(body, Resolution) else []
     if not verdicts:
-        return {"outcome": result.outcome}
-    return {"outcome": result.outcome, "verdicts": [v.verdict.value for v in verdicts]}
+        return {"outcome": outcome}
+    return {"outcome": outcome, "verdicts": [v.verdict.value for v in verdicts]}

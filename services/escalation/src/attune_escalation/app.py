@@ -142,6 +142,7 @@ def build(
     retention = RetentionJob(
         sessions=sessions,
         audit=guard.audit,
+        audit_with_action=guard.audit.shares(settings.database_url),
         clock=clock,
         keep_for=timedelta(days=settings.retention_days),
         interval=timedelta(seconds=settings.retention_interval_seconds),
@@ -171,6 +172,7 @@ def build(
             on_commit=on_commit,
             audit=guard.audit,
             routing=routing,
+            audit_with_action=guard.audit.shares(settings.database_url),
         )
     )
     app.include_router(feedback_api.router(sessions=sessions, clock=clock, audit=guard.audit))

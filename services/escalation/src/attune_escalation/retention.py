@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_auth.audit import AuditTrail
+from attune_auth.audit import AuditTrail, record
 from attune_escalation.db import Incident, OutboxMessage
 from attune_runtime.clock import Clock
 
@@ -93,9 +93,11 @@ class RetentionJob:
         clock: Clock,
         keep_for: timedelta,
         interval: timedelta,
+        audit_with_action: bool = False,
     ) -> None:
         self.sessions = sessions
         self.audit = audit
+        self.audit_with_action = audit_with_action
         self.clock = clock
         self.keep_for = keep_for
         self.interval = interval
@@ -104,6 +106,9 @@ class RetentionJob:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             done = await purge(session, now=now, keep_for=self.keep_for)
+            if self.audit_with_action:  # one database: deleted only with its audit records
+                for tenant, count in sorted(done.by_tenant.items()):
+                    record(session, **self._audit_entry(tenant, count, now))
         log.info(
             "retention_purged",
             notes=done.notes,
@@ -111,17 +116,21 @@ class RetentionJob:
             outbox=done.outbox,
             keep_days=self.keep_for.total_seconds() / 86400,
         )
-        for tenant, count in sorted(done.by_tenant.items()):
-            await self.audit.add(
-                tenant_id=tenant,
-                actor=SYSTEM,
-                at=now,
-                action="text_deleted_after_retention",
-                target=f"tenant:{tenant}",
-                reason=f"resolved more than {self.keep_for.days} days ago",
-                details={"records": count, "keep_days": self.keep_for.days},
-            )
+        if not self.audit_with_action:
+            for tenant, count in sorted(done.by_tenant.items()):
+                await self.audit.add(**self._audit_entry(tenant, count, now))
         return done
+
+    def _audit_entry(self, tenant: str, count: int, now: datetime) -> dict[str, Any]:
+        return {
+            "tenant_id": tenant,
+            "actor": SYSTEM,
+            "at": now,
+            "action": "text_deleted_after_retention",
+            "target": f"tenant:{tenant}",
+            "reason": f"resolved more than {self.keep_for.days} days ago",
+            "details": {"records": count, "keep_days": self.keep_for.days},
+        }
 
     async def run(self) -> None:
         while True:

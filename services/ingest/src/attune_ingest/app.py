@@ -111,7 +111,7 @@ def build(
         try:
             found = await remember_published(
                 seen,
-                bootstrap_servers=settings.kafka_bootstrap_servers,
+                kafka=settings,
                 topic=events_topic,
                 window=window,
                 clock=clock,

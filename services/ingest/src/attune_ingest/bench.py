@@ -13,6 +13,7 @@ Each measurement alternates between the two servers for a few rounds and keeps t
 load from elsewhere on the machine skews both alike. The load generator is a minimal asyncio
 HTTP/1.1 client with keep-alive connections, in this process; it shares the cores with the
 servers and the broker, and its own CPU share is printed: near 100%, it is the limit.
+Kafka clients: plain bootstrap only (the local broker of `make kafka-up`, no credentials).
 """
 
 from __future__ import annotations

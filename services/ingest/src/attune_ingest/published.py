@@ -16,6 +16,7 @@ from aiokafka import ConsumerRecord
 
 from attune_runtime.clock import Clock
 from attune_runtime.dedup import SeenIds
+from attune_runtime.kafka_client import KafkaClientSettings
 from attune_runtime.replay import replay_topic
 from attune_schemas import ConversationEvent, InvalidMessage, JsonLimits, load_json
 
@@ -50,7 +51,12 @@ def key_of(record: ConsumerRecord[bytes, bytes]) -> DedupKey | None:
 
 
 async def remember_published(
-    seen: SeenIds, *, bootstrap_servers: str, topic: str, window: timedelta, clock: Clock
+    seen: SeenIds,
+    *,
+    kafka: KafkaClientSettings,
+    topic: str,
+    window: timedelta,
+    clock: Clock,
 ) -> int:
     """Add the ids published to `topic` within `window` to `seen`; returns how many."""
     found: list[tuple[datetime, DedupKey]] = []
@@ -62,9 +68,7 @@ async def remember_published(
                 found.append((datetime.fromtimestamp(record.timestamp / 1000, UTC), key))
 
     started = clock.now()
-    records = await replay_topic(
-        bootstrap_servers=bootstrap_servers, topic=topic, since=started - window, apply=collect
-    )
+    records = await replay_topic(kafka=kafka, topic=topic, since=started - window, apply=collect)
     # Oldest first across partitions, so the window and size cap forget the right ones.
     for at, key in sorted(found, key=lambda f: f[0]):
         seen.add(key, at=at)

@@ -69,7 +69,7 @@ def build(
 
     warm_up = (
         WarmUp(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings,
             group_id=settings.group_id,
             # As far back as the longest window the policy keeps: crisis inhibition outlives
             # an episode, and a restart must not lift it early.
