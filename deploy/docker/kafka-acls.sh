@@ -39,8 +39,10 @@ acl --allow-principal User:attune-classifier --operation Read --topic "${PREFIX}
 acl --allow-principal User:attune-classifier --operation Write --topic "${PREFIX}rupture.assessments" --topic "${PREFIX}conversation.events.dlq"
 acl --allow-principal User:attune-router --operation Read --topic "${PREFIX}rupture.assessments" --group attune-router
 acl --allow-principal User:attune-router --operation Write --topic "${PREFIX}alerts" --topic "${PREFIX}rupture.assessments.dlq"
+# Every router reads every silence, without a group (all partitions, from the start).
+acl --allow-principal User:attune-router --operation Read --operation Describe --topic "${PREFIX}silences"
 acl --allow-principal User:attune-escalation --operation Read --topic "${PREFIX}alerts" --group attune-escalation
-acl --allow-principal User:attune-escalation --operation Write --topic "${PREFIX}escalation.events" --topic "${PREFIX}conversation.control" --topic "${PREFIX}alerts.dlq"
+acl --allow-principal User:attune-escalation --operation Write --topic "${PREFIX}escalation.events" --topic "${PREFIX}conversation.control" --topic "${PREFIX}alerts.dlq" --topic "${PREFIX}silences"
 for s in ingest classifier router escalation; do
   acl --allow-principal "User:attune-$s" --operation IdempotentWrite --cluster
 done

@@ -8,6 +8,7 @@ prefix, so tests never see each other's records and can share one broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from attune_runtime.kafka import ensure_topics
 from tests.hangs import tasks_dumped_before_timeout  # noqa: F401
@@ -79,7 +81,10 @@ class TopicReader:
         return self
 
     async def stop(self) -> None:
-        await self.consumer.stop()
+        # An observer's own fetch that a loaded broker timed out must not fail a test that
+        # passed: what the test asserts was read before this point.
+        with contextlib.suppress(KafkaError):
+            await self.consumer.stop()
 
     @property
     def values(self) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ async def described(bootstrap: str, prefix: str) -> dict[str, tuple[int, dict[st
     """
     for _ in range(50):
         found = await _described(bootstrap, prefix)
-        if all(p and len(c) == 2 for p, c in found.values()):
+        if all(p and len(c) == 3 for p, c in found.values()):
             return found
         await asyncio.sleep(0.1)
     return found
@@ -62,7 +62,8 @@ async def _described(bootstrap: str, prefix: str) -> dict[str, tuple[int, dict[s
                 configs[resource["resource_name"]] = {
                     c["config_names"]: c["config_value"]
                     for c in resource["config_entries"]
-                    if c["config_names"] in ("min.insync.replicas", "retention.ms")
+                    if c["config_names"]
+                    in ("min.insync.replicas", "retention.ms", "cleanup.policy")
                 }
     finally:
         await admin.close()
@@ -93,10 +94,13 @@ async def test_apply_creates_every_topic_with_its_configs_and_is_idempotent(
         assert configs["min.insync.replicas"] == "1"
         want = (
             "-1"
-            if name.endswith("escalation.events")
+            if name.endswith(("escalation.events", "silences"))
             else str((48 if name.endswith(".dlq") else 24) * HOUR_MS)
         )
         assert configs["retention.ms"] == want, name
+        # Silences are the newest version of each: compacted; everything else is a log.
+        compact = "compact" if name.endswith("silences") else "delete"
+        assert configs["cleanup.policy"] == compact, name
 
 
 async def test_apply_changes_the_configs_of_existing_topics_and_reports_drift(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
@@ -28,18 +29,27 @@ from attune_ingest.settings import IngestSettings
 from attune_router.app import build as build_router
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import ManualClock
-from tests.factories import alert, event_json
+from tests.factories import T0, alert, event_json
 from tests.identity import METRICS_TOKEN, PASSWORD, Identity, username
 from tests.kafka_fakes import FakeProducer
 from tests.unit.escalation_support import Api, running_api
 
 Need = Literal[
-    "public", "metrics", "login", "integrator", "anyone", "clinician", "admin", "console"
+    "public",
+    "metrics",
+    "login",
+    "integrator",
+    "anyone",
+    "clinician",
+    "supervisor",
+    "admin",
+    "console",
 ]
 
 # What each route requires. A route missing here fails the walk: decide, then add it.
 # /health/*: probes, no tenant data. /docs, /openapi.json, /docs/asyncapi: the published
 # contract, no data, needed before an integrator has a key. /metrics: the scrape token.
+IN_A_DAY = (T0 + timedelta(days=1)).isoformat()
 RULES: dict[tuple[str, str, str], Need] = {
     ("ingest", "POST", "/v1/events"): "integrator",
     ("escalation", "GET", "/v1/incidents"): "clinician",
@@ -55,6 +65,9 @@ RULES: dict[tuple[str, str, str], Need] = {
     ("escalation", "GET", "/console/incidents/{incident_id}"): "console",
     ("escalation", "GET", "/console/login"): "public",
     ("escalation", "GET", "/console/static/{name}"): "public",  # the page's script and style
+    ("escalation", "GET", "/v1/silences"): "clinician",
+    ("escalation", "POST", "/v1/silences"): "supervisor",
+    ("escalation", "POST", "/v1/silences/{silence_id}/expire"): "supervisor",
     ("escalation", "POST", "/v1/auth/token"): "login",
     ("escalation", "POST", "/v1/auth/session"): "login",
     ("escalation", "POST", "/v1/auth/logout"): "anyone",
@@ -82,11 +95,20 @@ RULES: dict[tuple[str, str, str], Need] = {
     },
 }
 # The role a route needs, and the next role down that must be refused with 403.
-TOO_SMALL: dict[Need, Role | None] = {"clinician": None, "admin": Role.SUPERVISOR}
-RIGHT: dict[Need, Role] = {"clinician": Role.CLINICIAN, "admin": Role.ADMIN}
+TOO_SMALL: dict[Need, Role | None] = {
+    "clinician": None,
+    "supervisor": Role.CLINICIAN,
+    "admin": Role.SUPERVISOR,
+}
+RIGHT: dict[Need, Role] = {
+    "clinician": Role.CLINICIAN,
+    "supervisor": Role.SUPERVISOR,
+    "admin": Role.ADMIN,
+}
 BODIES: dict[str, dict[str, Any]] = {
     "resolve": {"outcome": "repaired"},
-    "reassign": {"to": "dr-okafor"},
+    "reassign": {"to": "clinician@tenant-a"},
+    "silences": {"matchers": {"kind": "rupture"}, "ends_at": IN_A_DAY, "comment": "noisy"},
 }
 
 
@@ -111,6 +133,28 @@ class Services:
         )
         iid: str = found.json()[0]["id"]
         return iid
+
+    async def silence(self) -> str:
+        """A fresh silence of tenant-a."""
+        made = await self.clients["escalation"].post(
+            "/v1/silences",
+            json=BODIES["silences"],
+            headers=self.bearer("tenant-a", Role.SUPERVISOR),
+        )
+        sid: str = made.json()["id"]
+        return sid
+
+    async def unchanged(self, path: str, oid: str) -> bool:
+        """Is tenant-a's object as it was before another tenant's call?"""
+        if "{silence_id}" in path:
+            listed = await self.clients["escalation"].get(
+                "/v1/silences", headers=self.bearer("tenant-a", Role.CLINICIAN)
+            )
+            return oid in [s["id"] for s in listed.json()]
+        incident = await self.clients["escalation"].get(
+            f"/v1/incidents/{oid}", headers=self.bearer("tenant-a", Role.CLINICIAN)
+        )
+        return bool(incident.json()["status"] == "open")
 
 
 def _routes(routes: list[Any]) -> list[Any]:
@@ -187,7 +231,8 @@ Call = Callable[[dict[str, str]], Awaitable[httpx.Response]]
 
 
 def caller(s: Services, service: str, method: str, path: str, iid: str | None) -> Call:
-    url = path.replace("{incident_id}", iid or "").replace("{name}", "console.js")
+    url = path.replace("{incident_id}", iid or "").replace("{silence_id}", iid or "")
+    url = url.replace("{name}", "console.js")
     body: Any = None
     if service == "ingest":
         body = event_json(tenant_id="tenant-a")
@@ -226,7 +271,13 @@ async def test_each_route_answers_each_caller_as_its_rule_says(
 ) -> None:
     need = RULES[(service, method, path)]
     s = services
-    iid = await s.incident() if "{incident_id}" in path else None
+    iid = (
+        await s.incident()
+        if "{incident_id}" in path
+        else await s.silence()
+        if "{silence_id}" in path
+        else None
+    )
     call = caller(s, service, method, path, iid)
     nobody: dict[str, str] = {}
 
@@ -266,14 +317,14 @@ async def test_each_route_answers_each_caller_as_its_rule_says(
     other = await call(s.bearer("tenant-b", RIGHT[need]))
     if iid is not None:
         assert other.status_code == 404, "another tenant's object must not be found"
-        unchanged = await s.clients["escalation"].get(
-            f"/v1/incidents/{iid}", headers=s.bearer("tenant-a", Role.CLINICIAN)
-        )
-        assert unchanged.json()["status"] == "open"
+        assert await s.unchanged(path, iid)
+    elif method == "POST":  # creating: in the caller's own tenant, whatever the body says
+        assert other.status_code == 201
+        assert other.json()["tenant_id"] == "tenant-b"
     else:
         assert other.status_code == 200
         assert "tenant-a" not in other.text  # a list of its own: nothing of tenant-a's
     right = await call(s.bearer("tenant-a", RIGHT[need]))
-    assert right.status_code == 200, right.text
+    assert right.status_code in {200, 201}, right.text
     if iid is not None and path.endswith("}"):
         assert right.json()["id"] == iid

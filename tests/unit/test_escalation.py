@@ -816,6 +816,38 @@ async def test_conflicting_action_is_409(api: Api) -> None:
     assert "already resolved" in join.json()["detail"]
 
 
+async def test_reassign_to_a_user_of_the_tenant_pages_them(api: Api) -> None:
+    await api.alert(alert())
+    iid = await api.incident_id()
+
+    moved = await api.http.post(f"/v1/incidents/{iid}/reassign", json={"to": "supervisor@tenant-a"})
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["timeline"][-1]["details"] == {"to": "supervisor@tenant-a"}
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "nobody@tenant-a",  # no such user
+        "clinician@tenant-b",  # a user, of another tenant
+    ],
+)
+async def test_reassign_to_anyone_else_is_422_naming_the_field(api: Api, to: str) -> None:
+    await api.alert(alert())
+    iid = await api.incident_id()
+
+    refused = await api.http.post(f"/v1/incidents/{iid}/reassign", json={"to": to})
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "body.to", "reason": "names no active user of this tenant"}
+    ]
+    assert to not in refused.text  # the answer never echoes the value sent
+    timeline = (await api.http.get(f"/v1/incidents/{iid}")).json()["timeline"]
+    assert "reassigned" not in [e["action"] for e in timeline]
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -279,13 +279,22 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     """Field names come from a list in api.py: every parameter and body field must be on it."""
     from attune_auth.routes import FIELD_NAMES as AUTH_FIELD_NAMES
     from attune_escalation.api import FIELD_NAMES
+    from attune_escalation.silence_api import FIELD_NAMES as SILENCE_FIELD_NAMES
 
     doc = await openapi(shared)
     declared = set()
     for operations in doc["paths"].values():
         for op in operations.values():
             declared |= {p["name"] for p in op.get("parameters", [])}
-    for name in ("ClinicianAction", "Resolution", "AlertVerdict", "Reassignment", "Login"):
+    for name in (
+        "ClinicianAction",
+        "Resolution",
+        "AlertVerdict",
+        "Reassignment",
+        "Login",
+        "NewSilence",
+        "SilenceMatchers",
+    ):
         declared |= set(doc["components"]["schemas"][name]["properties"])
 
-    assert declared == FIELD_NAMES | AUTH_FIELD_NAMES
+    assert declared == FIELD_NAMES | AUTH_FIELD_NAMES | SILENCE_FIELD_NAMES

@@ -310,8 +310,11 @@ def test_every_dead_letter_topic_is_in_the_table_and_carries_dead_letters() -> N
 
 
 def test_every_topic_is_keyed_by_conversation() -> None:
-    # One conversation's events stay in order on one partition, through every service.
-    assert {t.name: t.key for t in TOPICS} == {t.name: "conversation_id" for t in TOPICS}
+    # One conversation's events stay in order on one partition, through every service. Silences
+    # are no conversation's: compacted, keyed by silence, so the newest version of each is kept.
+    assert {t.name: t.key for t in TOPICS} == {
+        t.name: "silence_id" if t.name == "silences" else "conversation_id" for t in TOPICS
+    }
 
 
 # --- exported JSON Schema ---------------------------------------------------------------------
@@ -338,4 +341,5 @@ def test_exported_topic_table_matches_the_code() -> None:
         "Alert",
         "EscalationEvent",
         "ConversationControl",
+        "Silence",
     }

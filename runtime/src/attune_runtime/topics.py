@@ -23,7 +23,7 @@ from attune_runtime.kafka_client import (
     kafka_client_options,
     raise_if_refused,
 )
-from attune_schemas.topics import ESCALATION_EVENTS, TOPICS
+from attune_schemas.topics import ESCALATION_EVENTS, SILENCES, TOPICS
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +62,13 @@ class TopicSettings(KafkaClientSettings):
 
     def configs(self, name: str) -> dict[str, str]:
         """The topic-level configs of topic-table topic `name`."""
+        if name == SILENCES:
+            # Compacted: the newest version of every silence, kept for good (a few per day).
+            return {
+                "min.insync.replicas": str(self.min_insync_replicas),
+                "cleanup.policy": "compact",
+                "retention.ms": "-1",
+            }
         if name == ESCALATION_EVENTS:
             hours = self.audit_retention_hours
         elif name.endswith(".dlq"):

@@ -29,6 +29,7 @@ from attune_schemas.dead_letter import DeadLetter, FieldError
 from attune_schemas.escalation import EscalationAction, EscalationEvent
 from attune_schemas.event_time import EventTimeBounds
 from attune_schemas.json_limits import JsonLimits, load_json
+from attune_schemas.silence import Silence, SilenceMatchers, crisis_refusal
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -62,8 +63,11 @@ __all__ = [
     "SessionMissed",
     "SessionStarted",
     "Severity",
+    "Silence",
+    "SilenceMatchers",
     "TriggeringTurn",
     "conversation_event_adapter",
+    "crisis_refusal",
     "decode",
     "encode",
     "field_errors",

@@ -45,3 +45,7 @@ class Alert(EventEnvelope):
     evidence: tuple[Evidence, ...] = ()
     triggering_turn: TriggeringTurn | None = None
     model_version: str
+    silenced_by: UUID | None = Field(
+        default=None,
+        description="The silence that mutes this alert: escalation records it and pages nobody.",
+    )

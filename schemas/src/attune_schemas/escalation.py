@@ -26,6 +26,7 @@ class EscalationAction(StrEnum):
     RENOTIFIED = "renotified"  # acknowledged but unresolved: reminded
     REASSIGNED = "reassigned"
     CHAIN_EXHAUSTED = "chain_exhausted"  # every tier, every repeat paged; nobody acknowledged
+    SILENCED = "silenced"  # an alert a silence muted: recorded, nobody paged
 
 
 class EscalationEvent(EventEnvelope):

@@ -13,6 +13,7 @@ from attune_schemas.control import ConversationControl
 from attune_schemas.conversation import ConversationEvent
 from attune_schemas.dead_letter import DeadLetter
 from attune_schemas.escalation import EscalationEvent
+from attune_schemas.silence import Silence
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ ALERTS = "alerts"
 ALERTS_DLQ = "alerts.dlq"
 ESCALATION_EVENTS = "escalation.events"
 CONVERSATION_CONTROL = "conversation.control"
+SILENCES = "silences"
 
 _events: TypeAdapter[Any] = TypeAdapter(ConversationEvent)
 _dead_letter: TypeAdapter[Any] = TypeAdapter(DeadLetter)
@@ -142,6 +144,17 @@ TOPICS: tuple[TopicSpec, ...] = (
         "escalation",
         "integrators",
         "pause_ai / clinician_joining / resume_ai for the integrator's assistant.",
+    ),
+    TopicSpec(
+        SILENCES,
+        "silence_id",
+        TypeAdapter(Silence),
+        "Silence",
+        PARTITIONS,
+        None,
+        "escalation",
+        "router",
+        "Alert silences, compacted: every router instance reads them all at start and follows.",
     ),
 )
 

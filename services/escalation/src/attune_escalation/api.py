@@ -10,12 +10,14 @@ from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_auth.audit import AuditTrail
-from attune_auth.guard import Clinician, source_of
+from attune_auth.db import User
+from attune_auth.guard import Clinician, guard_of, source_of
 from attune_auth.principal import Principal
 from attune_escalation import feedback, incidents
 from attune_escalation.db import Incident
@@ -353,26 +355,39 @@ def router(
             ),
         )
 
+    async def check_assignee(request: Request, who: Principal, to: str) -> None:
+        """`to` must be an active user of the caller's tenant; otherwise 422 on `body.to`."""
+        async with guard_of(request).sessions() as identity:
+            user = await identity.scalar(
+                select(User).where(
+                    User.username == to, User.tenant_id == who.tenant_id, User.active.is_(True)
+                )
+            )
+        if user is None:
+            reason = "names no active user of this tenant"
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body", "to"), "msg": reason}]
+            )
+
     @api.post("/{incident_id}/reassign", response_model=IncidentDetail, responses=ACTION_ERRORS)
     async def reassign(
         incident_id: UUID, body: Reassignment, who: Clinician, request: Request
     ) -> IncidentDetail:
         iid = str(incident_id)
-        return await act(
-            "reassign",
-            iid,
-            who,
-            request,
-            body,
-            lambda s: incidents.reassign(
-                s,
+
+        async def op(session: AsyncSession) -> Incident:
+            # Checked once the incident is known to be the caller's: another tenant's is a 404.
+            await check_assignee(request, who, body.to)
+            return await incidents.reassign(
+                session,
                 incident_id=iid,
                 clinician_id=who.subject,
                 to=body.to,
                 now=clock.now(),
                 routing=routing,
-            ),
-        )
+            )
+
+        return await act("reassign", iid, who, request, body, op)
 
     return api
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from attune_auth.db import UtcDateTime, make_engine, make_sessions
 
 __all__ = ["AlertVerdict", "Base", "EngagementPoint", "EscalationTimer", "Incident",
-           "IncidentAlert", "IncidentEvent", "Lease", "Notification", "OutboxMessage", "TeamCursor",
-           "UtcDateTime", "make_engine", "make_sessions"]  # fmt: skip
+           "IncidentAlert", "IncidentEvent", "Lease", "Notification", "OutboxMessage", "Silence",
+           "TeamCursor", "UtcDateTime", "make_engine", "make_sessions"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -126,6 +126,30 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+
+
+class Silence(Base):
+    """A silence of a tenant's rupture or disengagement alerts; expiring brings `ends_at` forward.
+
+    Never deleted: the silence that muted an alert stays to be read next to it.
+    """
+
+    __tablename__ = "silences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(String(500))
+    expired_at: Mapped[datetime | None]
+    expired_by: Mapped[str | None] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_silences_tenant_ends", "tenant_id", "ends_at"),)
 
 
 class Notification(Base):

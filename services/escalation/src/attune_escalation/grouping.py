@@ -5,6 +5,9 @@ crisis for review, the rupture, then the disengagement seconds later: one page);
 (critical: explicit crisis language) never waits. After the first page, later additions are
 sent to whoever was paged at most once per `group_interval`, while new crisis evidence or a
 raised severity reaches a person at once.
+
+An alert a silence muted (`silenced_by`) is recorded and pages nobody: on the conversation's
+active incident if there is one, else on an incident of its own, closed as it opens.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attune_escalation import steps
 from attune_escalation.db import Incident, IncidentAlert
-from attune_escalation.lifecycle import Status, active_incident, status_of
+from attune_escalation.lifecycle import Status, active_incident, move, status_of
 from attune_escalation.notification_queue import enqueue
 from attune_escalation.routing import Routing
 from attune_escalation.timeline import control, record_event
@@ -38,6 +41,7 @@ class AlertResult:
     incident_id: str | None
     duplicate: bool = False
     opened: bool = False
+    silenced: bool = False  # recorded, nobody paged
     notifications: list[str] = field(default_factory=list)
     paged_tier: int | None = None  # a tier paged at once (1: the first)
     controls: list[ControlAction] = field(default_factory=list)
@@ -59,6 +63,8 @@ async def apply_alert(
         _grouped(session, incident, alert, now)
         return AlertResult(incident_id=incident.id)
 
+    if alert.silenced_by is not None:
+        return await _silenced(session, incident, alert, now, routing)
     result = AlertResult(incident_id=None)
     if incident is None:
         incident = await _open(session, alert, now, routing)
@@ -98,6 +104,34 @@ async def apply_alert(
     incident.updated_at = now
     result.incident_id = incident.id
     return result
+
+
+async def _silenced(
+    session: AsyncSession,
+    incident: Incident | None,
+    alert: Alert,
+    now: datetime,
+    routing: Routing,
+) -> AlertResult:
+    """Record a muted alert: no page, no timer, no pause; the silence is the actor."""
+    opened = incident is None
+    if incident is None:
+        incident = await _open(session, alert, now, routing)
+        move(incident, Status.RESOLVED)
+        incident.resolved_at, incident.resolved_by = now, f"silence:{alert.silenced_by}"
+    else:
+        _attach(session, incident, alert, now)
+    record_event(
+        session,
+        incident,
+        EscalationAction.SILENCED,
+        f"silence:{alert.silenced_by}",
+        now,
+        {**_alert_details(alert), "silence_id": str(alert.silenced_by)},
+        cause=alert.event_id,
+    )
+    incident.updated_at = now
+    return AlertResult(incident_id=incident.id, opened=opened, silenced=True)
 
 
 async def _open(session: AsyncSession, alert: Alert, now: datetime, routing: Routing) -> Incident:

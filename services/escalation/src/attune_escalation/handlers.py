@@ -81,9 +81,17 @@ def register(
                 now=now,
                 routing=routing,
             )
-        outcome = "duplicate" if result.duplicate else "opened" if result.opened else "grouped"
+        outcome = (
+            "duplicate"
+            if result.duplicate
+            else "silenced"
+            if result.silenced
+            else "opened"
+            if result.opened
+            else "grouped"
+        )
         metrics.alerts.labels(outcome).inc()
-        if result.opened:
+        if result.opened and not result.silenced:
             metrics.incidents.labels(alert.severity.value).inc()
         if result.paged_tier is not None:
             metrics.escalations.labels(str(result.paged_tier)).inc()

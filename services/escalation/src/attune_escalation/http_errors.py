@@ -63,7 +63,7 @@ _DESCRIPTIONS = {
     400: "The body is not JSON (a syntax error); `errors` says where.",
     401: "No valid token or session (see POST /v1/auth/token).",
     403: "The caller's role may not do this.",
-    404: "No such incident in the caller's tenant.",
+    404: "No such incident (or silence) in the caller's tenant.",
     409: "The action conflicts with the incident's state (already resolved, or resolved with"
     " another outcome).",
     413: f"The body is larger than {json_body.MAX_BODY_BYTES} bytes.",
@@ -164,8 +164,10 @@ def install(app: FastAPI, *, known_fields: Collection[str]) -> None:
         assert isinstance(exc, RequestValidationError)
         return _answer(422, "invalid request", field_errors(exc.errors(), known_fields))
 
-    async def http_error(_: Request, exc: Exception) -> Response:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": _allowed(app, request)}
         errors = []
         if isinstance(exc, BodyRejected):
             errors = [
@@ -181,6 +183,15 @@ def install(app: FastAPI, *, known_fields: Collection[str]) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_middleware(ContainErrors)
+
+
+def _allowed(app: FastAPI, request: Request) -> str:
+    """Every method some route serves at this path: Starlette names only the first route's."""
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 class ContainErrors:

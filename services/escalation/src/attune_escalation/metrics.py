@@ -7,7 +7,8 @@ class EscalationMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.alerts = Counter(
             "attune_escalation_alerts_total",
-            "Alert events consumed, by outcome (opened, grouped, duplicate, dead_lettered).",
+            "Alert events consumed, by outcome (opened, grouped, silenced, duplicate,"
+            " dead_lettered).",
             ["outcome"],
             registry=registry,
         )

@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from attune_escalation.db import Lease, OutboxMessage
 from attune_escalation.metrics import EscalationMetrics
 from attune_runtime.clock import Clock
-from attune_schemas import EventEnvelope
-from attune_schemas.topics import CONVERSATION_CONTROL, ESCALATION_EVENTS
+from attune_schemas import EventEnvelope, Silence
+from attune_schemas.topics import CONVERSATION_CONTROL, ESCALATION_EVENTS, SILENCES
 
 log = structlog.get_logger(__name__)
 
 # Every topic a row may name: the relay has a publisher for each (and AsyncAPI documents them).
-OUTBOX_TOPICS = (ESCALATION_EVENTS, CONVERSATION_CONTROL)
+OUTBOX_TOPICS = (ESCALATION_EVENTS, CONVERSATION_CONTROL, SILENCES)
 
 
 class Publisher(Protocol):
@@ -34,11 +34,15 @@ class Publisher(Protocol):
     async def publish(self, message: Any, *, key: bytes, headers: dict[str, str]) -> Any: ...
 
 
-def stage(session: AsyncSession, *, topic: str, event: EventEnvelope, now: datetime) -> None:
+def stage(
+    session: AsyncSession, *, topic: str, event: EventEnvelope | Silence, now: datetime
+) -> None:
+    """Stage `event` for `topic`, keyed as the topic table says (conversation, or silence)."""
+    key = str(event.silence_id) if isinstance(event, Silence) else event.conversation_id
     session.add(
         OutboxMessage(
             topic=topic,
-            key=event.conversation_id,
+            key=key,
             event_id=str(event.event_id),
             payload=event.model_dump_json(),
             created_at=now,

@@ -13,18 +13,23 @@ from attune_router import handlers
 from attune_router.metrics import RouterMetrics
 from attune_router.policy import AlertPolicy, policy_config
 from attune_router.settings import RouterSettings
+from attune_router.silence_feed import SilenceFeed
+from attune_router.stages.silences import SilenceBook
 from attune_runtime.clock import Clock, SystemClock
-from attune_runtime.health import ConsumerProgress
+from attune_runtime.health import Check, ConsumerProgress
 from attune_runtime.kafka import make_broker
 from attune_runtime.replay import WarmUp
 from attune_runtime.service import App, Service, build_service
+from attune_runtime.topics import verify_topics
 from attune_schemas import InvalidMessage
+from attune_schemas.topics import SILENCES
 
 
 @dataclass
 class Router:
     policy: AlertPolicy
     warm_up: WarmUp | None
+    silences: SilenceFeed | None
 
 
 def create_app(settings: RouterSettings) -> App:
@@ -38,17 +43,34 @@ def build(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
     rebuild_on_assign: bool = True,
+    follow_silences: bool | None = None,
 ) -> Service[Router]:
+    """`rebuild_on_assign` and `follow_silences` (default: the same) read Kafka out of band;
+    unit tests on the in-memory broker turn them off."""
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     progress = ConsumerProgress(clock)
     broker = make_broker(settings, service="router", registry=registry, progress=progress)
     metrics = RouterMetrics(registry)
+    book = SilenceBook()
     policy = AlertPolicy(
         policy_config(settings),
         max_conversations=settings.max_conversations,
         lateness=timedelta(seconds=settings.watermark_lateness_seconds),
+        silences=book,
     )
+    follow = rebuild_on_assign if follow_silences is None else follow_silences
+    feed = (
+        SilenceFeed(
+            kafka=settings,
+            topic=settings.topic(SILENCES),
+            book=book,
+            metrics=metrics,
+        )
+        if follow
+        else None
+    )
+    metrics.active_silences.set_function(lambda: len(book.active(clock.now())))
 
     bounds = settings.event_time_bounds()
 
@@ -73,9 +95,7 @@ def build(
             group_id=settings.group_id,
             # As far back as the longest window the policy keeps: crisis inhibition outlives
             # an episode, and a restart must not lift it early.
-            lookback=timedelta(
-                seconds=max(settings.episode_timeout_seconds, settings.crisis_inhibits_seconds)
-            ),
+            lookback=policy.config.longest_window,
             clock=clock,
             apply=rebuild,
             forget=forget,
@@ -84,13 +104,31 @@ def build(
         else None
     )
     handlers.register(
-        broker, settings=settings, policy=policy, metrics=metrics, clock=clock, warm_up=warm_up
+        broker,
+        settings=settings,
+        policy=policy,
+        metrics=metrics,
+        clock=clock,
+        warm_up=warm_up,
+        silences=feed,
     )
+
+    async def silences_topic() -> None:
+        if feed is not None:
+            await verify_topics(settings, {feed.topic})
+
+    async def silences_check() -> Check:
+        loaded = feed is None or feed.ready.is_set()
+        return Check("silences", loaded, {} if loaded else {"reason": "loading"})
+
     return build_service(
         "router",
         settings=settings,
         broker=broker,
         progress=progress,
         registry=registry,
-        parts=Router(policy, warm_up),
+        parts=Router(policy, warm_up, feed),
+        checks=[silences_check],
+        on_start=[silences_topic],
+        workers={"silence_feed": feed.run} if feed is not None else {},
     )

@@ -13,6 +13,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from attune_router.metrics import RouterMetrics
 from attune_router.policy import AlertPolicy
 from attune_router.settings import RouterSettings
+from attune_router.silence_feed import SilenceFeed
 from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
@@ -48,6 +49,7 @@ def register(
     metrics: RouterMetrics,
     clock: Clock,
     warm_up: WarmUp | None,
+    silences: SilenceFeed | None = None,
 ) -> None:
     bounds = settings.event_time_bounds()
     alerts_out = publisher(broker, settings, ALERTS)
@@ -73,6 +75,8 @@ def register(
         record: Any = msg.raw_message
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(record.topic, record.partition)})
+        if silences is not None:  # every silence read before the first decision
+            await silences.ready.wait()
         now = clock.now()
         assessment = await decode_or_dead_letter(
             record, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
@@ -102,6 +106,8 @@ def register(
             metrics.inhibited.labels(kind.value).inc()
         for alert in alerts:
             record_alert(metrics, alert)
+            if alert.silenced_by is not None:
+                metrics.silenced.labels(alert.kind.value).inc()
         open_by_kind = Tally(k for s in policy.states.values() for k in s.open)
         for kind in (AlertKind.RUPTURE, AlertKind.DISENGAGEMENT):
             metrics.open_alerts.labels(kind.value).set(open_by_kind.get(kind, 0))
@@ -117,4 +123,5 @@ def record_alert(metrics: RouterMetrics, alert: Alert) -> None:
         severity=alert.severity.value,
         risk=alert.risk,
         markers=sorted({e.marker for e in alert.evidence}),
+        silenced_by=str(alert.silenced_by) if alert.silenced_by else None,
     )

@@ -39,3 +39,19 @@ class RouterMetrics:
             "Assessments re-read from the topic to rebuild state after a restart or rebalance.",
             registry=registry,
         )
+        self.silenced = Counter(
+            "attune_router_silenced_total",
+            "Alerts sent marked as silenced (recorded by escalation, not paged), by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.silences_unreadable = Counter(
+            "attune_router_silences_unreadable_total",
+            "Records of the silences topic that could not be read (skipped).",
+            registry=registry,
+        )
+        self.active_silences = Gauge(
+            "attune_router_active_silences",
+            "Silences in force now, as this router knows them.",
+            registry=registry,
+        )
