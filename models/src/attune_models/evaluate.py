@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -32,8 +33,9 @@ from attune_router.policy import PolicyConfig, policy_config
 
 CARD = MODELS_DIR / "MODEL_CARD.md"
 RESULTS = MODELS_DIR / "evaluation.json"
-# The files the test split was first frozen on; later files were split with `--extend`.
-ORIGINAL_FILES = ("none-", "wd-", "cf-", "cr-", "hn-")
+# The files the test split was first frozen on (ids such as `cr-0012`); later files were split
+# with `--extend` and have their own prefixes, including ones that extend these (`cr-u0001`).
+ORIGINAL_IDS = re.compile(r"(?:none|wd|cf|cr|hn)-\d")
 
 Array = np.ndarray[Any, Any]
 
@@ -256,7 +258,7 @@ def main() -> None:
         f"AnnoMI from {args.annomi or annomi_dir()}; router fire {config.rupture.fire}"
     )
     fire = config.rupture.fire
-    original = [e for e in corpus.test if e.id.startswith(ORIGINAL_FILES)]
+    original = [e for e in corpus.test if ORIGINAL_IDS.match(e.id)]
     posts = cssrs.load_posts()
     dedicated = CrisisTraining(corpus, posts).cssrs_out_of_fold()
     results = {
