@@ -9,8 +9,8 @@ export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 DEMO_PAGER_PORT ?= 8099
 
 .PHONY: help install kafka-up kafka-down kafka-status services-up services-down services-status \
-        demo demo-down schemas lint format test test-unit test-integration test-e2e test-faults train \
-        evaluate corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation bench-pipeline compose-config clean
+        demo demo-down schemas lint format test test-unit test-integration test-e2e test-browser test-faults train \
+        evaluate export-feedback corpus-stats bench-classifier bench-lexicon bench-ingest bench-escalation bench-pipeline compose-config clean
 
 # Workspace members, each checked by deptry against its own pyproject.toml.
 MEMBERS := schemas runtime auth services/ingest services/classifier services/router services/escalation models cli
@@ -45,7 +45,8 @@ demo: install kafka-up ## Run the whole pipeline on real Kafka: a demo tenant's 
 	@deploy/local/services.sh down >/dev/null
 	@deploy/demo/credentials.sh
 	@ATTUNE_ESCALATION_CHANNELS='{"pager": {"type": "webhook", "url": "http://127.0.0.1:$(DEMO_PAGER_PORT)/pager"}}' \
-	  ATTUNE_ESCALATION_POLICIES_FILE=deploy/demo/policies.yaml deploy/local/services.sh up
+	  ATTUNE_ESCALATION_POLICIES_FILE=deploy/demo/policies.yaml \
+	  ATTUNE_ESCALATION_CRISIS_PROTOCOLS_FILE=deploy/escalation/crisis-protocols.example.yaml deploy/local/services.sh up
 	@set -a && . .run/demo.env && set +a && ATTUNE_DEMO_PAGER_PORT=$(DEMO_PAGER_PORT) $(PY) python deploy/demo/demo.py
 	@echo "Console notifications as the services printed them:"
 	@grep -h '^\[ATTUNE' .run/logs/escalation.log | tail -n 6
@@ -81,17 +82,24 @@ test-integration: kafka-up ## Real Kafka and a real database, one service at a t
 test-e2e: kafka-up ## All four services as processes on real Kafka
 	$(PY) pytest tests/e2e -q
 
+test-browser: kafka-up ## The clinician console in headless Chromium (Debian's chromium via Playwright) on real Kafka
+	$(PY) pytest tests/browser -q
+
 test-faults: kafka-up ## Faults in a running pipeline: broker frozen, services killed, a future-dated event
 	$(PY) pytest tests/faults -q
 
-test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e, faults
-	@$(MAKE) --no-print-directory test-unit test-integration test-e2e test-faults
+test: install lint ## Everything CI runs: lint, mypy, unit, integration, e2e, browser, faults
+	@$(MAKE) --no-print-directory test-unit test-integration test-e2e test-browser test-faults
 
-train: ## Rebuild the models (team corpus + C-SSRS dev) into models/artifacts and choose thresholds for the alert budgets
-	$(PY) attune train
+train: ## Rebuild the models (team corpus + C-SSRS dev) into models/artifacts and choose thresholds; FEEDBACK=.run/feedback adds clinicians' verdicts
+	$(PY) attune train $(if $(FEEDBACK),--feedback $(FEEDBACK)/examples.jsonl)
 
-evaluate: ## Evaluate on the team test split and real conversations (../shared/data); write models/MODEL_CARD.md
-	$(PY) attune evaluate
+evaluate: ## Evaluate on the team test split and real conversations (../shared/data), and precision by alert kind from exported verdicts; write models/MODEL_CARD.md
+	$(PY) attune evaluate $(if $(FEEDBACK),--feedback $(FEEDBACK)/verdicts.jsonl)
+
+export-feedback: ## Export clinicians' verdicts to .run/feedback/ (examples.jsonl in the corpus format, verdicts.jsonl) from the local escalation database
+	ATTUNE_ESCALATION_DATABASE_URL=$${ATTUNE_ESCALATION_DATABASE_URL:-sqlite+aiosqlite:///$(CURDIR)/.run/escalation.db} \
+	  $(PY) attune feedback export --out .run/feedback
 
 corpus-stats: ## Counts per label, marker and split of the labelled corpus
 	$(PY) python -m attune_models.corpus

@@ -226,6 +226,7 @@ async def main() -> int:
         print("demo: no credentials: run deploy/demo/credentials.sh first", file=sys.stderr)
         return 1
     integrator = {"authorization": f"Bearer {key}"}
+    pages: dict[str, str] = {}  # each conversation's incident in the console
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             # Interleave the three conversations, as live traffic would arrive.
@@ -290,12 +291,33 @@ async def main() -> int:
                 base = f"{args.escalation}/v1/incidents/{iid}"
                 await client.post(f"{base}/ack", headers=clinician)
                 await client.post(f"{base}/join", headers=clinician)
+                # The clinician's verdict on each alert: the label the model learns from.
+                alert_ids = {a["alert_id"] for a in incidents[0].get("alerts", [])}
+                if not alert_ids:
+                    detail = (await client.get(base, headers=clinician)).json()
+                    alert_ids = {a["alert_id"] for a in detail["alerts"]}
                 await client.post(
-                    f"{base}/resolve", json={"outcome": "client_safe"}, headers=clinician
+                    f"{base}/resolve",
+                    json={
+                        "outcome": "client_safe",
+                        "verdicts": [
+                            {"alert_id": a, "verdict": "crisis_confirmed"}
+                            for a in sorted(alert_ids)
+                        ],
+                    },
+                    headers=clinician,
                 )
                 settle = time.monotonic() + 2
                 while time.monotonic() < settle:
                     await drain(consumer, trail)
+            for name, cid in ids.items():
+                found = await client.get(
+                    f"{args.escalation}/v1/incidents",
+                    params={"conversation_id": cid, "status": "all"},
+                    headers=clinician,
+                )
+                for i in found.json():
+                    pages[name] = f"{args.escalation}/console/incidents/{i['id']}"
     finally:
         await consumer.stop()
         server.shutdown()
@@ -345,6 +367,12 @@ async def main() -> int:
         "demo: OK - the rupture and crisis conversations reached a clinician; the ordinary one did not."
     )
     await print_retention(args.bootstrap)
+    print(
+        f"demo: clinician console: {args.escalation}/console - log in as {username},"
+        f" password {password} (also in .run/demo.env)"
+    )
+    for name, url in pages.items():
+        print(f"demo: console page of the {name} incident: {url}")
     print(
         f"demo: events were sent with integrator key {key[:10]}… of tenant {TENANT}"
         f" (Authorization: Bearer <key>), and clinician {username} logged in with"

@@ -52,7 +52,7 @@ PAYLOAD: dict[str, Any] = {
     "recipients": ["dr-ada"],
     "tier": 1,
     "opened_at": T0.isoformat(),
-    "url": "https://attune.example/v1/incidents/6b0c2f5e-2f7e-4b55-9b7a-3f0e0a1d2c3b",
+    "url": "https://attune.example/console/incidents/6b0c2f5e-2f7e-4b55-9b7a-3f0e0a1d2c3b",
 }
 KEY = "0d5b1c1e-3f6a-5b7e-9c2d-4a8e6f1b3c5d"
 

@@ -160,9 +160,12 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(database: Path, clock: ManualClock, identity: Identity) -> AsyncIterator[Api]:
+async def running_api(
+    database: Path, clock: ManualClock, identity: Identity, **overrides: Any
+) -> AsyncIterator[Api]:
     """The service on the in-memory broker, with a SQLite file, its API behind an httpx client
-    that a clinician of tenant-a is logged in to."""
+    that a clinician of tenant-a is logged in to. The console's queue stream ends after its
+    first answer (an in-memory client reads a response to its end)."""
     settings = EscalationSettings(
         auth=identity.settings(),
         metrics_token=SecretStr(METRICS_TOKEN),
@@ -170,6 +173,8 @@ async def running_api(database: Path, clock: ManualClock, identity: Identity) ->
         migrate_on_start=True,
         public_url=PUBLIC_URL,
         group_wait_seconds=0,
+        console_stream_seconds=0,
+        **overrides,
     )
     notifier = FakeNotifier("console")
     service = build(

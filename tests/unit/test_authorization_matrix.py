@@ -35,7 +35,15 @@ from tests.kafka_fakes import FakeProducer
 from tests.unit.escalation_support import Api, running_api
 
 Need = Literal[
-    "public", "metrics", "login", "integrator", "anyone", "clinician", "supervisor", "admin"
+    "public",
+    "metrics",
+    "login",
+    "integrator",
+    "anyone",
+    "clinician",
+    "supervisor",
+    "admin",
+    "console",
 ]
 
 # What each route requires. A route missing here fails the walk: decide, then add it.
@@ -50,6 +58,13 @@ RULES: dict[tuple[str, str, str], Need] = {
     ("escalation", "POST", "/v1/incidents/{incident_id}/join"): "clinician",
     ("escalation", "POST", "/v1/incidents/{incident_id}/resolve"): "clinician",
     ("escalation", "POST", "/v1/incidents/{incident_id}/reassign"): "clinician",
+    ("escalation", "POST", "/v1/incidents/{incident_id}/handback"): "clinician",
+    # The console's pages: a clinician's session, else a redirect to its login page.
+    ("escalation", "GET", "/console"): "console",
+    ("escalation", "GET", "/console/stream"): "console",
+    ("escalation", "GET", "/console/incidents/{incident_id}"): "console",
+    ("escalation", "GET", "/console/login"): "public",
+    ("escalation", "GET", "/console/static/{name}"): "public",  # the page's script and style
     ("escalation", "GET", "/v1/silences"): "clinician",
     ("escalation", "POST", "/v1/silences"): "supervisor",
     ("escalation", "POST", "/v1/silences/{silence_id}/expire"): "supervisor",
@@ -58,6 +73,7 @@ RULES: dict[tuple[str, str, str], Need] = {
     ("escalation", "POST", "/v1/auth/logout"): "anyone",
     ("escalation", "GET", "/v1/auth/me"): "anyone",
     ("escalation", "GET", "/v1/audit"): "admin",
+    ("escalation", "GET", "/v1/feedback"): "admin",  # verdicts with client text, for training
     **{
         (service, "GET", path): "public"
         for service in ("ingest", "escalation")
@@ -141,13 +157,22 @@ class Services:
         return bool(incident.json()["status"] == "open")
 
 
+def _routes(routes: list[Any]) -> list[Any]:
+    """Every route, those of included routers too (FastAPI keeps an included router whole)."""
+    found: list[Any] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        found += _routes(included.routes) if included is not None else [route]
+    return found
+
+
 def walk(service: str, app: Any) -> list[tuple[str, str, str]]:
     """(service, method, path) of every route the app serves, documented or not."""
     found: set[tuple[str, str, str]] = set()
     if isinstance(app, FastAPI):
         for path, operations in app.openapi()["paths"].items():
             found |= {(service, method.upper(), path) for method in operations}
-        for route in app.routes:
+        for route in _routes(app.routes):
             if isinstance(route, Route) and not route.include_in_schema:
                 methods = (route.methods or {"GET"}) - {"HEAD"}
                 found |= {(service, method, route.path) for method in methods}
@@ -207,6 +232,7 @@ Call = Callable[[dict[str, str]], Awaitable[httpx.Response]]
 
 def caller(s: Services, service: str, method: str, path: str, iid: str | None) -> Call:
     url = path.replace("{incident_id}", iid or "").replace("{silence_id}", iid or "")
+    url = url.replace("{name}", "console.js")
     body: Any = None
     if service == "ingest":
         body = event_json(tenant_id="tenant-a")
@@ -219,6 +245,24 @@ def caller(s: Services, service: str, method: str, path: str, iid: str | None) -
         return await s.clients[service].request(method, url, json=body, headers=headers)
 
     return call
+
+
+async def console_page_answers_as_its_rule_says(s: Services, call: Call, iid: str | None) -> None:
+    """A page: without a valid session the login page, never a tenant's data."""
+    for nobody in ({}, {"authorization": "Bearer atk_forged"}):
+        answer = await call(nobody)
+        assert answer.status_code == 303 and answer.headers["location"] == "/console/login"
+    assert (await call(s.bearer("tenant-a", None))).status_code == 403
+    other = await call(s.bearer("tenant-b", Role.CLINICIAN))
+    if iid is not None:
+        assert other.status_code == 404, "another tenant's object must not be found"
+    else:
+        assert other.status_code == 200 and iid is None
+        assert "data-id" not in other.text  # tenant-b has no incident: none of tenant-a's
+    right = await call(s.bearer("tenant-a", Role.CLINICIAN))
+    assert right.status_code == 200, right.text
+    if iid is not None:
+        assert f'data-id="{iid}"' in right.text
 
 
 @pytest.mark.parametrize(("service", "method", "path"), sorted(RULES))
@@ -248,6 +292,9 @@ async def test_each_route_answers_each_caller_as_its_rule_says(
         return
     if need == "login":
         assert (await call(nobody)).status_code == 200  # the credentials are in the body
+        return
+    if need == "console":
+        await console_page_answers_as_its_rule_says(s, call, iid)
         return
 
     assert (await call(nobody)).status_code == 401

@@ -120,7 +120,7 @@ async def test_alert_opens_an_incident(sessions: Sessions) -> None:
         ("console", "pending", T0),
         ("webhook:0", "pending", T0),
     ]
-    assert queued[0].payload["url"] == f"https://attune.example/v1/incidents/{i.id}"
+    assert queued[0].payload["url"] == f"https://attune.example/console/incidents/{i.id}"
 
 
 async def test_crisis_alert_pauses_the_ai(sessions: Sessions) -> None:
@@ -624,7 +624,7 @@ PAYLOAD = {
     "risk": 0.97,
     "crisis_categories": ["suicidal_ideation"],
     "markers": ["passive_death_wish"],
-    "url": "https://attune.example/v1/incidents/6b0c2f5e-2f7e-4b55-9b7a-3f0e0a1d2c3b",
+    "url": "https://attune.example/console/incidents/6b0c2f5e-2f7e-4b55-9b7a-3f0e0a1d2c3b",
 }
 
 
@@ -874,7 +874,7 @@ async def test_delivery_worker_pass_notifies_through_the_app(api: Api) -> None:
 
     [payload] = api.notifier.sent
     assert payload["severity"] == "critical"
-    assert payload["url"].startswith("https://attune.example/v1/incidents/")
+    assert payload["url"].startswith("https://attune.example/console/incidents/")
 
 
 def _count(histogram: Any, severity: str) -> float:

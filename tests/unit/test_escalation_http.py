@@ -289,6 +289,7 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     for name in (
         "ClinicianAction",
         "Resolution",
+        "AlertVerdict",
         "Reassignment",
         "Login",
         "NewSilence",

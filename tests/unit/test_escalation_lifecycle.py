@@ -112,6 +112,10 @@ class Lifecycle(RuleBasedStateMachine):
     def join(self, conversation: str, who: str) -> None:
         self._act(conversation, incidents.join, clinician_id=who)
 
+    @rule(conversation=st.sampled_from(CONVERSATIONS), who=st.sampled_from(CLINICIANS))
+    def hand_back(self, conversation: str, who: str) -> None:
+        self._act(conversation, incidents.hand_back, clinician_id=who)
+
     @rule(conversation=st.sampled_from(CONVERSATIONS), to=st.sampled_from(CLINICIANS))
     def reassign(self, conversation: str, to: str) -> None:
         self._act(conversation, incidents.reassign, clinician_id="dr-lead", to=to)

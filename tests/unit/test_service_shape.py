@@ -34,6 +34,7 @@ CHANNELS = {
     },
     "escalation": {
         "alerts:consume",
+        "rupture.assessments:consume",
         "alerts.dlq:publish",
         "escalation.events:publish",
         "conversation.control:publish",

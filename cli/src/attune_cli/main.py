@@ -158,6 +158,54 @@ def migrate(
     typer.echo("escalation and identity databases are at the newest schema")
 
 
+# --- feedback ---------------------------------------------------------------------------------
+
+feedback = typer.Typer(
+    help="Clinicians' verdicts on alerts: the model's labels.", no_args_is_help=True
+)
+app.add_typer(feedback, name="feedback")
+
+
+@feedback.command("export")
+def feedback_export(
+    out: Annotated[
+        Path, typer.Option(help="Folder for examples.jsonl (corpus format) and verdicts.jsonl.")
+    ] = Path(".run/feedback"),
+    tenant: Annotated[str | None, typer.Option(help="One tenant only (default: all).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Escalation database (default: the service's setting).")
+    ] = None,
+) -> None:
+    """Export the verdicts: examples for `make train FEEDBACK=…`, verdicts for `make evaluate`.
+
+    examples.jsonl holds client text: keep it where the corpus is kept, not in the repository.
+    """
+    import json
+
+    from attune_escalation.db import make_engine, make_sessions
+    from attune_escalation.feedback import export
+    from attune_escalation.settings import EscalationSettings
+
+    async def run() -> tuple[int, int, int]:
+        engine = make_engine(database_url or EscalationSettings().database_url)
+        try:
+            async with make_sessions(engine)() as session:
+                found = await export(session, tenant_id=tenant)
+        finally:
+            await engine.dispose()
+        out.mkdir(parents=True, exist_ok=True)
+        for name, rows in (("examples", found.examples), ("verdicts", found.verdicts)):
+            lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            (out / f"{name}.jsonl").write_text(lines, encoding="utf-8")
+        return len(found.examples), len(found.verdicts), found.skipped
+
+    examples, verdicts, skipped = asyncio.run(run())
+    typer.echo(
+        f"{verdicts} verdicts -> {out / 'verdicts.jsonl'}; {examples} training examples -> "
+        f"{out / 'examples.jsonl'} ({skipped} without text or label)"
+    )
+
+
 # --- topics -----------------------------------------------------------------------------------
 
 topics = typer.Typer(help="The Kafka topics of the topic table.", no_args_is_help=True)

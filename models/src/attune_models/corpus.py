@@ -89,6 +89,11 @@ def _read(path: Path) -> list[Example]:
     return out
 
 
+def read_examples(path: Path) -> list[Example]:
+    """One examples file (JSONL), validated; errors name the file and line."""
+    return _read(path)
+
+
 def example_files(corpus_dir: Path = CORPUS_DIR) -> list[Path]:
     return sorted((corpus_dir / "examples").glob("*.jsonl"))
 
@@ -120,14 +125,20 @@ def _check(examples: Iterable[Example]) -> None:
             raise ValueError(f"{e.id}: crisis label and crisis_categories disagree")
 
 
-def load(corpus_dir: Path = CORPUS_DIR) -> Corpus:
+def load(corpus_dir: Path = CORPUS_DIR, *, feedback: Path | None = None) -> Corpus:
+    """The corpus; with `feedback` (an `attune feedback export` examples file) the clinicians'
+    verdicts train too. They never enter the frozen test split, and the data hash names them."""
     examples = [e for p in example_files(corpus_dir) for e in _read(p)]
     guide = _read(corpus_dir / "guide_examples.jsonl")
-    _check([*examples, *guide])
+    extra = _read(feedback) if feedback is not None else []
+    _check([*examples, *guide, *extra])
     test_groups = set(json.loads((corpus_dir / "split.json").read_text())["test_groups"])
-    train = [e for e in examples if e.group not in test_groups] + guide
+    train = [e for e in examples if e.group not in test_groups] + guide + extra
     test = [e for e in examples if e.group in test_groups]
-    return Corpus(train=train, test=test, data_hash=data_hash(corpus_dir))
+    digest = data_hash(corpus_dir)
+    if feedback is not None:
+        digest = hashlib.sha256((digest + ":").encode() + feedback.read_bytes()).hexdigest()
+    return Corpus(train=train, test=test, data_hash=digest)
 
 
 def guide_examples(corpus_dir: Path = CORPUS_DIR) -> list[Example]:

@@ -25,7 +25,7 @@ from sklearn.metrics import (
 
 from attune_classifier.model import ModelScorer
 from attune_classifier.scoring import MessageScore
-from attune_models import cssrs, realdata, replay
+from attune_models import cssrs, feedback, realdata, replay
 from attune_models.annomi import CRISIS_TRANSCRIPT, MATCHED_PAIRS, annomi_dir, load_sessions
 from attune_models.corpus import LABELS, MODELS_DIR, Example, guide_examples, load
 from attune_models.stats import bootstrap, fmt, stratified_auc
@@ -239,7 +239,15 @@ def main() -> None:
     parser.add_argument(
         "--annomi", type=Path, default=None, help="AnnoMI folder (default ../shared/data/annomi)"
     )
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        help="clinicians' verdicts (verdicts.jsonl of `attune feedback export`; default"
+        f" {feedback.DEFAULT} when it exists): precision by alert kind",
+    )
     args = parser.parse_args()
+    verdicts_file = args.feedback or (feedback.DEFAULT if feedback.DEFAULT.exists() else None)
     from attune_models.train import CrisisTraining
 
     scorer = ModelScorer.load(args.model_dir)
@@ -269,11 +277,17 @@ def main() -> None:
         "cssrs": realdata.cssrs_users(scorer, dedicated, posts, config.crisis_critical),
         "exchanges": realdata.misattuned_exchanges(scorer, config, corpus),
     }
+    by_kind = None
+    if verdicts_file is not None:
+        by_kind = feedback.precision_by_kind(feedback.load_verdicts(verdicts_file))
+        results["clinician_verdicts"] = {"file": str(verdicts_file), "by_kind": by_kind}
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     from attune_models.card import render
 
     CARD.write_text(render(results))
     print(summary(results))
+    if by_kind is not None:
+        print("\n" + feedback.table(by_kind))
     print(f"\nwrote {CARD} and {RESULTS}")
 
 

@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 from attune_classifier.features import build_crisis_features, build_features
 from attune_classifier.model import ARTIFACT_NAME, CATEGORIES, MANIFEST_NAME, as_objects
 from attune_models import cssrs
-from attune_models.corpus import LABELS, MODELS_DIR, Corpus, Example, load
+from attune_models.corpus import LABELS, MODELS_DIR, Corpus, Example, load, read_examples
 
 SEED = 20261122
 FOLDS = 5
@@ -393,10 +393,19 @@ def write_artifact(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ARTIFACTS)
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        help="also train on clinicians' verdicts (examples.jsonl of `attune feedback export`)",
+    )
     args = parser.parse_args()
-    corpus = load()
+    corpus = load(feedback=args.feedback)
+    extra = (
+        f", {len(read_examples(args.feedback))} from clinicians' verdicts" if args.feedback else ""
+    )
     print(
-        f"training on {len(corpus.train)} examples (corpus {corpus.data_hash[:12]}…); "
+        f"training on {len(corpus.train)} examples{extra} (corpus {corpus.data_hash[:12]}…); "
         "test split held out"
     )
     model, info = fit(corpus)

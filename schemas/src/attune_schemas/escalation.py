@@ -20,6 +20,7 @@ class EscalationAction(StrEnum):
     NOTIFICATION_FAILED = "notification_failed"
     ACKNOWLEDGED = "acknowledged"
     JOINED = "joined"
+    HANDED_BACK = "handed_back"  # the clinician gave the conversation back to the AI
     RESOLVED = "resolved"
     ESCALATED = "escalated"  # a tier of the escalation chain was paged
     RENOTIFIED = "renotified"  # acknowledged but unresolved: reminded

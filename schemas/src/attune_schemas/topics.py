@@ -87,7 +87,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         PARTITIONS,
         RUPTURE_ASSESSMENTS_DLQ,
         "classifier",
-        "router",
+        "router, escalation (engagement chart)",
         "One assessment per scored conversation event, with scores and evidence.",
     ),
     TopicSpec(

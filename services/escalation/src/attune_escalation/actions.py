@@ -1,4 +1,5 @@
-"""What clinicians do to an incident: acknowledge, join, reassign, resolve. One transaction each.
+"""What clinicians do to an incident: acknowledge, join, hand back, reassign, resolve. One
+transaction each.
 
 Acknowledging stops the chain (no further tiers are paged) and starts the reminders;
 resolving clears every timer and tells the channels that were paged, so a pager incident
@@ -7,11 +8,12 @@ closes too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attune_escalation import steps
+from attune_escalation import feedback, steps
 from attune_escalation.db import Incident
 from attune_escalation.lifecycle import Conflict, Outcome, Status, get_incident, move, status_of
 from attune_escalation.notification_queue import enqueue, paged_channels
@@ -89,6 +91,42 @@ async def join(
     return incident
 
 
+async def hand_back(
+    session: AsyncSession,
+    *,
+    incident_id: str,
+    clinician_id: str,
+    now: datetime,
+    routing: Routing,
+) -> Incident:
+    """The clinician gives the conversation back to the AI: it resumes, the incident stays open
+    (acknowledged by this clinician, reminders running) until it is resolved."""
+    incident = await get_incident(session, incident_id)
+    status = status_of(incident)
+    if status is Status.RESOLVED:
+        raise Conflict("incident is already resolved")
+    if status is not Status.JOINED and not incident.ai_paused:
+        return incident  # nothing to hand back: the AI is already talking
+    if incident.acknowledged_at is None:
+        await _acknowledge(session, incident, clinician_id, now, routing)
+    if status is Status.JOINED:
+        move(incident, Status.ACKNOWLEDGED)
+    incident.joined_at = incident.joined_by = None
+    incident.updated_at = now
+    if incident.ai_paused:
+        control(
+            session,
+            incident,
+            ControlAction.RESUME_AI,
+            now,
+            reason="handed_back",
+            clinician_id=clinician_id,
+        )
+        incident.ai_paused = False
+    record_event(session, incident, EscalationAction.HANDED_BACK, clinician_id, now, {})
+    return incident
+
+
 async def reassign(
     session: AsyncSession,
     *,
@@ -138,12 +176,14 @@ async def resolve(
     note: str | None,
     now: datetime,
     routing: Routing,
+    verdicts: Sequence[feedback.Given] = (),
 ) -> Incident:
     incident = await get_incident(session, incident_id)
     if status_of(incident) is Status.RESOLVED:
         if incident.outcome == outcome.value:
             return incident
         raise Conflict(f"incident was already resolved as {incident.outcome}")
+    given = await feedback.record(session, incident, verdicts, clinician_id=clinician_id, now=now)
     move(incident, Status.RESOLVED)
     incident.resolved_at, incident.resolved_by = now, clinician_id
     incident.outcome, incident.resolution_note = outcome.value, note
@@ -166,7 +206,7 @@ async def resolve(
         EscalationAction.RESOLVED,
         clinician_id,
         now,
-        {"outcome": outcome.value, "has_note": bool(note)},
+        {"outcome": outcome.value, "has_note": bool(note)} | ({"verdicts": given} if given else {}),
     )
     await enqueue(
         session,

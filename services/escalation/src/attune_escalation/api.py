@@ -1,4 +1,5 @@
-"""The clinician API: list and read incidents with their evidence; acknowledge, join, resolve."""
+"""The clinician API: list and read incidents with their evidence; acknowledge, join, hand back,
+reassign, resolve (with a verdict per alert)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from attune_auth.audit import AuditTrail
 from attune_auth.db import User
 from attune_auth.guard import Clinician, guard_of, source_of
 from attune_auth.principal import Principal
-from attune_escalation import incidents
+from attune_escalation import feedback, incidents
 from attune_escalation.db import Incident
 from attune_escalation.http_errors import StrictJsonRoute, error_responses
 from attune_escalation.metrics import EscalationMetrics
@@ -46,9 +47,34 @@ class Reassignment(ClinicianAction):
     to: Identifier = Field(description="The clinician the incident is handed to.")
 
 
+MarkerName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
+
+
+class AlertVerdict(BaseModel):
+    """What one alert of the incident was, in the clinician's judgement: a training label."""
+
+    model_config = ConfigDict(extra="forbid")
+    alert_id: UUID
+    verdict: incidents.Verdict
+    markers: Annotated[list[MarkerName], Field(max_length=20)] | None = Field(
+        default=None, description="The markers actually present, when they differ (optional)."
+    )
+
+
 class Resolution(ClinicianAction):
     outcome: incidents.Outcome
     note: Annotated[str, Field(max_length=4000, pattern=NO_NUL)] | None = None
+    verdicts: Annotated[list[AlertVerdict], Field(max_length=100)] = Field(
+        default_factory=list, description="A verdict per alert of the incident (optional)."
+    )
+
+    def given(self) -> list[feedback.Given]:
+        return [
+            feedback.Given(
+                str(v.alert_id), v.verdict, tuple(v.markers) if v.markers is not None else None
+            )
+            for v in self.verdicts
+        ]
 
 
 class IncidentSummary(BaseModel):
@@ -126,9 +152,43 @@ StatusFilter = Literal["active", "open", "acknowledged", "joined", "resolved", "
 # Names an error answer may show; any other key a client sent is shown as `*`, not echoed.
 FIELD_NAMES = frozenset(
     {*ClinicianAction.model_fields, *Resolution.model_fields, *Reassignment.model_fields}
+    | {*AlertVerdict.model_fields}
     | {"incident_id", "status", "conversation_id", "limit"}
 )
 ACTION_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
+
+
+async def own_incident(session: AsyncSession, incident_id: str, who: Principal) -> Incident:
+    """The incident if it belongs to the caller's tenant; another tenant's is not found."""
+    incident = await incidents.get_incident(session, incident_id)
+    if incident.tenant_id != who.tenant_id:
+        raise incidents.NotFound(incident_id)
+    return incident
+
+
+async def audited_read(
+    sessions: async_sessionmaker[AsyncSession],
+    audit: AuditTrail,
+    clock: Clock,
+    incident_id: str,
+    who: Principal,
+    request: Request,
+) -> Incident:
+    """The caller's tenant's incident with its evidence, the read audited; else 404."""
+    async with sessions() as session:
+        try:
+            found = await own_incident(session, incident_id, who)
+        except incidents.NotFound:
+            raise HTTPException(404, "incident not found") from None
+    # Reading the evidence is reading what the client wrote: audited like any action.
+    await audit.append(
+        who,
+        at=clock.now(),
+        action="incident_read",
+        target=f"incident:{incident_id}",
+        source=source_of(request),
+    )
+    return found
 
 
 def router(
@@ -144,13 +204,6 @@ def router(
     """`audit_with_action`: the audit trail is in this database, so each action's audit record
     is written in the action's own transaction (no acknowledged incident without its record)."""
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
-
-    async def own_incident(session: AsyncSession, incident_id: str, who: Principal) -> Incident:
-        """The incident if it belongs to the caller's tenant; another tenant's is not found."""
-        incident = await incidents.get_incident(session, incident_id)
-        if incident.tenant_id != who.tenant_id:
-            raise incidents.NotFound(incident_id)
-        return incident
 
     @api.get("", response_model=list[IncidentSummary], responses=error_responses(401, 403, 422))
     async def list_incidents(
@@ -180,20 +233,7 @@ def router(
         responses=error_responses(401, 403, 404, 422),
     )
     async def get_incident(incident_id: UUID, who: Clinician, request: Request) -> IncidentDetail:
-        async with sessions() as session:
-            try:
-                found = detail(await own_incident(session, str(incident_id), who))
-            except incidents.NotFound:
-                raise HTTPException(404, "incident not found") from None
-        # Reading the evidence is reading what the client wrote: audited like any action.
-        await audit.append(
-            who,
-            at=clock.now(),
-            action="incident_read",
-            target=f"incident:{incident_id}",
-            source=source_of(request),
-        )
-        return found
+        return detail(await audited_read(sessions, audit, clock, str(incident_id), who, request))
 
     async def act(
         name: str,
@@ -217,7 +257,7 @@ def router(
                         "target": f"incident:{incident_id}",
                         "reason": body.reason if body else None,
                         "source": source_of(request),
-                        "details": {"outcome": incident.outcome} if name == "resolve" else {},
+                        "details": _audit_details(name, incident.outcome, body),
                     }
                     if audit_with_action:
                         audit.within(session, who, **entry)
@@ -227,6 +267,8 @@ def router(
             raise HTTPException(404, "incident not found") from None
         except incidents.Conflict as exc:
             raise HTTPException(409, str(exc)) from None
+        except feedback.UnknownAlert as exc:
+            raise HTTPException(422, str(exc)) from None
         metrics.actions.labels(name).inc()
         # Response times, once per incident: a repeated action changes no timestamp.
         if before[0] is None and result.acknowledged_at is not None:
@@ -292,6 +334,24 @@ def router(
                 note=body.note,
                 now=clock.now(),
                 routing=routing,
+                verdicts=body.given(),
+            ),
+        )
+
+    @api.post("/{incident_id}/handback", response_model=IncidentDetail, responses=ACTION_ERRORS)
+    async def hand_back(
+        incident_id: UUID, who: Clinician, request: Request, body: OptionalAction = None
+    ) -> IncidentDetail:
+        """Give the conversation back to the AI (`resume_ai`); the incident stays open."""
+        iid = str(incident_id)
+        return await act(
+            "hand_back",
+            iid,
+            who,
+            request,
+            body,
+            lambda s: incidents.hand_back(
+                s, incident_id=iid, clinician_id=who.subject, now=clock.now(), routing=routing
             ),
         )
 
@@ -330,3 +390,13 @@ def router(
         return await act("reassign", iid, who, request, body, op)
 
     return api
+
+
+def _audit_details(name: str, outcome: str | None, body: ClinicianAction | None) -> dict[str, Any]:
+    """Ids and labels only: the outcome and the verdicts of a resolution."""
+    if name != "resolve":
+        return {}
+    verdicts = body.verdicts if isinstance(body, Resolution) else []
+    if not verdicts:
+        return {"outcome": outcome}
+    return {"outcome": outcome, "verdicts": [v.verdict.value for v in verdicts]}

@@ -16,7 +16,9 @@ from attune_auth import routes as auth_routes
 from attune_auth.db import make_engine as make_identity_engine
 from attune_auth.db import make_sessions as make_identity_sessions
 from attune_auth.guard import Guard
-from attune_escalation import api, handlers, http_errors, silence_api
+from attune_escalation import api, feedback_api, handlers, http_errors, silence_api
+from attune_escalation.console import protocols
+from attune_escalation.console import routes as console
 from attune_escalation.db import make_engine, make_sessions
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.migrate import upgrade_async
@@ -69,6 +71,7 @@ def build(
     sessions = make_sessions(engine)
     client = http_client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
     config = settings.escalation_config()
+    crisis_protocols = protocols.load(settings.crisis_protocols_file)
     if notifiers is None:
         channels = dict(settings.channels)
         if settings.console_notifications:
@@ -180,6 +183,17 @@ def build(
             on_commit=on_commit,
             audit=guard.audit,
             audit_with_action=guard.audit.shares(settings.database_url),
+        )
+    )
+    app.include_router(feedback_api.router(sessions=sessions, clock=clock, audit=guard.audit))
+    app.include_router(
+        console.router(
+            sessions=sessions,
+            clock=clock,
+            audit=guard.audit,
+            protocols=crisis_protocols,
+            poll_seconds=settings.console_poll_seconds,
+            stream_seconds=settings.console_stream_seconds,
         )
     )
     strict = {"route_class": http_errors.StrictJsonRoute, "error_model": http_errors.ErrorAnswer}

@@ -12,9 +12,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # One engine recipe and one UTC column type for every database of the product.
 from attune_auth.db import UtcDateTime, make_engine, make_sessions
 
-__all__ = ["Base", "EscalationTimer", "Incident", "IncidentAlert", "IncidentEvent", "Lease",
-           "Notification", "OutboxMessage", "Silence", "TeamCursor", "UtcDateTime", "make_engine",
-           "make_sessions"]  # fmt: skip
+__all__ = ["AlertVerdict", "Base", "EngagementPoint", "EscalationTimer", "Incident",
+           "IncidentAlert", "IncidentEvent", "Lease", "Notification", "OutboxMessage", "Silence",
+           "TeamCursor", "UtcDateTime", "make_engine", "make_sessions"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -209,3 +209,43 @@ class Lease(Base):
     __tablename__ = "leases"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class AlertVerdict(Base):
+    """A clinician's verdict on one alert of a resolved incident, with the model that raised it.
+
+    The labels of the feedback loop: exported to the training corpus (text read from the
+    incident's alerts at export, so retention applies) and counted for precision by kind.
+    """
+
+    __tablename__ = "alert_verdicts"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    rupture_type: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str] = mapped_column(String(64), index=True)
+    verdict: Mapped[str] = mapped_column(String(32))
+    # Markers the clinician says were present, when they differ from what fired (optional).
+    markers: Mapped[list[str] | None] = mapped_column(JSON)
+    clinician: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class EngagementPoint(Base):
+    """One client reply's engagement against the client's own baseline (numbers, no text)."""
+
+    __tablename__ = "engagement_points"
+
+    assessment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+    reply_length_ratio: Mapped[float | None]
+    reply_latency_ratio: Mapped[float | None]
+    minimal_response_streak: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_engagement_points_conversation", "tenant_id", "conversation_id", "at"),
+    )

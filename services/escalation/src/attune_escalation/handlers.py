@@ -1,4 +1,5 @@
-"""Thin subscriber: an alert opens or joins an incident in one transaction, then commit."""
+"""Thin subscribers: an alert opens or joins an incident in one transaction, then commit; an
+assessment's engagement numbers are kept for the console's chart."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import structlog
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_escalation import incidents
+from attune_escalation import engagement, incidents
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
@@ -19,12 +20,14 @@ from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, raw_body
-from attune_schemas import Alert, InvalidMessage, decode
-from attune_schemas.topics import ALERTS, ALERTS_DLQ, topic
+from attune_schemas import Alert, InvalidMessage, RuptureAssessment, decode
+from attune_schemas.topics import ALERTS, ALERTS_DLQ, RUPTURE_ASSESSMENTS, topic
 
 log = structlog.get_logger(__name__)
 ALERT = topic(ALERTS).value
 AlertRecord = Annotated[bytes, payload(ALERTS)]
+ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
+AssessmentRecord = Annotated[bytes, payload(RUPTURE_ASSESSMENTS)]
 
 
 def decode_alert(record: Any, *, bounds: EventTimeBounds, now: datetime) -> Alert:
@@ -103,3 +106,23 @@ def register(
             controls=[c.value for c in result.controls],
         )
         on_commit()
+
+    # Its own consumer group: the engagement chart never holds up or rebalances alerts.
+    @broker.subscriber(
+        settings.topic(RUPTURE_ASSESSMENTS),
+        group_id=f"{settings.group_id}-engagement",
+        ack_policy=ACK_POLICY,
+        auto_offset_reset=AUTO_OFFSET_RESET,
+        decoder=raw_body,
+        **subscriber_docs(RUPTURE_ASSESSMENTS),
+    )
+    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
+        record: Any = msg.raw_message
+        try:
+            assessment: RuptureAssessment = decode(ASSESSMENT, record.value)
+        except InvalidMessage as exc:
+            # The router dead-letters what it cannot read from this topic; not twice.
+            log.warning("engagement_skipped", reason=exc.reason, offset=record.offset)
+            return
+        async with sessions() as session, session.begin():
+            await engagement.record(session, assessment)

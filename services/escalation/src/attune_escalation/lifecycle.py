@@ -2,6 +2,8 @@
 
 `move` is the only way a status changes; a move the table does not allow is a `Conflict`.
 Reassigning sends an acknowledged incident back to open: the new clinician must acknowledge.
+Handing the conversation back to the AI sends a joined incident back to acknowledged: still
+owned, still open, reminders running.
 """
 
 from __future__ import annotations
@@ -35,10 +37,19 @@ class Outcome(StrEnum):
     FALSE_ALARM = "false_alarm"
 
 
+class Verdict(StrEnum):
+    """What the clinician says one alert was: the label the model learns from."""
+
+    TRUE_RUPTURE = "true_rupture"
+    FALSE_ALARM = "false_alarm"
+    CRISIS_CONFIRMED = "crisis_confirmed"
+    WRONG_TYPE = "wrong_type"  # something was wrong, but not what the alert said
+
+
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.OPEN: frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.JOINED, Status.RESOLVED}),
     Status.ACKNOWLEDGED: frozenset({Status.OPEN, Status.JOINED, Status.RESOLVED}),
-    Status.JOINED: frozenset({Status.RESOLVED}),
+    Status.JOINED: frozenset({Status.ACKNOWLEDGED, Status.RESOLVED}),
     Status.RESOLVED: frozenset(),
 }
 

@@ -47,7 +47,8 @@ async def payload(
         "markers": sorted({e["marker"] for b in firing for e in b.get("evidence", [])}),
         "alerts": len(bodies),
         "opened_at": incident.opened_at.isoformat(),
-        "url": f"{public_url.rstrip('/')}/v1/incidents/{incident.id}",
+        # The clinician's way in: the console's page of the incident (its id, never text).
+        "url": f"{public_url.rstrip('/')}/console/incidents/{incident.id}",
     }
 
 

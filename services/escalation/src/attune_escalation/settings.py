@@ -49,6 +49,12 @@ class EscalationSettings(ServiceSettings):
     group_interval_seconds: float = Field(default=60.0, gt=0)
     # Background loops: how often they look for work when not woken explicitly.
     poll_seconds: float = Field(default=0.5, gt=0)
+    # The console: each tenant's crisis protocol (YAML, console/protocols.py; without a file a
+    # built-in default), how often a queue stream looks for changes, and how long one stream
+    # lasts before the browser reconnects (bounded, so no connection outlives a session).
+    crisis_protocols_file: Path | None = None
+    console_poll_seconds: float = Field(default=1.0, gt=0)
+    console_stream_seconds: float = Field(default=300.0, ge=0)
 
     def escalation_config(self) -> EscalationConfig:
         if self.policies_file is not None:
