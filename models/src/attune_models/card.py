@@ -43,6 +43,18 @@ def _fired(e: dict[str, Any]) -> str:
     )
 
 
+def stale_note(manifest: dict[str, Any], corpus: dict[str, Any] | None) -> str:
+    """A sentence when the corpus changed after the artifact was trained: the figures above are
+    the committed artifact's, and `make train` would learn from more than it did."""
+    if corpus is None or corpus["sha256"] == manifest["training_data_sha256"]:
+        return ""
+    return (
+        f"\n- **The corpus has changed since this artifact was trained**: its train split now holds"
+        f" {corpus['train_examples']} examples (sha256 `{corpus['sha256'][:16]}…`); the figures on"
+        " this card are the committed artifact's on today's test split. `make train` rebuilds it."
+    )
+
+
 def render(r: dict[str, Any]) -> str:
     from attune_models.evaluate import targets
 
@@ -55,6 +67,7 @@ def render(r: dict[str, Any]) -> str:
     )
     e, c, x, router = r["esconv"], r["cssrs"], r["exchanges"], r["router"]
     sel = m["selection"]
+    stale = stale_note(m, r.get("corpus"))
     th = sel["thresholds"]
     budgets, at = th["budgets"], th["at_choice"]
     rows = "\n".join(
@@ -93,7 +106,7 @@ alert budgets below, and not tuned afterwards.
 - **Version** `{m["model_version"]}`; artifact `models/artifacts/{m["file"]}` (skops, sha256 `{m["sha256"]}`).
 - **Training data** sha256 `{m["training_data_sha256"]}` ({m["training_examples"]} team-written examples: the train
   split of `models/corpus/` plus the annotation guide's examples) and, for the crisis model only, {sel["cssrs_windows"]}
-  windows of the C-SSRS dev posts (CC BY 4.0); seed {m["seed"]}; scikit-learn {m["sklearn"]}.
+  windows of the C-SSRS dev posts (CC BY 4.0); seed {m["seed"]}; scikit-learn {m["sklearn"]}.{stale}
 - **Rupture model** (none / withdrawal / confrontation / crisis from one client message in its exchange): word (1-2)
   n-gram TF-IDF of the reply, counts of the 3RS marker phrases, a pretrained 256-d sentence embedding of the reply,
   and the exchange: how short the reply is against the form of the AI turn it answers and, for a short reply only,

@@ -276,6 +276,8 @@ def main() -> None:
         "esconv": realdata.esconv(scorer, config),
         "cssrs": realdata.cssrs_users(scorer, dedicated, posts, config.crisis_critical),
         "exchanges": realdata.misattuned_exchanges(scorer, config, corpus),
+        # What the corpus holds now, so the card says when the artifact predates it.
+        "corpus": {"sha256": corpus.data_hash, "train_examples": len(corpus.train)},
     }
     by_kind = None
     if verdicts_file is not None:
