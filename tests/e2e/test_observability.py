@@ -105,8 +105,10 @@ def prometheus(stack: Stack, tmp_path: Path) -> Iterator[str]:
 
 async def query(http: httpx.AsyncClient, base: str, expr: str) -> list[dict[str, Any]]:
     r = await http.get(f"{base}/api/v1/query", params={"query": expr})
+    # A starting Prometheus answers 503 in plain text: an AssertionError the callers wait out.
+    assert r.status_code == 200, (expr, r.status_code, r.text[:200])
     body = r.json()
-    assert r.status_code == 200 and body["status"] == "success", (expr, body)
+    assert body["status"] == "success", (expr, body)
     result: list[dict[str, Any]] = body["data"]["result"]
     return result
 
