@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
@@ -21,7 +22,7 @@ from attune_runtime.kafka import make_broker
 from attune_runtime.replay import WarmUp
 from attune_runtime.service import App, Service, build_service
 from attune_runtime.topics import verify_topics
-from attune_schemas import InvalidMessage
+from attune_schemas import AlertKind, InvalidMessage
 from attune_schemas.topics import SILENCES
 
 
@@ -71,6 +72,8 @@ def build(
         else None
     )
     metrics.active_silences.set_function(lambda: len(book.active(clock.now())))
+    for kind in (AlertKind.RUPTURE, AlertKind.DISENGAGEMENT):
+        metrics.open_alerts.labels(kind.value).set_function(partial(policy.open_alerts, kind))
 
     bounds = settings.event_time_bounds()
 

@@ -1,8 +1,7 @@
-"""Thin subscriber: assessment in, alerts out, commit after they are acknowledged."""
+"""Thin subscriber: a batch of assessments in, its alerts out, one commit once all are acked."""
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,9 +17,9 @@ from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_body
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_batch
 from attune_runtime.replay import WarmUp
-from attune_schemas import Alert, AlertKind, RuptureAssessment, decode
+from attune_schemas import Alert, RuptureAssessment, decode
 from attune_schemas.topics import ALERTS, RUPTURE_ASSESSMENTS, RUPTURE_ASSESSMENTS_DLQ, topic
 
 log = structlog.get_logger(__name__)
@@ -65,52 +64,50 @@ def register(
     @broker.subscriber(
         settings.topic(RUPTURE_ASSESSMENTS),
         group_id=settings.group_id,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
         listener=warm_up,
         ack_policy=ACK_POLICY,
         auto_offset_reset=AUTO_OFFSET_RESET,
-        decoder=raw_body,
+        decoder=raw_batch,
         **subscriber_docs(RUPTURE_ASSESSMENTS),
     )
-    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
-        record: Any = msg.raw_message
+    async def on_assessments(body: list[AssessmentRecord], msg: KafkaMessage) -> None:
+        records = (
+            msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
+        )
         if warm_up is not None:
-            await warm_up.wait_ready({TopicPartition(record.topic, record.partition)})
+            await warm_up.wait_ready({TopicPartition(r.topic, r.partition) for r in records})
         if silences is not None:  # every silence read before the first decision
             await silences.ready.wait()
+        metrics.batch_size.observe(len(records))
         now = clock.now()
-        assessment = await decode_or_dead_letter(
-            record, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
-        )
-        if assessment is None:
-            return
-        # Decide and publish atomically: if the alerts are not acknowledged, the policy state is
-        # put back, so the redelivered assessment is decided again rather than seen as duplicate.
-        # The assessment moves its partition's stream time: the sweep of that partition (when
-        # due) runs at that time, never past the service clock.
-        partition = getattr(record, "partition", None)
-        snapshot = policy.snapshot({(assessment.tenant_id, assessment.conversation_id)})
+        assessments: list[tuple[RuptureAssessment, int]] = []
+        for record in records:
+            assessment = await decode_or_dead_letter(
+                record, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
+            )
+            if assessment is not None:
+                assessments.append((assessment, record.partition))
+        # The batch applies atomically: if its alerts are not all acknowledged, the policy state
+        # is put back, so the redelivered batch is decided again rather than seen as duplicates.
+        # Records come per partition in offset order, so each conversation's stay in order.
+        snapshot = policy.snapshot({(a.tenant_id, a.conversation_id) for a, _ in assessments})
         try:
-            decision = policy.decide(assessment, partition)
-            if decision.duplicate:
-                metrics.duplicates.inc()
-                return
-            alerts = list(decision.alerts)
-            if policy.sweep_due(partition, now=now):
-                policy.extend(snapshot, policy.quiet(partition, now=now))
-                alerts += policy.sweep(partition, now=now)
-            await publish_all([(alerts_out, a) for a in alerts])
+            outcome = policy.decide_batch(assessments, snapshot=snapshot, now=now)
+            # Commit (on return) only after every alert is acknowledged by the broker.
+            await publish_all([(alerts_out, a) for a in outcome.alerts])
         except BaseException:
             policy.restore(snapshot)
             raise
-        for kind in decision.inhibited:
+        metrics.duplicates.inc(outcome.duplicates)
+        for kind in outcome.inhibited:
             metrics.inhibited.labels(kind.value).inc()
-        for alert in alerts:
+        for alert in outcome.alerts:
             record_alert(metrics, alert)
             if alert.silenced_by is not None:
                 metrics.silenced.labels(alert.kind.value).inc()
-        open_by_kind = Tally(k for s in policy.states.values() for k in s.open)
-        for kind in (AlertKind.RUPTURE, AlertKind.DISENGAGEMENT):
-            metrics.open_alerts.labels(kind.value).set(open_by_kind.get(kind, 0))
 
 
 def record_alert(metrics: RouterMetrics, alert: Alert) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from attune_schemas import AlertKind, AlertStatus, Severity
 
@@ -38,9 +38,15 @@ class RouterMetrics:
         )
         self.open_alerts = Gauge(
             "attune_router_open_alerts",
-            "Alerts currently open, by kind.",
+            "Alerts currently open, by kind (counted when scraped).",
             ["kind"],
             registry=registry,
+        )
+        self.batch_size = Histogram(
+            "attune_router_batch_size",
+            "Assessments per consumed batch.",
+            registry=registry,
+            buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500),
         )
         self.replayed = Counter(
             "attune_router_replayed_assessments_total",

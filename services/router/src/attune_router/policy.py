@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from attune_router.config import PolicyConfig, Thresholds, policy_config
@@ -25,10 +25,11 @@ from attune_router.stages.silences import SilenceBook, Silences
 from attune_router.stages.thresholds import Thresholds as ThresholdStage
 from attune_router.state import ConversationState, Decision, Episode, Key
 from attune_runtime.event_time import Partition, Watermarks
-from attune_schemas import Alert, AlertStatus, RuptureAssessment
+from attune_schemas import Alert, AlertKind, AlertStatus, RuptureAssessment
 
 __all__ = [
     "AlertPolicy",
+    "BatchOutcome",
     "ConversationState",
     "Decision",
     "Episode",
@@ -54,6 +55,15 @@ def stages_for(config: PolicyConfig, silences: SilenceBook | None = None) -> lis
         Silences(silences or SilenceBook()),
         Fire(),
     ]
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch of assessments decided: alerts in order, held-back kinds, duplicates."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    inhibited: list[AlertKind] = field(default_factory=list)
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,36 @@ class AlertPolicy:
             state.partition = partition
         key = (a.tenant_id, a.conversation_id)
         return run(self.stages, Evaluation(a, key, state, self.event_time))
+
+    def decide_batch(
+        self,
+        assessments: Sequence[tuple[RuptureAssessment, Partition]],
+        *,
+        snapshot: Snapshot,
+        now: datetime,
+    ) -> BatchOutcome:
+        """Each assessment through the stages in order, then its partition's sweep when due.
+
+        An assessment moves its partition's stream time: the sweep (when due) runs at that
+        time, never past `now` (the service clock). Conversations a sweep touches join
+        `snapshot`, so a batch whose alerts go unpublished can be undone as a whole.
+        """
+        out = BatchOutcome()
+        for assessment, partition in assessments:
+            decision = self.decide(assessment, partition)
+            if decision.duplicate:
+                out.duplicates += 1
+                continue
+            out.alerts += decision.alerts
+            out.inhibited += decision.inhibited
+            if self.sweep_due(partition, now=now):
+                self.extend(snapshot, self.quiet(partition, now=now))
+                out.alerts += self.sweep(partition, now=now)
+        return out
+
+    def open_alerts(self, kind: AlertKind) -> int:
+        """Open episodes of `kind` across conversations (read at scrape time, not per record)."""
+        return sum(kind in state.open for state in tuple(self.states.values()))
 
     def stream_time(self, partition: Partition, *, now: datetime) -> datetime | None:
         """How far event time has got on `partition`, never past `now` (the service's clock)."""

@@ -13,6 +13,9 @@ class RouterSettings(ServiceSettings):
 
     http_port: int = 8003
     group_id: str = "attune-router"
+    # Assessments decided per batch, with one commit for the batch once its alerts are acked.
+    batch_max_records: int = Field(default=256, gt=0)
+    batch_timeout_ms: int = Field(default=50, ge=0)
     # Chosen once on real dev conversations for an alert budget (models/MODEL_CARD.md); `make
     # train` records the same numbers in the model manifest and a test keeps them equal.
     rupture_fire: float = Field(default=0.92, ge=0, le=1)
