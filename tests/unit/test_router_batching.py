@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from faststream.kafka.publisher import DefaultPublisher
 from prometheus_client import CollectorRegistry
 
 from attune_router.app import Router, build
+from attune_router.policy import AlertPolicy, ConversationState, policy_config
 from attune_router.settings import RouterSettings
 from attune_runtime.clock import ManualClock
 from attune_runtime.service import Service
@@ -139,3 +142,30 @@ async def test_open_alerts_are_counted_when_scraped(router: BatchRouter) -> None
     # The gauge reads the policy's state itself: a change outside the handler shows at once.
     router.service.parts.policy.states.clear()
     assert router.sample("attune_router_open_alerts", kind="rupture") == 0
+
+
+def test_a_state_copy_equals_a_deep_copy_and_shares_nothing_a_decision_changes() -> None:
+    policy = AlertPolicy(policy_config(RouterSettings()))
+    story = [
+        assessment(conversation_id="conv-1", at=T0 + timedelta(seconds=n), rupture=0.99)
+        for n in range(3)
+    ]
+    for a in story:
+        policy.decide(a, 0)
+    state = policy.states[("tenant-a", "conv-1")]
+    clone = state.copy()
+    assert clone == copy.deepcopy(state)
+    for name in (f.name for f in fields(ConversationState)):  # a field added later is copied
+        value = getattr(state, name)
+        assert not isinstance(value, list | dict | deque) or getattr(clone, name) is not value
+    [episode] = state.open.values()
+    assert clone.open[AlertKind.RUPTURE] is not episode
+    assert clone.open[AlertKind.RUPTURE].assessment_ids is not episode.assessment_ids
+
+    # What deciding a batch changes on the live state leaves the copy as it was.
+    policy.decide(assessment(conversation_id="conv-1", at=T0 + timedelta(seconds=9)), 0)
+    policy.decide(assessment(conversation_id="conv-1", at=T0 + timedelta(seconds=10)), 0)
+    assert len(clone.seen) == 3
+    assert clone.open[AlertKind.RUPTURE].assessment_ids == [a.event_id for a in story]
+    assert clone.open[AlertKind.RUPTURE].calm == 0
+    assert episode.calm == 2

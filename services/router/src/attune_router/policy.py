@@ -9,7 +9,6 @@ another partition's time and none can make a conversation look quiet before its 
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -175,7 +174,7 @@ class AlertPolicy:
     def snapshot(self, keys: set[Key]) -> Snapshot:
         """Copies of these conversations' state, to undo decisions whose alerts went unpublished."""
         return Snapshot(
-            {key: copy.deepcopy(self.states.get(key)) for key in keys},
+            {key: _copy(self.states.get(key)) for key in keys},
             self.event_time.copy(),
             dict(self.last_sweep),
         )
@@ -184,7 +183,7 @@ class AlertPolicy:
         """Add these conversations, as they stand now, to a snapshot taken earlier."""
         for key in keys:
             if key not in snapshot.states:
-                snapshot.states[key] = copy.deepcopy(self.states.get(key))
+                snapshot.states[key] = _copy(self.states.get(key))
 
     def restore(self, snapshot: Snapshot) -> None:
         self.event_time, self.last_sweep = snapshot.event_time, snapshot.last_sweep
@@ -213,3 +212,7 @@ class AlertPolicy:
         else:
             self.states.move_to_end(key)
         return state
+
+
+def _copy(state: ConversationState | None) -> ConversationState | None:
+    return state.copy() if state is not None else None

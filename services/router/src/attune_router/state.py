@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -41,6 +41,10 @@ class Episode:
     calm: int = 0
     silenced_by: UUID | None = None  # it went out muted by this silence
 
+    def copy(self) -> Episode:
+        """A copy sharing nothing a decision changes (its list; the rest is immutable)."""
+        return replace(self, assessment_ids=list(self.assessment_ids))
+
     def alert(
         self,
         key: Key,
@@ -76,8 +80,19 @@ class ConversationState:
     partition: int | None = None
     open: dict[AlertKind, Episode] = field(default_factory=dict)
     inhibited_until: datetime | None = None
-    seen: deque[UUID] = field(default_factory=lambda: deque(maxlen=SEEN_KEEP))
+    seen: deque[int] = field(default_factory=lambda: deque(maxlen=SEEN_KEEP))  # event ids as ints
     last_rupture: float = 0.0  # the previous client turn's rupture score
+
+    def copy(self) -> ConversationState:
+        """A copy sharing nothing a decision changes: what a batch's snapshot keeps.
+
+        `copy.deepcopy` of a state (its seen ids above all) cost several times the decision.
+        """
+        return replace(
+            self,
+            open={kind: episode.copy() for kind, episode in self.open.items()},
+            seen=deque(self.seen, maxlen=self.seen.maxlen),
+        )
 
 
 @dataclass
