@@ -1,10 +1,11 @@
 """A silence made through the escalation API reaches the router over Kafka and mutes a matching
-rupture alert, which escalation still records; expiring it lifts the silence. Real broker, real
-database (SQLite and PostgreSQL)."""
+rupture alert, which escalation still records; expiring it lifts the silence; a restarted router
+rebuilds a silenced episode silenced. Real broker, real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +16,10 @@ from sqlalchemy import func, select
 from attune_auth.principal import Role
 from attune_escalation.db import Notification
 from attune_escalation.migrate import upgrade_async
+from attune_router.silence_feed import SilenceFeed
 from attune_runtime.clock import SystemClock
-from attune_schemas import encode
+from attune_runtime.replay import WarmUp
+from attune_schemas import AlertKind, Silence, SilenceMatchers, encode
 from tests.factories import assessment
 from tests.identity import user_bearer
 from tests.integration.services import escalation, router
@@ -112,3 +115,63 @@ async def _incidents(client: Any, conversation: str, at_least: int = 1) -> list[
 async def _pages(esc: Any) -> int:
     async with esc.parts.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Notification)) or 0)
+
+
+async def test_a_silenced_episode_is_rebuilt_silenced_after_a_router_restart(
+    bootstrap: str,
+    prefix: str,
+    reader: Any,
+    producer: AIOKafkaProducer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = datetime.now(UTC)
+    quiet = Silence(
+        event_id=uuid.uuid4(),
+        silence_id=uuid.uuid4(),
+        tenant_id="tenant-a",
+        matchers=SilenceMatchers(conversation_id="c-muted", kind=AlertKind.RUPTURE),
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(minutes=1),
+        created_by="supervisor@tenant-a",
+        created_at=now - timedelta(minutes=1),
+        comment="restart rehearsal",
+    )
+    await producer.send_and_wait(
+        f"{prefix}silences", encode(quiet), key=str(quiet.silence_id).encode()
+    )
+    assessments = f"{prefix}rupture.assessments"
+    async with router(bootstrap, prefix):
+        rupture = assessment(conversation_id="c-muted", at=now, rupture=0.99)
+        await producer.send_and_wait(assessments, encode(rupture), key=b"c-muted")
+        alerts = await reader(f"{prefix}alerts")
+        [muted] = await alerts.wait_for(lambda v: len(v) >= 1)
+        assert muted["silenced_by"] == str(quiet.silence_id)
+
+    # Restarted, the silences topic read only once the assessments' partitions are assigned
+    # (a slow read of it, made certain): the rebuild must wait for it all the same.
+    assigned = asyncio.Event()
+    on_assigned, follow = WarmUp.on_partitions_assigned, SilenceFeed.run
+
+    async def assigning(warm_up: WarmUp, partitions: set[Any]) -> None:
+        assigned.set()
+        await on_assigned(warm_up, partitions)
+
+    async def following(feed: SilenceFeed) -> None:
+        await assigned.wait()
+        await follow(feed)
+
+    monkeypatch.setattr(WarmUp, "on_partitions_assigned", assigning)
+    monkeypatch.setattr(SilenceFeed, "run", following)
+    async with router(bootstrap, prefix) as rtr:
+        await eventually(lambda: _replayed(rtr))
+        episode = rtr.parts.policy.states[("tenant-a", "c-muted")].open[AlertKind.RUPTURE]
+        assert episode.silenced_by == quiet.silence_id
+        # The rupture outlasts its silence: it goes out again, unsilenced, and pages.
+        still = assessment(conversation_id="c-muted", at=now + timedelta(minutes=2), rupture=0.95)
+        await producer.send_and_wait(assessments, encode(still), key=b"c-muted")
+        values = await alerts.wait_for(lambda v: len(v) >= 2)
+    assert (values[1]["alert_id"], values[1]["silenced_by"]) == (muted["alert_id"], None)
+
+
+async def _replayed(rtr: Any) -> bool:
+    return bool(rtr.parts.warm_up.replayed)

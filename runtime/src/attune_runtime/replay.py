@@ -43,13 +43,17 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
         clock: Clock,
         apply: Apply,
         forget: Forget,
+        before: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """`before`, when given, is awaited ahead of every rebuild: other state the decisions
+        depend on (the router's silences) loaded first, so the rebuild decides as live did."""
         self.kafka = kafka
         self.group_id = group_id
         self.lookback = lookback
         self.clock = clock
         self.apply = apply
         self.forget = forget
+        self.before = before
         self.replayed = 0
         self._ready: set[TopicPartition] = set()
         self._changed = asyncio.Condition()
@@ -68,6 +72,8 @@ class WarmUp(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         try:
+            if self.before is not None:
+                await self.before()
             await self._rebuild(assigned)
         except Exception as exc:  # degrade to a cold start rather than stall the partitions
             log.error("state_rebuild_failed", group_id=self.group_id, error=type(exc).__name__)

@@ -102,6 +102,9 @@ def build(
             clock=clock,
             apply=rebuild,
             forget=forget,
+            # Silences as live decisions had them: an episode that went out silenced is rebuilt
+            # silenced, so it is sent again unsilenced if it outlasts its silence.
+            before=feed.ready.wait if feed is not None else None,
         )
         if rebuild_on_assign
         else None
