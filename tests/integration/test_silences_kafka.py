@@ -147,21 +147,27 @@ async def test_a_silenced_episode_is_rebuilt_silenced_after_a_router_restart(
         [muted] = await alerts.wait_for(lambda v: len(v) >= 1)
         assert muted["silenced_by"] == str(quiet.silence_id)
 
-    # Restarted, the silences topic read only once the assessments' partitions are assigned
-    # (a slow read of it, made certain): the rebuild must wait for it all the same.
+    # Restarted, the silences arrive only once the assessments' partitions are assigned (a
+    # slow read of the silences topic, made certain): the rebuild must wait for them all the same.
     assigned = asyncio.Event()
-    on_assigned, follow = WarmUp.on_partitions_assigned, SilenceFeed.run
+    on_assigned, apply = WarmUp.on_partitions_assigned, SilenceFeed.apply
+    late: set[asyncio.Task[None]] = set()
 
     async def assigning(warm_up: WarmUp, partitions: set[Any]) -> None:
         assigned.set()
         await on_assigned(warm_up, partitions)
 
-    async def following(feed: SilenceFeed) -> None:
-        await assigned.wait()
-        await follow(feed)
+    def arriving_late(feed: SilenceFeed, records: Any) -> None:
+        async def after_assignment() -> None:
+            await assigned.wait()
+            apply(feed, records)
+
+        task = asyncio.create_task(after_assignment())  # waiters wake in order: order holds
+        late.add(task)
+        task.add_done_callback(late.discard)
 
     monkeypatch.setattr(WarmUp, "on_partitions_assigned", assigning)
-    monkeypatch.setattr(SilenceFeed, "run", following)
+    monkeypatch.setattr(SilenceFeed, "apply", arriving_late)
     async with router(bootstrap, prefix) as rtr:
         await eventually(lambda: _replayed(rtr))
         episode = rtr.parts.policy.states[("tenant-a", "c-muted")].open[AlertKind.RUPTURE]

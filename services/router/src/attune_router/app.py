@@ -21,7 +21,6 @@ from attune_runtime.health import Check, ConsumerProgress
 from attune_runtime.kafka import make_broker
 from attune_runtime.replay import WarmUp
 from attune_runtime.service import App, Service, build_service
-from attune_runtime.topics import verify_topics
 from attune_schemas import AlertKind, InvalidMessage
 from attune_schemas.topics import SILENCES
 
@@ -46,8 +45,9 @@ def build(
     rebuild_on_assign: bool = True,
     follow_silences: bool | None = None,
 ) -> Service[Router]:
-    """`rebuild_on_assign` and `follow_silences` (default: the same) read Kafka out of band;
-    unit tests on the in-memory broker turn them off."""
+    """`rebuild_on_assign` (reads Kafka out of band) and `follow_silences` (default: the same;
+    needs the topic's end offsets at start) want a real broker: unit tests on the in-memory
+    broker turn them off."""
     clock = clock or SystemClock()
     registry = registry or CollectorRegistry()
     progress = ConsumerProgress(clock)
@@ -109,6 +109,8 @@ def build(
         if rebuild_on_assign
         else None
     )
+    if feed is not None:
+        handlers.register_silences(broker, settings=settings, feed=feed)
     handlers.register(
         broker,
         settings=settings,
@@ -118,10 +120,6 @@ def build(
         warm_up=warm_up,
         silences=feed,
     )
-
-    async def silences_topic() -> None:
-        if feed is not None:
-            await verify_topics(settings, {feed.topic})
 
     async def silences_check() -> Check:
         loaded = feed is None or feed.ready.is_set()
@@ -135,6 +133,5 @@ def build(
         registry=registry,
         parts=Router(policy, warm_up, feed),
         checks=[silences_check],
-        on_start=[silences_topic],
-        workers={"silence_feed": feed.run} if feed is not None else {},
+        on_start=[feed.load_ends] if feed is not None else [],
     )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import structlog
 from aiokafka import TopicPartition
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from attune_router.metrics import RouterMetrics
@@ -20,11 +21,18 @@ from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_batch
 from attune_runtime.replay import WarmUp
 from attune_schemas import Alert, RuptureAssessment, decode
-from attune_schemas.topics import ALERTS, RUPTURE_ASSESSMENTS, RUPTURE_ASSESSMENTS_DLQ, topic
+from attune_schemas.topics import (
+    ALERTS,
+    RUPTURE_ASSESSMENTS,
+    RUPTURE_ASSESSMENTS_DLQ,
+    SILENCES,
+    topic,
+)
 
 log = structlog.get_logger(__name__)
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
 AssessmentRecord = Annotated[bytes, payload(RUPTURE_ASSESSMENTS)]
+SilenceRecord = Annotated[bytes, payload(SILENCES)]
 
 
 def decode_assessment(record: Any, *, bounds: EventTimeBounds, now: datetime) -> RuptureAssessment:
@@ -108,6 +116,28 @@ def register(
             record_alert(metrics, alert)
             if alert.silenced_by is not None:
                 metrics.silenced.labels(alert.kind.value).inc()
+
+
+def register_silences(broker: KafkaBroker, *, settings: RouterSettings, feed: SilenceFeed) -> None:
+    """The `silences` topic into the feed: no consumer group, so every instance reads every
+    partition from the beginning, and nothing to commit (a restart reads it all again)."""
+
+    @broker.subscriber(
+        feed.topic,
+        group_id=None,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset=AUTO_OFFSET_RESET,
+        decoder=raw_batch,
+        **subscriber_docs(SILENCES),
+    )
+    async def on_silences(body: list[SilenceRecord], msg: KafkaMessage) -> None:
+        records = (
+            msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
+        )
+        feed.apply(records)
 
 
 def record_alert(metrics: RouterMetrics, alert: Alert) -> None:
