@@ -40,6 +40,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,9 @@ STAGE_INPUTS = {
     "router": "rupture.assessments",
     "escalation": "alerts",
 }
+# The hops of a probe's way: into the first topic, then each stage's output (the last stage's
+# is the page, or the baseline's last consumer).
+HOPS = ("intake", *STAGE_INPUTS)
 PARTITIONS = 3
 RAW_TOPICS = ("raw.events", "raw.assessments", "raw.alerts")
 ORDINARY = (
@@ -84,10 +88,19 @@ class Run:
     stage_lag: dict[str, int] = field(default_factory=dict)
     # Seconds after the load until the stage had caught up; None: not within --settle.
     stage_drain: dict[str, float | None] = field(default_factory=dict)
+    # Each probe's send and arrival, wall clock (s), to line up with the records' timestamps.
+    probes_sent: dict[str, float] = field(default_factory=dict)
+    probes_arrived: dict[str, float] = field(default_factory=dict)
+    # Per hop (HOPS), each probe's ms in it: where the end-to-end latency goes.
+    hop_ms: list[list[float]] = field(default_factory=list)
 
     def quantile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+        return quantile(self.latencies_ms, q)
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 class Arrivals:
@@ -272,7 +285,57 @@ async def measure(
         (arrivals.at[p] - t) * 1000 for p, t in sent_at.items() if p in arrivals.at
     ]
     result.missing = len(sent_at) - len(result.latencies_ms)
+    wall = time.time() - time.monotonic()
+    result.probes_sent = {p: t + wall for p, t in sent_at.items()}
+    result.probes_arrived = {p: arrivals.at[p] + wall for p in sent_at if p in arrivals.at}
     return result
+
+
+async def first_written(bootstrap: str, topic: str, keys: set[str]) -> dict[str, float]:
+    """When the first record of each key was written to `topic` (its timestamp, s)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        found: dict[str, float] = {}
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batch.values():
+                for r in records:
+                    key = r.key.decode() if r.key is not None else ""
+                    if key in keys and key not in found:
+                        found[key] = r.timestamp / 1000
+        return found
+    finally:
+        await consumer.stop()
+
+
+def hop_latencies(
+    sent: dict[str, float], written: list[dict[str, float]], arrived: dict[str, float]
+) -> list[list[float]]:
+    """Per hop, each probe's ms in it: its send -> each topic in turn -> its arrival.
+
+    A probe missing anywhere (never arrived) counts in no hop.
+    """
+    hops: list[list[float]] = [[] for _ in range(len(written) + 1)]
+    for probe, at in sent.items():
+        points = [at, *(w.get(probe) for w in written), arrived.get(probe)]
+        if any(p is None for p in points):
+            continue
+        times = [p for p in points if p is not None]
+        for hop, (start, end) in enumerate(pairwise(times)):
+            hops[hop].append((end - start) * 1000)
+    return hops
+
+
+async def trace_hops(bootstrap: str, topics: list[str], result: Run) -> None:
+    """Where each probe's time went: the records' timestamps on every topic of the chain."""
+    probes = set(result.probes_sent)
+    written = [await first_written(bootstrap, t, probes) for t in topics]
+    result.hop_ms = hop_latencies(result.probes_sent, written, result.probes_arrived)
 
 
 def free_port() -> int:
@@ -367,10 +430,12 @@ async def attune(args: argparse.Namespace, prefix: str, workdir: Path, arrivals:
                     raise RuntimeError(f"ingest answered {r.status_code}: {r.text[:300]}")
 
             stages = {s: (f"{prefix}{s}", f"{prefix}{t}") for s, t in STAGE_INPUTS.items()}
-            return await measure(
+            result = await measure(
                 bootstrap=args.bootstrap, stages=stages, send=send, args=args,
                 run=prefix.rstrip("."), arrivals=arrivals,
             )  # fmt: skip
+            await trace_hops(args.bootstrap, [t for _, t in stages.values()], result)
+            return result
     finally:
         stop(procs)
         server.shutdown()
@@ -460,10 +525,12 @@ async def baseline(args: argparse.Namespace, prefix: str, workdir: Path, arrival
             "router": (groups[1], topics[1]),
             "escalation": (groups[2], topics[2]),
         }
-        return await measure(
+        result = await measure(
             bootstrap=args.bootstrap, stages=stages, send=send, args=args,
             run=prefix.rstrip("."), arrivals=arrivals,
         )  # fmt: skip
+        await trace_hops(args.bootstrap, topics, result)
+        return result
     finally:
         receiver.cancel()
         await asyncio.gather(receiver, return_exceptions=True)
@@ -499,6 +566,12 @@ def report(args: argparse.Namespace, ours: Run, raw: Run) -> None:
             f"p99 {r.quantile(0.99):.0f} ms, max {max(r.latencies_ms, default=float('nan')):.0f} ms"
             + (f", {r.missing} never arrived" if r.missing else "")
         )
+    for name, r in (("attune", ours), ("baseline", raw)):
+        spent = ", ".join(
+            f"{hop} {quantile(ms, 0.5):.0f}/{quantile(ms, 0.99):.0f}"
+            for hop, ms in zip(HOPS, r.hop_ms, strict=False)
+        )
+        print(f"{name}: where a probe's time goes, p50/p99 ms: {spent}")
     print(
         f"crisis message -> first page: p50 x{ours.quantile(0.5) / raw.quantile(0.5):.1f}, "
         f"p99 x{ours.quantile(0.99) / raw.quantile(0.99):.1f} the pass-through chain's "
