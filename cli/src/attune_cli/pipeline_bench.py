@@ -17,8 +17,9 @@ until it had caught up with its input: the offered rate when it keeps up, its ca
 does not; lag is what it had left to read when the load stopped. Each chain first carries one
 probe end to end (warm-up) before the clock starts. The router reads one assessment per client
 turn and escalation only alerts, where each pass-through reads every record: compare how long
-after the load each caught up rather than their rates. Numbers vary with the machine; read the
-ratios.
+after the load each caught up rather than their rates. Each probe's time is also split by hop:
+the timestamps of its records on each topic of the chain say when each stage wrote it. Numbers
+vary with the machine; read the ratios.
 
 Kafka clients: plain bootstrap only (the local broker of `make kafka-up`, no credentials).
 """
