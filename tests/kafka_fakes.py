@@ -1,13 +1,17 @@
-"""A producer that stands in for Kafka in unit tests: it acknowledges, fails or stalls on cue."""
+"""A producer that stands in for Kafka in unit tests: it acknowledges, fails or stalls on cue;
+and a broker publisher made to fail on cue."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher import DefaultPublisher
 
 Mode = Literal["ack", "down", "fail", "stall"]
 
@@ -66,3 +70,16 @@ class FakeProducer:
 
     def ids(self) -> list[str]:
         return [s.json["event_id"] for s in self.acked]
+
+
+def fail_publishes(broker: KafkaBroker, topic: str, *, when: Callable[[], bool]) -> None:
+    """The broker's publisher to `topic` raises KafkaConnectionError while `when()` holds."""
+    [out] = [p for p in broker.publishers if isinstance(p, DefaultPublisher) and p.topic == topic]
+    real_publish = out.publish
+
+    async def publish(*args: Any, **kwargs: Any) -> Any:
+        if when():
+            raise KafkaConnectionError()
+        return await real_publish(*args, **kwargs)
+
+    out.publish = publish  # type: ignore[method-assign]

@@ -7,12 +7,10 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
-from faststream.kafka.publisher import DefaultPublisher
 from prometheus_client import CollectorRegistry
 
 from attune_router.app import Router, build
@@ -22,6 +20,7 @@ from attune_runtime.clock import ManualClock
 from attune_runtime.service import Service
 from attune_schemas import Alert, AlertKind, AlertStatus, DeadLetter, RuptureAssessment, encode
 from tests.factories import T0, assessment
+from tests.kafka_fakes import fail_publishes
 
 
 @dataclass
@@ -62,19 +61,7 @@ async def router(clock: ManualClock) -> AsyncIterator[BatchRouter]:
     async def dead_letters(msg: KafkaMessage) -> None:
         live.dead.append(DeadLetter.model_validate_json(msg.body))
 
-    [alerts_out] = [
-        p
-        for p in service.broker.publishers
-        if isinstance(p, DefaultPublisher) and p.topic == "alerts"
-    ]
-    real_publish = alerts_out.publish
-
-    async def publish(*args: Any, **kwargs: Any) -> Any:
-        if live.alerts_down:
-            raise KafkaConnectionError()
-        return await real_publish(*args, **kwargs)
-
-    alerts_out.publish = publish  # type: ignore[method-assign]
+    fail_publishes(service.broker, "alerts", when=lambda: live.alerts_down)
     async with TestKafkaBroker(service.broker):
         yield live
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
-from faststream.kafka.publisher import DefaultPublisher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
@@ -32,6 +31,7 @@ from attune_schemas import (
     encode,
 )
 from tests.factories import T0, assessment
+from tests.kafka_fakes import fail_publishes
 
 CONFIG = PolicyConfig(
     rupture=Thresholds(fire=0.6, resolve=0.3),
@@ -442,19 +442,7 @@ async def router(clock: ManualClock) -> AsyncIterator[LiveRouter]:
     async def alerts_sink(msg: KafkaMessage) -> None:
         live.published.append(Alert.model_validate_json(msg.body))
 
-    [alerts_out] = [
-        p
-        for p in service.broker.publishers
-        if isinstance(p, DefaultPublisher) and p.topic == "alerts"
-    ]
-    real_publish = alerts_out.publish
-
-    async def publish(*args: Any, **kwargs: Any) -> Any:
-        if live.alerts_down:
-            raise KafkaConnectionError()
-        return await real_publish(*args, **kwargs)
-
-    alerts_out.publish = publish  # type: ignore[method-assign]
+    fail_publishes(service.broker, "alerts", when=lambda: live.alerts_down)
     async with TestKafkaBroker(service.broker):
         yield live
 

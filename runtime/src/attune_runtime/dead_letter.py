@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -71,6 +71,18 @@ async def decode_or_dead_letter(
     except InvalidMessage as exc:
         await dead_letters.send(record, exc)
         return None
+
+
+async def decode_batch_or_dead_letter(
+    records: Sequence[Any], decode: Callable[[Any], T], dead_letters: DeadLetters
+) -> list[tuple[T, int]]:
+    """`decode_or_dead_letter` over a batch, in order: each value decoded with its partition."""
+    decoded: list[tuple[T, int]] = []
+    for record in records:
+        value = await decode_or_dead_letter(record, decode, dead_letters)
+        if value is not None:
+            decoded.append((value, record.partition))
+    return decoded
 
 
 async def dead_letter(

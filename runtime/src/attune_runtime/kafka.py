@@ -109,9 +109,14 @@ def raw_body(msg: StreamMessage[Any]) -> bytes:
 
 def raw_batch(msg: StreamMessage[Any]) -> list[bytes]:
     """`raw_body` for a batch subscriber: each record's bytes, in order."""
+    return [r.value if isinstance(r.value, bytes) else b"" for r in batch_records(msg)]
+
+
+def batch_records(msg: StreamMessage[Any]) -> Sequence[Any]:
+    """The aiokafka ConsumerRecords a batch subscriber was handed, in order (per partition,
+    in offset order)."""
     raw = msg.raw_message
-    records = raw if isinstance(raw, tuple | list) else (raw,)
-    return [r.value if isinstance(r.value, bytes) else b"" for r in records]
+    return raw if isinstance(raw, tuple | list) else (raw,)
 
 
 @dataclass(frozen=True)

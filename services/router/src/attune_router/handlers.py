@@ -16,9 +16,15 @@ from attune_router.settings import RouterSettings
 from attune_router.silence_feed import SilenceFeed
 from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
+from attune_runtime.dead_letter import DeadLetters, decode_batch_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_batch
+from attune_runtime.kafka import (
+    ACK_POLICY,
+    AUTO_OFFSET_RESET,
+    batch_records,
+    publish_all,
+    raw_batch,
+)
 from attune_runtime.replay import WarmUp
 from attune_schemas import Alert, RuptureAssessment, decode
 from attune_schemas.topics import (
@@ -82,22 +88,16 @@ def register(
         **subscriber_docs(RUPTURE_ASSESSMENTS),
     )
     async def on_assessments(body: list[AssessmentRecord], msg: KafkaMessage) -> None:
-        records = (
-            msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
-        )
+        records = batch_records(msg)
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(r.topic, r.partition) for r in records})
         if silences is not None:  # every silence read before the first decision
             await silences.ready.wait()
         metrics.batch_size.observe(len(records))
         now = clock.now()
-        assessments: list[tuple[RuptureAssessment, int]] = []
-        for record in records:
-            assessment = await decode_or_dead_letter(
-                record, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
-            )
-            if assessment is not None:
-                assessments.append((assessment, record.partition))
+        assessments = await decode_batch_or_dead_letter(
+            records, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
+        )
         # The batch applies atomically: if its alerts are not all acknowledged, the policy state
         # is put back, so the redelivered batch is decided again rather than seen as duplicates.
         # Records come per partition in offset order, so each conversation's stay in order.
@@ -134,10 +134,7 @@ def register_silences(broker: KafkaBroker, *, settings: RouterSettings, feed: Si
         **subscriber_docs(SILENCES),
     )
     async def on_silences(body: list[SilenceRecord], msg: KafkaMessage) -> None:
-        records = (
-            msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
-        )
-        feed.apply(records)
+        feed.apply(batch_records(msg))
 
 
 def record_alert(metrics: RouterMetrics, alert: Alert) -> None:
