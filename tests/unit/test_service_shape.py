@@ -46,6 +46,7 @@ CHANNELS = {
 BATCHED = {
     "classifier": {"conversation.events"},
     "router": {"rupture.assessments", "silences"},
+    "escalation": {"rupture.assessments"},
 }
 
 

@@ -65,6 +65,7 @@ STAGE_INPUTS = {
 # The hops of a probe's way: into the first topic, then each stage's output (the last stage's
 # is the page, or the baseline's last consumer).
 HOPS = ("intake", *STAGE_INPUTS)
+ENGAGEMENT = "escalation (engagement chart)"
 PARTITIONS = 3
 RAW_TOPICS = ("raw.events", "raw.assessments", "raw.alerts")
 ORDINARY = (
@@ -82,6 +83,7 @@ class Run:
     """What one chain did under the load."""
 
     sent: int = 0
+    failed: int = 0  # events in batches the chain refused or dropped (counted in `sent` too)
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     missing: int = 0
@@ -197,14 +199,27 @@ async def drive(
         if batch:
             task = asyncio.create_task(send(batch))
             pending.add(task)
-            task.add_done_callback(pending.discard)
+            task.add_done_callback(settled(pending, result, len(batch)))
             result.sent += len(batch)
         await asyncio.sleep(
             max(0.0, start + (tick * (1 + (now - start) // tick)) - time.monotonic())
         )
-    await asyncio.gather(*pending)
+    await asyncio.gather(*pending, return_exceptions=True)  # counted by `settled`
     result.seconds = time.monotonic() - start
     return sent_at
+
+
+def settled(
+    pending: set[asyncio.Task[None]], result: Run, events: int
+) -> Callable[[asyncio.Task[None]], None]:
+    """A send's done callback: no longer pending, and its events counted if it failed."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            result.failed += events
+
+    return done
 
 
 async def committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
@@ -431,11 +446,14 @@ async def attune(args: argparse.Namespace, prefix: str, workdir: Path, arrivals:
                     raise RuntimeError(f"ingest answered {r.status_code}: {r.text[:300]}")
 
             stages = {s: (f"{prefix}{s}", f"{prefix}{t}") for s, t in STAGE_INPUTS.items()}
+            chain = [t for _, t in stages.values()]
+            # Escalation also reads every assessment, for the console's engagement chart.
+            stages[ENGAGEMENT] = (f"{prefix}escalation-engagement", f"{prefix}rupture.assessments")
             result = await measure(
                 bootstrap=args.bootstrap, stages=stages, send=send, args=args,
                 run=prefix.rstrip("."), arrivals=arrivals,
             )  # fmt: skip
-            await trace_hops(args.bootstrap, [t for _, t in stages.values()], result)
+            await trace_hops(args.bootstrap, chain, result)
             return result
     finally:
         stop(procs)
@@ -549,6 +567,11 @@ def report(args: argparse.Namespace, ours: Run, raw: Run) -> None:
         f"intake: attune {ours.sent / ours.seconds:.0f} events/s accepted over HTTP, baseline "
         f"{raw.sent / raw.seconds:.0f} events/s produced -> "
         f"{(ours.sent / ours.seconds) / (raw.sent / raw.seconds):.2f}"
+        + "".join(
+            f"; {name}: {r.failed} events in failed sends"
+            for name, r in (("attune", ours), ("baseline", raw))
+            if r.failed
+        )
     )
 
     def drained(r: Run, stage: str) -> str:
@@ -561,6 +584,9 @@ def report(args: argparse.Namespace, ours: Run, raw: Run) -> None:
             f"{stage}: attune {ours.stage_rates[stage]:.0f} records/s ({drained(ours, stage)}), "
             f"pass-through {raw.stage_rates[stage]:.0f} records/s ({drained(raw, stage)})"
         )
+    if ENGAGEMENT in ours.stage_rates:
+        print(f"{ENGAGEMENT}: attune {ours.stage_rates[ENGAGEMENT]:.0f} records/s "
+              f"({drained(ours, ENGAGEMENT)})")  # fmt: skip
     for name, r in (("attune", ours), ("baseline", raw)):
         print(
             f"{name}: {len(r.latencies_ms)} probes, p50 {r.quantile(0.5):.0f} ms, "

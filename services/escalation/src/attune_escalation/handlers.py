@@ -1,5 +1,5 @@
-"""Thin subscribers: an alert opens or joins an incident in one transaction, then commit; an
-assessment's engagement numbers are kept for the console's chart."""
+"""Thin subscribers: an alert opens or joins an incident in one transaction, then commit; the
+engagement numbers of a batch of assessments are kept for the console's chart, then commit."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from attune_runtime.channels import payload, subscriber_docs
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, raw_body
+from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, batch_records, raw_batch, raw_body
 from attune_schemas import Alert, InvalidMessage, RuptureAssessment, decode
 from attune_schemas.topics import ALERTS, ALERTS_DLQ, RUPTURE_ASSESSMENTS, topic
 
@@ -107,22 +107,30 @@ def register(
         )
         on_commit()
 
-    # Its own consumer group: the engagement chart never holds up or rebalances alerts.
+    # Its own consumer group: the engagement chart never holds up or rebalances alerts. A
+    # batch at a time, one transaction and one commit each: every assessment comes through
+    # here, and a transaction per record would hold the event loop and the database from alerts.
     @broker.subscriber(
         settings.topic(RUPTURE_ASSESSMENTS),
         group_id=f"{settings.group_id}-engagement",
+        batch=True,
+        max_records=settings.engagement_batch_max_records,
+        batch_timeout_ms=settings.engagement_batch_timeout_ms,
         ack_policy=ACK_POLICY,
         auto_offset_reset=AUTO_OFFSET_RESET,
-        decoder=raw_body,
+        decoder=raw_batch,
         **subscriber_docs(RUPTURE_ASSESSMENTS),
     )
-    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
-        record: Any = msg.raw_message
-        try:
-            assessment: RuptureAssessment = decode(ASSESSMENT, record.value)
-        except InvalidMessage as exc:
-            # The router dead-letters what it cannot read from this topic; not twice.
-            log.warning("engagement_skipped", reason=exc.reason, offset=record.offset)
+    async def on_assessments(body: list[AssessmentRecord], msg: KafkaMessage) -> None:
+        assessments: list[RuptureAssessment] = []
+        for record in batch_records(msg):
+            try:
+                assessments.append(decode(ASSESSMENT, record.value))
+            except InvalidMessage as exc:
+                # The router dead-letters what it cannot read from this topic; not twice.
+                log.warning("engagement_skipped", reason=exc.reason, offset=record.offset)
+        if not assessments:
             return
         async with sessions() as session, session.begin():
-            await engagement.record(session, assessment)
+            for assessment in assessments:
+                await engagement.record(session, assessment)

@@ -20,6 +20,9 @@ class EscalationSettings(ServiceSettings):
     # Users, tokens and the audit trail (ATTUNE_AUTH_*): the actor of every action.
     auth: AuthSettings = Field(default_factory=AuthSettings)
     group_id: str = "attune-escalation"
+    # The engagement chart reads every assessment: this many per transaction and commit.
+    engagement_batch_max_records: int = Field(default=256, gt=0)
+    engagement_batch_timeout_ms: int = Field(default=50, ge=0)
     database_url: str = "sqlite+aiosqlite:///attune-escalation.db"
     migrate_on_start: bool = True
     # Where clinicians open an incident; notifications link here, never carry conversation text.
