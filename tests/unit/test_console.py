@@ -23,6 +23,7 @@ from attune_schemas import (
     CrisisCategory,
     Evidence,
     MarkerFamily,
+    RuptureAssessment,
     RuptureType,
     Severity,
     encode,
@@ -327,3 +328,33 @@ async def test_an_assessment_is_stored_once_and_old_replies_age_out(console: Api
         points = (await session.scalars(select(EngagementPoint))).all()
 
     assert [p.at for p in points] == [T0 + timedelta(hours=25)]  # older than a day: gone
+
+
+async def test_a_batch_of_assessments_is_kept_in_one_go_each_point_once(console: Api) -> None:
+    def point(conversation: str, at: datetime, length: float | None) -> RuptureAssessment:
+        return assessment(conversation_id=conversation, at=at).model_copy(
+            update={"engagement": Engagement(reply_length_ratio=length)}
+        )
+
+    stored = point("conv-a", T0, 0.5)
+    await console.service.broker.publish(encode(stored), topic="rupture.assessments")
+    day_later = T0 + timedelta(hours=25)
+    fresh = [point("conv-a", day_later, 0.9), point("conv-b", day_later, 1.1)]
+    batch = [
+        stored,  # stored by an earlier batch
+        point("conv-b", T0, 0.7),  # a day older than conv-b's newest in this batch
+        fresh[0],
+        fresh[0],  # twice in one batch
+        point("conv-a", day_later, None),  # says nothing about the replies
+        fresh[1],
+    ]
+    await console.service.broker.publish_batch(
+        *(encode(a) for a in batch), topic="rupture.assessments"
+    )
+
+    async with console.service.parts.sessions() as session:
+        points = (await session.scalars(select(EngagementPoint))).all()
+    assert sorted((p.conversation_id, p.reply_length_ratio) for p in points) == [
+        ("conv-a", 0.9),
+        ("conv-b", 1.1),
+    ]

@@ -9,11 +9,12 @@ cannot be read is the router's to dead-letter (it reads the same topic); here it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attune_escalation.db import EngagementPoint
@@ -23,37 +24,63 @@ ENGAGEMENT_WINDOW = timedelta(hours=24)
 CHART_POINTS = 40
 
 
-async def record(session: AsyncSession, a: RuptureAssessment) -> bool:
-    """Store the assessment's engagement (once per assessment); False when already there or
-    when it says nothing about the client's replies."""
-    e = a.engagement
-    if e.reply_length_ratio is None and e.reply_latency_ratio is None:
-        return False
-    if await session.get(EngagementPoint, str(a.event_id)) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(
-                EngagementPoint(
-                    assessment_id=str(a.event_id),
-                    tenant_id=a.tenant_id,
-                    conversation_id=a.conversation_id,
-                    at=a.occurred_at,
-                    reply_length_ratio=e.reply_length_ratio,
-                    reply_latency_ratio=e.reply_latency_ratio,
-                    minimal_response_streak=e.minimal_response_streak,
-                )
-            )
-    except IntegrityError:
-        return False  # a replica stored it first
-    await session.execute(
-        delete(EngagementPoint).where(
-            EngagementPoint.tenant_id == a.tenant_id,
-            EngagementPoint.conversation_id == a.conversation_id,
-            EngagementPoint.at < a.occurred_at - ENGAGEMENT_WINDOW,
+async def record(session: AsyncSession, assessments: Sequence[RuptureAssessment]) -> int:
+    """Store each assessment's engagement, once per assessment; how many were new.
+
+    A batch costs a few statements whatever its size (the chart reads every assessment): which
+    are stored already, the new rows, and what aged out of their conversations. An assessment
+    that says nothing about the client's replies is not stored. A replica that stored one
+    first fails this transaction: it is retried, and then skips it.
+    """
+    wanted = {
+        str(a.event_id): a
+        for a in assessments
+        if a.engagement.reply_length_ratio is not None
+        or a.engagement.reply_latency_ratio is not None
+    }
+    if not wanted:
+        return 0
+    stored = set(
+        await session.scalars(
+            select(EngagementPoint.assessment_id).where(EngagementPoint.assessment_id.in_(wanted))
         )
     )
-    return True
+    new = [a for event_id, a in wanted.items() if event_id not in stored]
+    if not new:
+        return 0
+    await session.execute(insert(EngagementPoint), [_row(a) for a in new])
+    newest: dict[tuple[str, str], datetime] = {}
+    for a in new:
+        key = (a.tenant_id, a.conversation_id)
+        newest[key] = max(newest.get(key, a.occurred_at), a.occurred_at)
+    await session.execute(
+        delete(EngagementPoint).where(
+            or_(
+                *(
+                    and_(
+                        EngagementPoint.tenant_id == tenant_id,
+                        EngagementPoint.conversation_id == conversation_id,
+                        EngagementPoint.at < at - ENGAGEMENT_WINDOW,
+                    )
+                    for (tenant_id, conversation_id), at in newest.items()
+                )
+            )
+        )
+    )
+    return len(new)
+
+
+def _row(a: RuptureAssessment) -> dict[str, Any]:
+    e = a.engagement
+    return {
+        "assessment_id": str(a.event_id),
+        "tenant_id": a.tenant_id,
+        "conversation_id": a.conversation_id,
+        "at": a.occurred_at,
+        "reply_length_ratio": e.reply_length_ratio,
+        "reply_latency_ratio": e.reply_latency_ratio,
+        "minimal_response_streak": e.minimal_response_streak,
+    }
 
 
 @dataclass(frozen=True)

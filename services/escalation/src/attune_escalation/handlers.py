@@ -108,8 +108,9 @@ def register(
         on_commit()
 
     # Its own consumer group: the engagement chart never holds up or rebalances alerts. A
-    # batch at a time, one transaction and one commit each: every assessment comes through
-    # here, and a transaction per record would hold the event loop and the database from alerts.
+    # batch at a time, in a few statements, one transaction and one commit: every assessment
+    # comes through here, and work per record would keep the event loop and the database
+    # from the alerts.
     @broker.subscriber(
         settings.topic(RUPTURE_ASSESSMENTS),
         group_id=f"{settings.group_id}-engagement",
@@ -132,5 +133,4 @@ def register(
         if not assessments:
             return
         async with sessions() as session, session.begin():
-            for assessment in assessments:
-                await engagement.record(session, assessment)
+            await engagement.record(session, assessments)
