@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import select
 
+from attune_escalation.db import EngagementPoint
 from attune_escalation.migrate import upgrade_async
-from attune_schemas import AlertKind, Severity, encode
+from attune_schemas import AlertKind, RuptureAssessment, Severity, encode
+from attune_schemas.assessment import Engagement
 from tests.factories import T0, alert, assessment
 from tests.integration.services import escalation, router
 
@@ -132,3 +135,34 @@ async def test_any_note_the_contract_allows_is_stored_and_read_back(
         stored = (await client.get(f"/v1/incidents/{iid}")).json()
     assert resolved.status_code == status
     assert stored["resolution_note"] == (note if status == 200 else None)
+
+
+async def test_engagement_points_are_kept_once_and_age_out_on_the_real_database(
+    bootstrap: str, prefix: str, producer: AIOKafkaProducer, database_url: str
+) -> None:
+    await upgrade_async(database_url)
+
+    def point(at: datetime, length: float) -> RuptureAssessment:
+        return assessment(conversation_id="c-g", at=at).model_copy(
+            update={"engagement": Engagement(reply_length_ratio=length)}
+        )
+
+    now = datetime.now(UTC)
+    old, recent = point(now - timedelta(hours=30), 0.5), point(now, 0.8)
+    async with escalation(bootstrap, prefix, database_url, console_notifications=False) as (
+        esc,
+        _,
+    ):
+        for a in (old, old, recent, recent):  # each redelivered
+            await producer.send_and_wait(f"{prefix}rupture.assessments", encode(a), key=b"c-g")
+
+        async def stored() -> list[float | None]:
+            async with esc.parts.sessions() as session:
+                rows = await session.scalars(select(EngagementPoint))
+                return [p.reply_length_ratio for p in rows]
+
+        for _ in range(300):
+            if (kept := await stored()) == [0.8]:
+                break
+            await asyncio.sleep(0.1)
+    assert kept == [0.8]  # once; the one a day older than it, gone
