@@ -162,5 +162,6 @@ async def test_a_service_does_not_start_without_its_topics_and_names_them(
     assert missing.value.missing == [
         f"{bare_prefix}alerts",
         f"{bare_prefix}rupture.assessments.dlq",
+        f"{bare_prefix}silences",
     ]
     assert "attune topics apply" in str(missing.value)
