@@ -18,6 +18,7 @@ from attune_schemas import (
     CrisisCategory,
     Evidence,
     MarkerFamily,
+    MessageSent,
     RuptureAssessment,
     RuptureType,
     Sender,
@@ -160,6 +161,26 @@ async def test_a_crisis_arrives_live_is_joined_and_resolved_with_a_verdict(
     ours = [v["action"] for v in records if v["conversation_id"] == a.conversation_id]
     assert "pause_ai" in ours  # the crisis paused it at once; joining keeps it paused
     await control.stop()
+    said = "Hi, I'm Sam from the care team. I'm here with you now."
+    await console.publish(
+        MessageSent(
+            event_id=uuid.uuid4(),
+            conversation_id=a.conversation_id,
+            tenant_id=a.tenant_id,
+            occurred_at=datetime.now(UTC),
+            message_id="m8",
+            sender=Sender.CLINICIAN,
+            text=said,
+        )
+    )
+    joined = page.locator('li.turn.clinician[data-message="m8"]')
+    for _ in range(60):  # the live conversation joins the timeline: seen on a reload
+        await page.reload()
+        if await joined.count():
+            break
+        await page.wait_for_timeout(500)
+    await expect(joined.locator("blockquote")).to_have_text(said)
+    await expect(joined.locator("strong").first).to_have_text("Clinician")
 
     await page.get_by_label("Outcome").select_option("client_safe")
     await page.get_by_label("This alert was").select_option("crisis_confirmed")

@@ -26,13 +26,14 @@ from attune_schemas import (
     CrisisCategory,
     Evidence,
     MarkerFamily,
+    MessageSent,
     RuptureType,
     Sender,
     Severity,
     encode,
 )
 from attune_schemas.assessment import Engagement, TriggeringTurn
-from tests.factories import T0, alert, assessment, recent_turns
+from tests.factories import T0, Script, alert, assessment, recent_turns
 from tests.identity import Identity
 from tests.unit.escalation_support import Api, running_api
 
@@ -450,3 +451,43 @@ def test_a_span_without_offsets_is_highlighted_where_its_excerpt_appears() -> No
 
     assert turn.pieces == [views.Piece("ok", "withdrawal")]
     assert turn.outside == [gone]
+
+
+async def test_while_the_incident_is_open_new_messages_join_its_timeline(console: Api) -> None:
+    await console.alert(with_timeline(rupture(at=T0)))  # kept: m1 to m3, the last at T0
+    iid = await incident_of(console, "conv-r")
+    live = Script("conv-r", start=T0)
+    live.n = 3
+    joined = live.say(Sender.CLINICIAN, "Hi, I'm Sam from the care team.", 20)
+    reply = live.client("ok, thanks for stepping in", 30)
+    elsewhere = Script("conv-other", start=T0).client("never stored: no incident here")
+    replayed = Script("conv-r", start=T0 - timedelta(hours=1)).client("older than the alerts")
+
+    async def send(*events: MessageSent) -> None:
+        for e in events:
+            await console.service.broker.publish(
+                encode(e), topic="conversation.events", key=e.conversation_id.encode()
+            )
+
+    with capture_logs() as logs:
+        await send(joined, reply, reply, elsewhere, replayed)
+    page = (await console.http.get(f"/console/incidents/{iid}")).text
+
+    assert re.findall(r'data-message="(m\d)"', page) == ["m1", "m2", "m3", "m4", "m5"]
+    assert (
+        'class="turn clinician" data-message="m4"' in page and "<strong>Clinician</strong>" in page
+    )
+    assert "<blockquote>ok, thanks for stepping in</blockquote>" in page
+    async with console.service.parts.sessions() as session:
+        stored = [
+            (t.incident_id, t.message_id) for t in await session.scalars(select(IncidentTurn))
+        ]
+    assert sorted(stored) == [(iid, f"m{n}") for n in range(1, 6)]  # once each, this incident
+    assert [e["message_id"] for e in logs if e["event"] == "turn_added"] == ["m4", "m5"]
+    assert "stepping in" not in json.dumps(logs, default=str)
+
+    resolved = await console.http.post(f"/v1/incidents/{iid}/resolve", json={"outcome": "repaired"})
+    assert resolved.status_code == 200
+    await send(live.client("after the incident was resolved"))
+    async with console.service.parts.sessions() as session:
+        assert len((await session.scalars(select(IncidentTurn))).all()) == 5

@@ -283,7 +283,7 @@ def _grouped(session: AsyncSession, incident: Incident, alert: Alert, now: datet
 
 async def _attach(session: AsyncSession, incident: Incident, alert: Alert, now: datetime) -> None:
     # The recent turns are kept once per message (`turns`), not again in every alert's body.
-    await turns.keep(session, incident, alert.recent_turns)
+    await turns.keep(session, incident.id, alert.recent_turns)
     session.add(
         IncidentAlert(
             alert_event_id=str(alert.event_id),

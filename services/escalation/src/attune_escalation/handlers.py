@@ -1,5 +1,6 @@
 """Thin subscribers: an alert opens or joins an incident in one transaction, then commit; an
-assessment's engagement numbers are kept for the console's chart."""
+assessment's engagement numbers are kept for the console's chart; a conversation's new message
+joins the timeline of its open incident (other conversations' messages are dropped)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import structlog
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_escalation import engagement, incidents
+from attune_escalation import engagement, incidents, turns
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
@@ -20,14 +21,22 @@ from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, raw_body
-from attune_schemas import Alert, InvalidMessage, RuptureAssessment, decode
-from attune_schemas.topics import ALERTS, ALERTS_DLQ, RUPTURE_ASSESSMENTS, topic
+from attune_schemas import Alert, InvalidMessage, MessageSent, RuptureAssessment, decode
+from attune_schemas.topics import (
+    ALERTS,
+    ALERTS_DLQ,
+    CONVERSATION_EVENTS,
+    RUPTURE_ASSESSMENTS,
+    topic,
+)
 
 log = structlog.get_logger(__name__)
 ALERT = topic(ALERTS).value
 AlertRecord = Annotated[bytes, payload(ALERTS)]
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
 AssessmentRecord = Annotated[bytes, payload(RUPTURE_ASSESSMENTS)]
+EVENT = topic(CONVERSATION_EVENTS).value
+EventRecord = Annotated[bytes, payload(CONVERSATION_EVENTS)]
 
 
 def decode_alert(record: Any, *, bounds: EventTimeBounds, now: datetime) -> Alert:
@@ -126,3 +135,32 @@ def register(
             return
         async with sessions() as session, session.begin():
             await engagement.record(session, assessment)
+
+    # Its own consumer group too: following open incidents' conversations never holds up alerts.
+    @broker.subscriber(
+        settings.topic(CONVERSATION_EVENTS),
+        group_id=f"{settings.group_id}-turns",
+        ack_policy=ACK_POLICY,
+        auto_offset_reset=AUTO_OFFSET_RESET,
+        decoder=raw_body,
+        **subscriber_docs(CONVERSATION_EVENTS),
+    )
+    async def on_conversation_event(body: EventRecord, msg: KafkaMessage) -> None:
+        record: Any = msg.raw_message
+        try:
+            event = decode(EVENT, record.value)
+        except InvalidMessage as exc:
+            # Ingest validated this topic and the classifier dead-letters what it cannot read.
+            log.warning("turn_skipped", reason=exc.reason, offset=record.offset)
+            return
+        if not isinstance(event, MessageSent):
+            return
+        async with sessions() as session, session.begin():
+            added = await turns.follow(session, event)
+        if added:
+            log.info(
+                "turn_added",
+                conversation_id=event.conversation_id,
+                message_id=event.message_id,
+                sender=event.sender.value,
+            )
