@@ -4,7 +4,7 @@ joins the timeline of its open incident (other conversations' messages are dropp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -36,6 +36,7 @@ AlertRecord = Annotated[bytes, payload(ALERTS)]
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
 AssessmentRecord = Annotated[bytes, payload(RUPTURE_ASSESSMENTS)]
 EVENT = topic(CONVERSATION_EVENTS).value
+Handler = Callable[[Any, KafkaMessage], Awaitable[None]]
 EventRecord = Annotated[bytes, payload(CONVERSATION_EVENTS)]
 
 
@@ -116,43 +117,40 @@ def register(
         )
         on_commit()
 
-    # Its own consumer group: the engagement chart never holds up or rebalances alerts.
-    @broker.subscriber(
-        settings.topic(RUPTURE_ASSESSMENTS),
-        group_id=f"{settings.group_id}-engagement",
-        ack_policy=ACK_POLICY,
-        auto_offset_reset=AUTO_OFFSET_RESET,
-        decoder=raw_body,
-        **subscriber_docs(RUPTURE_ASSESSMENTS),
-    )
-    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
-        record: Any = msg.raw_message
+    def own_group(name: str, purpose: str) -> Callable[[Handler], object]:
+        """A subscriber in a consumer group of its own: it never holds up or rebalances alerts."""
+        return broker.subscriber(
+            settings.topic(name),
+            group_id=f"{settings.group_id}-{purpose}",
+            ack_policy=ACK_POLICY,
+            auto_offset_reset=AUTO_OFFSET_RESET,
+            decoder=raw_body,
+            **subscriber_docs(name),
+        )
+
+    def readable(record: Any, adapter: Any, skipped: str) -> Any:
+        """The record's value, or None: what cannot be read here is another service's to
+        dead-letter (the router's for assessments, ingest's and the classifier's for events)."""
         try:
-            assessment: RuptureAssessment = decode(ASSESSMENT, record.value)
+            return decode(adapter, record.value)
         except InvalidMessage as exc:
-            # The router dead-letters what it cannot read from this topic; not twice.
-            log.warning("engagement_skipped", reason=exc.reason, offset=record.offset)
+            log.warning(skipped, reason=exc.reason, offset=record.offset)
+            return None
+
+    @own_group(RUPTURE_ASSESSMENTS, "engagement")
+    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
+        assessment: RuptureAssessment | None = readable(
+            msg.raw_message, ASSESSMENT, "engagement_skipped"
+        )
+        if assessment is None:
             return
         async with sessions() as session, session.begin():
             await engagement.record(session, assessment)
 
-    # Its own consumer group too: following open incidents' conversations never holds up alerts.
-    @broker.subscriber(
-        settings.topic(CONVERSATION_EVENTS),
-        group_id=f"{settings.group_id}-turns",
-        ack_policy=ACK_POLICY,
-        auto_offset_reset=AUTO_OFFSET_RESET,
-        decoder=raw_body,
-        **subscriber_docs(CONVERSATION_EVENTS),
-    )
+    # The conversation of an open incident, as it goes on: kept for its timeline.
+    @own_group(CONVERSATION_EVENTS, "turns")
     async def on_conversation_event(body: EventRecord, msg: KafkaMessage) -> None:
-        record: Any = msg.raw_message
-        try:
-            event = decode(EVENT, record.value)
-        except InvalidMessage as exc:
-            # Ingest validated this topic and the classifier dead-letters what it cannot read.
-            log.warning("turn_skipped", reason=exc.reason, offset=record.offset)
-            return
+        event = readable(msg.raw_message, EVENT, "turn_skipped")
         if not isinstance(event, MessageSent):
             return
         async with sessions() as session, session.begin():
