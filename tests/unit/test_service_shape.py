@@ -36,6 +36,7 @@ CHANNELS = {
     "escalation": {
         "alerts:consume",
         "rupture.assessments:consume",
+        "conversation.events:consume",
         "alerts.dlq:publish",
         "escalation.events:publish",
         "conversation.control:publish",
@@ -72,7 +73,9 @@ def test_every_channel_carries_its_contracts_payload(
         [ref] = [m["$ref"] for m in channel["messages"].values()]
         message = doc["components"]["messages"][ref.rsplit("/", 1)[-1]]
         payload = doc["components"]["schemas"][message["payload"]["$ref"].rsplit("/", 1)[-1]]
-        if topic in BATCHED.get(service, set()) and name.endswith(":consume"):
+        batched = topic in BATCHED.get(service, set()) and name.endswith(":consume")
+        assert (payload.get("type") == "array") == batched, name
+        if batched:
             payload = payload["items"]  # a batch subscriber: a list of records
         contract = topic_spec(topic).value.json_schema()
         if "properties" in contract:
