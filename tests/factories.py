@@ -15,6 +15,7 @@ from attune_schemas import (
     Evidence,
     MarkerFamily,
     MessageSent,
+    RecentTurn,
     RuptureAssessment,
     RuptureType,
     Scores,
@@ -164,4 +165,19 @@ def alert(
             ),
         ),
         model_version="test",
+    )
+
+
+def recent_turns(
+    *said: tuple[Sender, str], first: int = 1, until: datetime = T0
+) -> tuple[RecentTurn, ...]:
+    """Turns `m<first>`, `m<first+1>`, … ten seconds apart, the last one at `until`."""
+    return tuple(
+        RecentTurn(
+            message_id=f"m{first + n}",
+            sender=sender,
+            at=until - timedelta(seconds=10 * (len(said) - 1 - n)),
+            text=text,
+        )
+        for n, (sender, text) in enumerate(said)
     )

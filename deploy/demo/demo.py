@@ -409,8 +409,9 @@ async def print_retention(bootstrap: str) -> None:
     days = os.environ.get("ATTUNE_ESCALATION_RETENTION_DAYS", "30")
     print(f"demo: retention: topics keep records {', '.join(kept)}")
     print(
-        f"demo: retention: incident text (evidence, notes) is deleted {days} days after the"
-        " incident is resolved (ATTUNE_ESCALATION_RETENTION_DAYS); the audit trail stays"
+        "demo: retention: incident text (evidence, recent messages, notes) is deleted"
+        f" {days} days after the incident is resolved (ATTUNE_ESCALATION_RETENTION_DAYS);"
+        " the audit trail stays"
     )
 
 

@@ -42,6 +42,9 @@ acl --allow-principal User:attune-router --operation Write --topic "${PREFIX}ale
 # Every router reads every silence, without a group (all partitions, from the start).
 acl --allow-principal User:attune-router --operation Read --operation Describe --topic "${PREFIX}silences"
 acl --allow-principal User:attune-escalation --operation Read --topic "${PREFIX}alerts" --group attune-escalation
+# Its own groups: the engagement chart (rupture.assessments) and open incidents' conversations.
+acl --allow-principal User:attune-escalation --operation Read --topic "${PREFIX}rupture.assessments" --group attune-escalation-engagement
+acl --allow-principal User:attune-escalation --operation Read --topic "${PREFIX}conversation.events" --group attune-escalation-turns
 acl --allow-principal User:attune-escalation --operation Write --topic "${PREFIX}escalation.events" --topic "${PREFIX}conversation.control" --topic "${PREFIX}alerts.dlq" --topic "${PREFIX}silences"
 for s in ingest classifier router escalation; do
   acl --allow-principal "User:attune-$s" --operation IdempotentWrite --cluster

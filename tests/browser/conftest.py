@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from playwright.async_api import Browser, Page, async_playwright
 
 from attune_auth.principal import Role
-from attune_schemas import Alert, RuptureAssessment, encode
+from attune_schemas import Alert, MessageSent, RuptureAssessment, encode
 from tests.identity import PASSWORD, seed, username
 from tests.integration.conftest import TopicReader, bootstrap  # noqa: F401
 from tests.integration.escalation_process import ROOT, EscalationProcess
@@ -51,8 +51,14 @@ class Console:
     def url(self) -> str:
         return self.process.url
 
-    async def publish(self, a: Alert | RuptureAssessment) -> None:
-        topic = "alerts" if isinstance(a, Alert) else "rupture.assessments"
+    async def publish(self, a: Alert | RuptureAssessment | MessageSent) -> None:
+        topic = (
+            "alerts"
+            if isinstance(a, Alert)
+            else "conversation.events"
+            if isinstance(a, MessageSent)
+            else "rupture.assessments"
+        )
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         await producer.start()
         try:

@@ -18,19 +18,22 @@ from attune_schemas import (
     CrisisCategory,
     Evidence,
     MarkerFamily,
+    MessageSent,
     RuptureAssessment,
     RuptureType,
+    Sender,
     Severity,
 )
 from attune_schemas.assessment import Engagement, TriggeringTurn
 from tests.browser.conftest import SCREENSHOTS, Console
-from tests.factories import alert, assessment
+from tests.factories import alert, assessment, recent_turns
 from tests.identity import user_bearer
 
 pytestmark = pytest.mark.browser
 
 EXCERPT = "there is no reason to keep going"
 TRIGGER = "Have you tried writing three good things down each evening?"
+FLAGGED = f"I just feel {EXCERPT} anymore."  # the excerpt at 12, as the evidence says
 
 
 def crisis(tenant: str = "tenant-a") -> Alert:
@@ -61,6 +64,15 @@ def crisis(tenant: str = "tenant-a") -> Alert:
             ),
             "triggering_turn": TriggeringTurn(message_id="m4", excerpt=TRIGGER, seconds_before=40),
             "model_version": "rupture-lr-browser",
+            "recent_turns": recent_turns(
+                (Sender.CLIENT, "Work has been a lot this month."),
+                (Sender.AI, TRIGGER),
+                (Sender.CLIENT, "ok"),
+                (Sender.AI, "What feels hardest at the moment?"),
+                (Sender.CLIENT, FLAGGED),
+                first=3,
+                until=datetime.now(UTC),
+            ),
         }
     )
 
@@ -117,6 +129,13 @@ async def test_a_crisis_arrives_live_is_joined_and_resolved_with_a_verdict(
     await expect(page.locator("mark.evidence.fam-crisis")).to_have_text(EXCERPT)
     await expect(page.locator("li.turn.trigger")).to_contain_text("Likely triggering turn")
     await expect(page.locator("li.turn.trigger blockquote")).to_have_text(TRIGGER)
+    timeline = page.get_by_role("list", name="Conversation timeline")
+    await expect(timeline.locator(":scope > li.turn")).to_have_count(5)
+    flagged = page.locator('li.turn.client.flagged[data-message="m7"]')
+    await expect(flagged).to_contain_text("Flagged message")
+    await expect(flagged.locator("blockquote")).to_have_text(FLAGGED)
+    await expect(flagged.locator("blockquote mark.evidence.fam-crisis")).to_have_text(EXCERPT)
+    await expect(page.locator('li.turn.ai[data-message="m6"] strong')).to_have_text("AI")
     await expect(page.get_by_text("Suicidal ideation").first).to_be_visible()
     await expect(page.get_by_role("heading", name="Crisis protocol")).to_be_visible()
     await expect(page.get_by_role("link", name="0800 000 111")).to_be_visible()
@@ -142,6 +161,26 @@ async def test_a_crisis_arrives_live_is_joined_and_resolved_with_a_verdict(
     ours = [v["action"] for v in records if v["conversation_id"] == a.conversation_id]
     assert "pause_ai" in ours  # the crisis paused it at once; joining keeps it paused
     await control.stop()
+    said = "Hi, I'm Sam from the care team. I'm here with you now."
+    await console.publish(
+        MessageSent(
+            event_id=uuid.uuid4(),
+            conversation_id=a.conversation_id,
+            tenant_id=a.tenant_id,
+            occurred_at=datetime.now(UTC),
+            message_id="m8",
+            sender=Sender.CLINICIAN,
+            text=said,
+        )
+    )
+    joined = page.locator('li.turn.clinician[data-message="m8"]')
+    for _ in range(60):  # the live conversation joins the timeline: seen on a reload
+        await page.reload()
+        if await joined.count():
+            break
+        await page.wait_for_timeout(500)
+    await expect(joined.locator("blockquote")).to_have_text(said)
+    await expect(joined.locator("strong").first).to_have_text("Clinician")
 
     await page.get_by_label("Outcome").select_option("client_safe")
     await page.get_by_label("This alert was").select_option("crisis_confirmed")

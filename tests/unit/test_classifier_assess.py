@@ -146,3 +146,21 @@ def test_crisis_language_is_flagged_and_denials_idioms_history_are_not() -> None
         assert any(h.family.value == "crisis" for h in find_markers(text)), text
     for text in calm:
         assert not any(h.family.value == "crisis" for h in find_markers(text)), text
+
+
+def test_what_an_alert_may_fire_on_carries_the_recent_turns_and_ordinary_turns_do_not() -> None:
+    story = rupture_story()
+    out = _assessor().process([(e, 0) for e in story.events])
+    by_msg = {a.message_id: a for a in out}
+    calm = by_msg["m2"]
+    assert calm.scores.rupture < 0.5 and calm.scores.disengagement == 0 and not calm.recent_turns
+    rejection = by_msg["m8"]
+    turns = rejection.recent_turns
+    # The window as it stood right after the message: client and AI, oldest first, up to it.
+    assert [t.message_id for t in turns] == [f"m{n}" for n in range(1, 9)]
+    assert [t.sender.value for t in turns[-2:]] == ["ai", "client"]
+    assert turns[-1].text == "That's not helpful. I don't want a group."
+    assert turns[-2].message_id == rejection.triggering_turn.message_id  # type: ignore[union-attr]
+    assert [t.at for t in turns] == sorted(t.at for t in turns)
+    whatever = by_msg["m14"]  # disengagement signals: carried too, the window moved on
+    assert [t.message_id for t in whatever.recent_turns] == [f"m{n}" for n in range(7, 15)]

@@ -5,6 +5,7 @@ the crisis protocol; and the actions the console calls (hand back, verdicts)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from attune_auth.principal import Role
-from attune_escalation.db import AlertVerdict, EngagementPoint, IncidentAlert
+from attune_escalation.console import views
+from attune_escalation.db import AlertVerdict, EngagementPoint, IncidentAlert, IncidentTurn
 from attune_escalation.retention import REDACTED
 from attune_runtime.clock import ManualClock
 from attune_schemas import (
@@ -23,12 +26,14 @@ from attune_schemas import (
     CrisisCategory,
     Evidence,
     MarkerFamily,
+    MessageSent,
     RuptureType,
+    Sender,
     Severity,
     encode,
 )
 from attune_schemas.assessment import Engagement, TriggeringTurn
-from tests.factories import T0, alert, assessment
+from tests.factories import T0, Script, alert, assessment, recent_turns
 from tests.identity import Identity
 from tests.unit.escalation_support import Api, running_api
 
@@ -327,3 +332,162 @@ async def test_an_assessment_is_stored_once_and_old_replies_age_out(console: Api
         points = (await session.scalars(select(EngagementPoint))).all()
 
     assert [p.at for p in points] == [T0 + timedelta(hours=25)]  # older than a day: gone
+
+
+# --- the conversation timeline -------------------------------------------------------------------
+
+SAID = (
+    (Sender.CLIENT, "I have been sleeping badly again."),
+    (Sender.AI, "Try a gratitude journal tonight."),
+    (Sender.CLIENT, "Honestly that's not helpful at all."),
+)
+
+
+def with_timeline(a: Alert) -> Alert:
+    flagged = Evidence(
+        marker="rejecting_intervention",
+        family=MarkerFamily.CONFRONTATION,
+        message_id="m3",
+        start=9,
+        end=27,
+        excerpt="that's not helpful",
+    )
+    return a.model_copy(update={"evidence": (flagged,), "recent_turns": recent_turns(*SAID)})
+
+
+async def test_the_incident_page_shows_one_timeline_of_the_recent_messages(
+    console: Api,
+) -> None:
+    first = with_timeline(rupture(at=T0))
+    later = alert(
+        conversation_id="conv-r", kind=AlertKind.DISENGAGEMENT, severity=Severity.WARNING
+    ).model_copy(
+        update={
+            "evidence": (),
+            # Overlaps the first alert's turns: m2 and m3 again, then two new ones.
+            "recent_turns": recent_turns(
+                *SAID[1:],
+                (Sender.AI, "What would help more right now?"),
+                (Sender.CLIENT, "whatever"),
+                first=2,
+                until=T0 + timedelta(seconds=30),
+            ),
+        }
+    )
+    with capture_logs() as logs:
+        await console.alert(first)
+        await console.alert(later)
+    iid = await incident_of(console, "conv-r")
+
+    page = (await console.http.get(f"/console/incidents/{iid}")).text
+
+    assert re.findall(r'data-message="(m\d)"', page) == ["m1", "m2", "m3", "m4", "m5"]
+    assert re.findall(r"<strong>(Client|AI)</strong>", page) == [
+        "Client", "AI", "Client", "AI", "Client"
+    ]  # fmt: skip
+    assert (
+        "<blockquote>Honestly "
+        '<mark class="evidence fam-confrontation">that&#39;s not helpful</mark>'
+        " at all.</blockquote>"
+    ) in page  # the span highlighted inside the whole message
+    assert 'class="turn ai trigger" data-message="m2"' in page
+    assert 'class="turn client flagged" data-message="m3"' in page
+    assert 'class="turn client" data-message="m5"' in page
+    assert page.count("Try a gratitude journal tonight.") == 1
+    async with console.service.parts.sessions() as session:
+        kept = (await session.scalars(select(IncidentTurn))).all()
+        bodies = [a.body for a in await session.scalars(select(IncidentAlert))]
+    assert sorted(t.message_id for t in kept) == ["m1", "m2", "m3", "m4", "m5"]
+    assert all("recent_turns" not in b for b in bodies)  # kept once, in the turns
+    assert "sleeping badly" not in json.dumps(logs, default=str)
+
+
+async def test_a_flagged_message_older_than_the_kept_turns_is_shown_by_its_evidence(
+    console: Api,
+) -> None:
+    await console.alert(
+        rupture().model_copy(
+            update={"recent_turns": recent_turns((Sender.AI, "Shall we go on?"), first=7)}
+        )
+    )
+    iid = await incident_of(console, "conv-r")
+
+    page = (await console.http.get(f"/console/incidents/{iid}")).text
+
+    # m2 (the trigger) and m3 (evidence) fell out of the window: first, by what the alert says.
+    assert re.findall(r'data-message="(m\d)"', page) == ["m2", "m3", "m7"]
+    assert '<mark class="evidence fam-confrontation">that&#39;s not helpful</mark>' in page
+    assert "<blockquote>Try a gratitude journal tonight.</blockquote>" in page
+    assert "<blockquote>Shall we go on?</blockquote>" in page
+
+
+def test_overlapping_spans_are_cut_into_runs_and_the_graver_family_colours_the_overlap() -> None:
+    def span(family: str, start: int | None, end: int | None) -> views.Span:
+        return views.Span("m", "M", family, family, None, "rule", start, end)
+
+    turn = views.Turn(
+        "m1",
+        "client",
+        spans=[span("withdrawal", 0, 8), span("crisis", 4, 14), span("withdrawal", 30, 99)],
+        kept=True,
+        text="I am done with it all, fine.",
+    )
+
+    assert turn.pieces == [
+        views.Piece("I am", "withdrawal"),
+        views.Piece(" done with", "crisis"),
+        views.Piece(" it all, fine.", None),
+    ]
+    assert turn.outside == [turn.spans[2]]  # past the kept text: quoted under the message
+    assert "".join(p.text for p in turn.pieces) == turn.text
+    assert views.Turn("m2", "client", kept=True, text=None).pieces == []
+
+
+def test_a_span_without_offsets_is_highlighted_where_its_excerpt_appears() -> None:
+    ok = views.Span("minimal_response", "Minimal response", "withdrawal", "W", "ok", "rule")
+    gone = views.Span("denial", "Denial", "withdrawal", "W", "I'm fine", "rule")
+
+    turn = views.Turn("m5", "client", spans=[ok, gone], kept=True, text="ok")
+
+    assert turn.pieces == [views.Piece("ok", "withdrawal")]
+    assert turn.outside == [gone]
+
+
+async def test_while_the_incident_is_open_new_messages_join_its_timeline(console: Api) -> None:
+    await console.alert(with_timeline(rupture(at=T0)))  # kept: m1 to m3, the last at T0
+    iid = await incident_of(console, "conv-r")
+    live = Script("conv-r", start=T0)
+    live.n = 3
+    joined = live.say(Sender.CLINICIAN, "Hi, I'm Sam from the care team.", 20)
+    reply = live.client("ok, thanks for stepping in", 30)
+    elsewhere = Script("conv-other", start=T0).client("never stored: no incident here")
+    replayed = Script("conv-r", start=T0 - timedelta(hours=1)).client("older than the alerts")
+
+    async def send(*events: MessageSent) -> None:
+        for e in events:
+            await console.service.broker.publish(
+                encode(e), topic="conversation.events", key=e.conversation_id.encode()
+            )
+
+    with capture_logs() as logs:
+        await send(joined, reply, reply, elsewhere, replayed)
+    page = (await console.http.get(f"/console/incidents/{iid}")).text
+
+    assert re.findall(r'data-message="(m\d)"', page) == ["m1", "m2", "m3", "m4", "m5"]
+    assert (
+        'class="turn clinician" data-message="m4"' in page and "<strong>Clinician</strong>" in page
+    )
+    assert "<blockquote>ok, thanks for stepping in</blockquote>" in page
+    async with console.service.parts.sessions() as session:
+        stored = [
+            (t.incident_id, t.message_id) for t in await session.scalars(select(IncidentTurn))
+        ]
+    assert sorted(stored) == [(iid, f"m{n}") for n in range(1, 6)]  # once each, this incident
+    assert [e["message_id"] for e in logs if e["event"] == "turn_added"] == ["m4", "m5"]
+    assert "stepping in" not in json.dumps(logs, default=str)
+
+    resolved = await console.http.post(f"/v1/incidents/{iid}/resolve", json={"outcome": "repaired"})
+    assert resolved.status_code == 200
+    await send(live.client("after the incident was resolved"))
+    async with console.service.parts.sessions() as session:
+        assert len((await session.scalars(select(IncidentTurn))).all()) == 5

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from attune_auth.principal import Role
 from attune_cli.main import app as cli
-from attune_escalation.db import IncidentAlert
+from attune_escalation.db import IncidentAlert, IncidentTurn
 from attune_escalation.retention import REDACTED
 from attune_models import feedback
 from attune_models.corpus import Example, load, read_examples
@@ -22,7 +22,7 @@ from attune_schemas import Alert, AlertKind, Evidence, MarkerFamily, Severity
 from tests.identity import Identity
 from tests.unit.escalation_support import Api
 from tests.unit.test_auth import audit_records
-from tests.unit.test_console import crisis, rupture
+from tests.unit.test_console import crisis, rupture, with_timeline
 
 
 async def resolved(api: Api, a: Alert, verdict: str, markers: list[str] | None = None) -> str:
@@ -151,3 +151,19 @@ async def test_the_command_writes_what_training_and_evaluation_read(
     assert table["rupture"]["precision"] == 0.5 and table["rupture"]["false_alarm"] == 1
     assert table["crisis"]["precision"] == 1.0 and table["all"]["verdicts"] == 3
     assert "rupture" in feedback.table(table)
+
+
+async def test_the_whole_flagged_message_is_exported_while_the_incident_keeps_it(
+    api: Api, identity: Identity, clock: ManualClock
+) -> None:
+    await resolved(api, with_timeline(rupture("c-whole")), "true_rupture")
+
+    [example] = (await export(api, identity, clock))["examples"]
+
+    assert example["text"] == "Honestly that's not helpful at all."  # not only the span
+    assert [t["text"] for t in example["context"]] == ["Try a gratitude journal tonight."]
+    async with api.service.parts.sessions() as session, session.begin():
+        for turn in await session.scalars(select(IncidentTurn)):
+            turn.text = None  # as retention leaves it
+    [spans_only] = (await export(api, identity, clock))["examples"]
+    assert spans_only["text"] == "that's not helpful"

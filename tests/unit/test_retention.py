@@ -9,8 +9,10 @@ from datetime import timedelta
 from structlog.testing import capture_logs
 
 from attune_auth.principal import Role
+from attune_escalation import turns
 from attune_runtime.clock import ManualClock
-from tests.factories import alert
+from attune_schemas import Sender
+from tests.factories import alert, recent_turns
 from tests.identity import Identity
 from tests.unit.escalation_support import EXCERPT, Api
 from tests.unit.test_auth import audit_records
@@ -78,3 +80,48 @@ async def test_text_is_deleted_past_retention_after_resolution_and_the_audit_rem
 
     again = await api.service.parts.retention.run_once()  # idempotent: nothing left to delete
     assert (again.notes, again.alerts) == (0, 0)
+
+
+async def test_the_conversations_turns_are_deleted_with_the_rest_of_the_text(
+    api: Api, clock: ManualClock, identity: Identity
+) -> None:
+    said = recent_turns((Sender.AI, "How did the week go?"), (Sender.CLIENT, "I felt dismissed"))
+    for conversation in ("c-old", "c-open"):
+        await api.alert(
+            alert(conversation_id=conversation).model_copy(update={"recent_turns": said})
+        )
+    old, still_open = [
+        (await api.http.get("/v1/incidents", params={"conversation_id": c})).json()[0]["id"]
+        for c in ("c-old", "c-open")
+    ]
+    await api.http.post(f"/v1/incidents/{old}/resolve", json={"outcome": "repaired"})
+
+    clock.advance(timedelta(days=29))
+    login_again(api, identity, clock)
+    early = await api.service.parts.retention.run_once()
+    clock.advance(timedelta(days=1, seconds=1))
+    with capture_logs() as logs:
+        done = await api.service.parts.retention.run_once()
+    login_again(api, identity, clock)
+
+    assert early.turns == 0  # not yet 30 days past resolution
+    assert done.turns == 2
+    async with api.service.parts.sessions() as session:
+        kept = {(t.incident_id, t.message_id): t.text for t in await turns.of(session, old)}
+        kept |= {(t.incident_id, t.message_id): t.text for t in await turns.of(session, still_open)}
+    assert kept == {
+        (old, "m1"): None,  # the message ids and times stay; the words are gone
+        (old, "m2"): None,
+        (still_open, "m1"): "How did the week go?",  # open: kept however old
+        (still_open, "m2"): "I felt dismissed",
+    }
+    [line] = [entry for entry in logs if entry["event"] == "retention_purged"]
+    assert line["turns"] == 2 and "dismissed" not in json.dumps(logs, default=str)
+    [purge] = [
+        r for r in await audit_records(identity) if r.action == "text_deleted_after_retention"
+    ]
+    assert purge.details["records"] == 3  # the alert's evidence and the two turns
+    page = (await api.http.get(f"/console/incidents/{old}")).text
+    assert "How did the week go?" not in page and "dismissed" not in page
+    assert 'class="deleted">Text deleted after the retention period.' in page
+    assert (await api.service.parts.retention.run_once()).turns == 0  # nothing left to delete

@@ -26,7 +26,9 @@ from attune_schemas import (
     Alert,
     AlertKind,
     AlertStatus,
+    RecentTurn,
     RuptureAssessment,
+    Sender,
     Severity,
     Silence,
     SilenceMatchers,
@@ -266,3 +268,41 @@ def test_active_silences_are_counted_on_the_service_clock(clock: ManualClock) ->
     assert active() == 2  # the first ended, the third began
     clock.advance(timedelta(hours=2))
     assert active() == 0
+
+
+# --- the conversation's recent turns -----------------------------------------------------------
+
+
+def with_turns(a: RuptureAssessment, *ids: str) -> RuptureAssessment:
+    turns = tuple(
+        RecentTurn(
+            message_id=m,
+            sender=Sender.AI if n % 2 else Sender.CLIENT,
+            at=a.occurred_at - timedelta(seconds=10 * (len(ids) - n)),
+            text=f"said in {m}",
+        )
+        for n, m in enumerate(ids)
+    )
+    return a.model_copy(update={"recent_turns": turns})
+
+
+def test_the_alerts_that_fire_carry_the_assessments_recent_turns() -> None:
+    policy = AlertPolicy(policy_config())
+
+    crisis = policy.decide(with_turns(assessment(conversation_id="c", crisis=True), "m1", "m2"))
+    rupture = policy.decide(with_turns(assessment(rupture=0.99), "m1", "m2", "m3"))
+    calm = [
+        policy.decide(assessment(at=T0 + timedelta(minutes=n), rupture=0.0)).alerts
+        for n in range(1, 4)
+    ]
+
+    [crisis_alert] = crisis.alerts
+    assert crisis_alert.kind is AlertKind.CRISIS
+    assert [t.message_id for t in crisis_alert.recent_turns] == ["m1", "m2"]
+    [fired] = rupture.alerts
+    assert fired.kind is AlertKind.RUPTURE
+    assert [t.message_id for t in fired.recent_turns] == ["m1", "m2", "m3"]
+    assert fired.recent_turns[0].text == "said in m1"
+    [resolved] = calm[-1]  # the calm assessments carry none: the episode's turns go out
+    assert resolved.status is AlertStatus.RESOLVED
+    assert [t.message_id for t in resolved.recent_turns] == ["m1", "m2", "m3"]

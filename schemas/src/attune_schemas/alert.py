@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from attune_schemas.assessment import CrisisCategory, Evidence, RuptureType, TriggeringTurn
+from attune_schemas.assessment import (
+    RECENT_TURNS_MAX,
+    CrisisCategory,
+    Evidence,
+    RecentTurn,
+    RuptureType,
+    TriggeringTurn,
+)
 from attune_schemas.common import EventEnvelope, Probability
 
 
@@ -45,6 +52,10 @@ class Alert(EventEnvelope):
     evidence: tuple[Evidence, ...] = ()
     triggering_turn: TriggeringTurn | None = None
     model_version: str
+    recent_turns: Annotated[tuple[RecentTurn, ...], Field(max_length=RECENT_TURNS_MAX)] = Field(
+        default=(),
+        description="The conversation's recent turns, oldest first, when the alert fired.",
+    )
     silenced_by: UUID | None = Field(
         default=None,
         description="The silence that mutes this alert: escalation records it and pages nobody.",

@@ -9,6 +9,9 @@ from uuid import UUID
 from pydantic import Field
 
 from attune_schemas.common import Contract, EventEnvelope, Identifier, Probability, UtcDatetime
+from attune_schemas.conversation import Sender
+
+RECENT_TURNS_MAX = 16
 
 
 class RuptureType(StrEnum):
@@ -49,6 +52,16 @@ class TriggeringTurn(Contract):
     message_id: Identifier
     excerpt: Annotated[str, Field(max_length=500)]
     seconds_before: Annotated[float, Field(ge=0)]
+
+
+class RecentTurn(Contract):
+    """One recent message of the conversation, client or AI, as the classifier's window keeps
+    it (the first characters of the text). Conversation text: never log it."""
+
+    message_id: Identifier
+    sender: Sender
+    at: UtcDatetime
+    text: Annotated[str, Field(max_length=500)]
 
 
 class Scores(Contract):
@@ -92,3 +105,10 @@ class RuptureAssessment(EventEnvelope):
     evidence: tuple[Evidence, ...] = ()
     triggering_turn: TriggeringTurn | None = None
     engagement: Engagement = Field(default_factory=Engagement)
+    recent_turns: Annotated[tuple[RecentTurn, ...], Field(max_length=RECENT_TURNS_MAX)] = Field(
+        default=(),
+        description=(
+            "The conversation's recent turns, oldest first, on assessments an alert may fire "
+            "on (crisis, elevated rupture, disengagement signals); empty otherwise."
+        ),
+    )

@@ -65,7 +65,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         PARTITIONS,
         CONVERSATION_EVENTS_DLQ,
         "ingest",
-        "classifier",
+        "classifier, escalation (open incidents' conversation timeline)",
         "Validated, deduplicated conversation events.",
     ),
     TopicSpec(

@@ -35,6 +35,7 @@ from attune_schemas import (
     Evidence,
     FeedbackSubmitted,
     MessageSent,
+    RecentTurn,
     RuptureAssessment,
     RuptureType,
     Scores,
@@ -215,6 +216,10 @@ class Assessor:
                 RuptureType.CONFRONTATION if confrontation >= withdrawal else RuptureType.WITHDRAWAL
             )
         b = p.behaviour
+        crisis = bool(score and score.crisis_detected)
+        # Only what an alert may fire on carries the conversation (the router's rupture floor
+        # is the scorer's `elevated`): ordinary turns stay small on the topic.
+        notable = crisis or rupture >= self.scorer.elevated or disengaged > 0
         return RuptureAssessment(
             event_id=derived_id("assessment", event.tenant_id, event.event_id),
             schema_version=SCHEMA_VERSION,
@@ -234,7 +239,7 @@ class Assessor:
                 crisis=round(score.crisis, 4) if score else 0.0,
             ),
             rupture_type=rupture_type,
-            crisis=bool(score and score.crisis_detected),
+            crisis=crisis,
             crisis_source=(
                 None
                 if not (score and score.crisis_detected)
@@ -251,7 +256,15 @@ class Assessor:
                 minimal_response_streak=b.minimal_streak if b else p.streak,
                 client_turns_seen=p.client_turns,
             ),
+            recent_turns=_recent(p.turns) if notable else (),
         )
+
+
+def _recent(turns: Sequence[Turn]) -> tuple[RecentTurn, ...]:
+    """The window's turns as they stood right after the event, oldest first."""
+    return tuple(
+        RecentTurn(message_id=t.message_id, sender=t.sender, at=t.at, text=t.text) for t in turns
+    )
 
 
 def _marker_evidence(

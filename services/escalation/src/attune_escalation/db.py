@@ -13,8 +13,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from attune_auth.db import UtcDateTime, make_engine, make_sessions
 
 __all__ = ["AlertVerdict", "Base", "EngagementPoint", "EscalationTimer", "Incident",
-           "IncidentAlert", "IncidentEvent", "Lease", "Notification", "OutboxMessage", "Silence",
-           "TeamCursor", "UtcDateTime", "make_engine", "make_sessions"]  # fmt: skip
+           "IncidentAlert", "IncidentEvent", "IncidentTurn", "Lease", "Notification",
+           "OutboxMessage", "Silence", "TeamCursor", "UtcDateTime", "make_engine",
+           "make_sessions"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -94,6 +95,20 @@ class IncidentAlert(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)  # the alert, evidence included
 
     incident: Mapped[Incident] = relationship(back_populates="alerts")
+
+
+class IncidentTurn(Base):
+    """One recent message of the incident's conversation (client or AI), once per message id
+    whichever of the incident's alerts carried it. `text` is None once retention deleted it."""
+
+    __tablename__ = "incident_turns"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    # Read only by the incident page (`turns.of`): not loaded with every incident the queue lists.
+    text: Mapped[str | None] = mapped_column(Text)
 
 
 class IncidentEvent(Base):

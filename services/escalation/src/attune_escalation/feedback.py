@@ -3,8 +3,9 @@
 A verdict is given per alert (one alert id per episode: its firing and resolved events share
 it) when the incident is resolved, in the same transaction. The stored row carries ids, the
 kind, the model version and the verdict: no conversation text. The text a training example
-needs is read from the incident's alerts when the feedback is exported, so whatever retention
-has deleted is not exported.
+needs is read when the feedback is exported, so whatever retention has deleted is not exported:
+the whole flagged client message and the AI turn before it when the incident keeps the
+conversation's turns (`turns`), else the alert's marked spans and trigger excerpt.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attune_escalation.console.clinical import CONFRONTATION_MARKERS, WITHDRAWAL_MARKERS
-from attune_escalation.db import AlertVerdict, Incident, IncidentAlert
+from attune_escalation.db import AlertVerdict, Incident, IncidentAlert, IncidentTurn
 from attune_escalation.lifecycle import Verdict
 from attune_escalation.retention import REDACTED
 
@@ -98,8 +99,8 @@ def _has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip()) and value != REDACTED
 
 
-def _flagged_message(body: dict[str, Any], families: tuple[str, ...]) -> str | None:
-    """The client's words that raised the alert: the excerpts of its last flagged message."""
+def _flagged_message(body: dict[str, Any], families: tuple[str, ...]) -> tuple[str, str] | None:
+    """The client's message that raised the alert: its id and the excerpts of its spans."""
     evidence = [
         e
         for e in body.get("evidence", [])
@@ -107,11 +108,11 @@ def _flagged_message(body: dict[str, Any], families: tuple[str, ...]) -> str | N
     ]
     if not evidence:
         return None
-    last = evidence[-1]["message_id"]
+    last = str(evidence[-1]["message_id"])
     spans = sorted(
         (e for e in evidence if e["message_id"] == last), key=lambda e: e.get("start") or 0
     )
-    return " … ".join(dict.fromkeys(str(e["excerpt"]) for e in spans))
+    return last, " … ".join(dict.fromkeys(str(e["excerpt"]) for e in spans))
 
 
 def _label(v: AlertVerdict, body: dict[str, Any], markers: list[str]) -> str | None:
@@ -138,8 +139,15 @@ def _family(marker: str) -> str:
     return "withdrawal" if marker in WITHDRAWAL_MARKERS else ""
 
 
-def example(v: AlertVerdict, alert: IncidentAlert) -> dict[str, Any] | None:
-    """One corpus row (models/corpus/FORMAT.md) from a verdict and its alert, or None."""
+def example(
+    v: AlertVerdict, alert: IncidentAlert, kept: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """One corpus row (models/corpus/FORMAT.md) from a verdict and its alert, or None.
+
+    `kept`: the incident's turns still holding their text, by message id: the whole flagged
+    message and the whole triggering AI turn are taught when they are there.
+    """
+    kept = kept or {}
     body = alert.body
     fired = [
         str(e["marker"]) for e in body.get("evidence", []) if e.get("family") in RUPTURE_FAMILIES
@@ -147,13 +155,15 @@ def example(v: AlertVerdict, alert: IncidentAlert) -> dict[str, Any] | None:
     markers = list(v.markers) if v.markers is not None else list(dict.fromkeys(fired))
     label = _label(v, body, markers)
     families = ("crisis",) if v.kind == "crisis" else RUPTURE_FAMILIES
-    text = _flagged_message(body, families) or _flagged_message(body, (*RUPTURE_FAMILIES, "crisis"))
-    if label is None or text is None:
-        return None
-    trigger = body.get("triggering_turn") or {}
-    context = (
-        [{"sender": "ai", "text": trigger["excerpt"]}] if _has_text(trigger.get("excerpt")) else []
+    flagged = _flagged_message(body, families) or _flagged_message(
+        body, (*RUPTURE_FAMILIES, "crisis")
     )
+    if label is None or flagged is None:
+        return None
+    message_id, spans = flagged
+    trigger = body.get("triggering_turn") or {}
+    said = kept.get(str(trigger.get("message_id"))) or trigger.get("excerpt")
+    context = [{"sender": "ai", "text": said}] if _has_text(said) else []
     return {
         "id": f"feedback-{v.alert_id}",
         "group": f"feedback-{v.incident_id}",
@@ -163,7 +173,7 @@ def example(v: AlertVerdict, alert: IncidentAlert) -> dict[str, Any] | None:
         "register": "chat",
         "topic": "clinician feedback",
         "context": context,
-        "text": text,
+        "text": kept.get(message_id) or spans,
         "latency_s": trigger.get("seconds_before") if context else None,
         # An alert a clinician called a false alarm looked like a positive: a hard negative.
         "hard_negative": label == "none",
@@ -199,5 +209,15 @@ async def export(session: AsyncSession, *, tenant_id: str | None = None) -> Expo
     for v, a in (await session.execute(query.order_by(IncidentAlert.received_at))).all():
         latest[(v.incident_id, v.alert_id)] = (v, a)  # the alert's last event holds it all
     pairs = sorted(latest.values(), key=lambda p: (p[0].at, p[0].alert_id))
-    examples = [e for v, a in pairs if (e := example(v, a)) is not None]
+    kept: dict[str, dict[str, str]] = {}
+    if pairs:
+        held = await session.scalars(
+            select(IncidentTurn).where(
+                IncidentTurn.incident_id.in_({v.incident_id for v, _ in pairs}),
+                IncidentTurn.text.is_not(None),
+            )
+        )
+        for t in held:
+            kept.setdefault(t.incident_id, {})[t.message_id] = str(t.text)
+    examples = [e for v, a in pairs if (e := example(v, a, kept.get(v.incident_id))) is not None]
     return Export(examples, [verdict_row(v) for v, _ in pairs], len(pairs) - len(examples))

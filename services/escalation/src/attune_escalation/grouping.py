@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attune_escalation import steps
+from attune_escalation import steps, turns
 from attune_escalation.db import Incident, IncidentAlert
 from attune_escalation.lifecycle import Status, active_incident, move, status_of
 from attune_escalation.notification_queue import enqueue
@@ -59,7 +59,7 @@ async def apply_alert(
     if alert.status is AlertStatus.RESOLVED:
         if incident is None:
             return AlertResult(incident_id=None)
-        _attach(session, incident, alert, now)
+        await _attach(session, incident, alert, now)
         _grouped(session, incident, alert, now)
         return AlertResult(incident_id=incident.id)
 
@@ -120,7 +120,7 @@ async def _silenced(
         move(incident, Status.RESOLVED)
         incident.resolved_at, incident.resolved_by = now, f"silence:{alert.silenced_by}"
     else:
-        _attach(session, incident, alert, now)
+        await _attach(session, incident, alert, now)
     record_event(
         session,
         incident,
@@ -151,7 +151,7 @@ async def _open(session: AsyncSession, alert: Alert, now: datetime, routing: Rou
     )
     session.add(incident)
     await session.flush()
-    _attach(session, incident, alert, now)
+    await _attach(session, incident, alert, now)
     record_event(
         session,
         incident,
@@ -172,7 +172,7 @@ async def _group(
     routing: Routing,
     result: AlertResult,
 ) -> None:
-    _attach(session, incident, alert, now)
+    await _attach(session, incident, alert, now)
     new_kind = alert.kind.value not in incident.kinds
     incident.kinds = sorted({*incident.kinds, alert.kind.value})
     incident.risk = max(incident.risk, alert.risk)
@@ -281,7 +281,9 @@ def _grouped(session: AsyncSession, incident: Incident, alert: Alert, now: datet
     )
 
 
-def _attach(session: AsyncSession, incident: Incident, alert: Alert, now: datetime) -> None:
+async def _attach(session: AsyncSession, incident: Incident, alert: Alert, now: datetime) -> None:
+    # The recent turns are kept once per message (`turns`), not again in every alert's body.
+    await turns.keep(session, incident.id, alert.recent_turns)
     session.add(
         IncidentAlert(
             alert_event_id=str(alert.event_id),
@@ -293,7 +295,7 @@ def _attach(session: AsyncSession, incident: Incident, alert: Alert, now: dateti
             risk=alert.risk,
             occurred_at=alert.occurred_at,
             received_at=now,
-            body=alert.model_dump(mode="json"),
+            body=alert.model_dump(mode="json", exclude={"recent_turns"}),
         )
     )
 

@@ -1,9 +1,10 @@
 """Thin subscribers: an alert opens or joins an incident in one transaction, then commit; an
-assessment's engagement numbers are kept for the console's chart."""
+assessment's engagement numbers are kept for the console's chart; a conversation's new message
+joins the timeline of its open incident (other conversations' messages are dropped)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ import structlog
 from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_escalation import engagement, incidents
+from attune_escalation import engagement, incidents, turns
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.routing import Routing
 from attune_escalation.settings import EscalationSettings
@@ -20,14 +21,23 @@ from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
 from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, raw_body
-from attune_schemas import Alert, InvalidMessage, RuptureAssessment, decode
-from attune_schemas.topics import ALERTS, ALERTS_DLQ, RUPTURE_ASSESSMENTS, topic
+from attune_schemas import Alert, InvalidMessage, MessageSent, RuptureAssessment, decode
+from attune_schemas.topics import (
+    ALERTS,
+    ALERTS_DLQ,
+    CONVERSATION_EVENTS,
+    RUPTURE_ASSESSMENTS,
+    topic,
+)
 
 log = structlog.get_logger(__name__)
 ALERT = topic(ALERTS).value
 AlertRecord = Annotated[bytes, payload(ALERTS)]
 ASSESSMENT = topic(RUPTURE_ASSESSMENTS).value
 AssessmentRecord = Annotated[bytes, payload(RUPTURE_ASSESSMENTS)]
+EVENT = topic(CONVERSATION_EVENTS).value
+Handler = Callable[[Any, KafkaMessage], Awaitable[None]]
+EventRecord = Annotated[bytes, payload(CONVERSATION_EVENTS)]
 
 
 def decode_alert(record: Any, *, bounds: EventTimeBounds, now: datetime) -> Alert:
@@ -107,22 +117,48 @@ def register(
         )
         on_commit()
 
-    # Its own consumer group: the engagement chart never holds up or rebalances alerts.
-    @broker.subscriber(
-        settings.topic(RUPTURE_ASSESSMENTS),
-        group_id=f"{settings.group_id}-engagement",
-        ack_policy=ACK_POLICY,
-        auto_offset_reset=AUTO_OFFSET_RESET,
-        decoder=raw_body,
-        **subscriber_docs(RUPTURE_ASSESSMENTS),
-    )
-    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
-        record: Any = msg.raw_message
+    def own_group(name: str, purpose: str) -> Callable[[Handler], object]:
+        """A subscriber in a consumer group of its own: it never holds up or rebalances alerts."""
+        return broker.subscriber(
+            settings.topic(name),
+            group_id=f"{settings.group_id}-{purpose}",
+            ack_policy=ACK_POLICY,
+            auto_offset_reset=AUTO_OFFSET_RESET,
+            decoder=raw_body,
+            **subscriber_docs(name),
+        )
+
+    def readable(record: Any, adapter: Any, skipped: str) -> Any:
+        """The record's value, or None: what cannot be read here is another service's to
+        dead-letter (the router's for assessments, ingest's and the classifier's for events)."""
         try:
-            assessment: RuptureAssessment = decode(ASSESSMENT, record.value)
+            return decode(adapter, record.value)
         except InvalidMessage as exc:
-            # The router dead-letters what it cannot read from this topic; not twice.
-            log.warning("engagement_skipped", reason=exc.reason, offset=record.offset)
+            log.warning(skipped, reason=exc.reason, offset=record.offset)
+            return None
+
+    @own_group(RUPTURE_ASSESSMENTS, "engagement")
+    async def on_assessment(body: AssessmentRecord, msg: KafkaMessage) -> None:
+        assessment: RuptureAssessment | None = readable(
+            msg.raw_message, ASSESSMENT, "engagement_skipped"
+        )
+        if assessment is None:
             return
         async with sessions() as session, session.begin():
             await engagement.record(session, assessment)
+
+    # The conversation of an open incident, as it goes on: kept for its timeline.
+    @own_group(CONVERSATION_EVENTS, "turns")
+    async def on_conversation_event(body: EventRecord, msg: KafkaMessage) -> None:
+        event = readable(msg.raw_message, EVENT, "turn_skipped")
+        if not isinstance(event, MessageSent):
+            return
+        async with sessions() as session, session.begin():
+            added = await turns.follow(session, event)
+        if added:
+            log.info(
+                "turn_added",
+                conversation_id=event.conversation_id,
+                message_id=event.message_id,
+                sender=event.sender.value,
+            )

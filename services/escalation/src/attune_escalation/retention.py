@@ -2,9 +2,10 @@
 resolved, then deleted; the audit trail (ids, actors, counts) outlives it.
 
 Text lives in the alerts grouped into an incident (evidence excerpts, the triggering AI turn),
-in the resolution note, and in outbox rows until they are relayed. A scheduled pass blanks the
-first two for incidents resolved more than `keep_for` ago and deletes relayed outbox rows as
-old; it logs and audits counts, never text.
+in the conversation's recent turns kept with it (`turns`), in the resolution note, and in
+outbox rows until they are relayed. A scheduled pass blanks the first three for incidents
+resolved more than `keep_for` ago and deletes relayed outbox rows as old; it logs and audits
+counts, never text.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_auth.audit import AuditTrail, record
-from attune_escalation.db import Incident, OutboxMessage
+from attune_escalation.db import Incident, IncidentTurn, OutboxMessage
 from attune_runtime.clock import Clock
 
 log = structlog.get_logger(__name__)
@@ -47,21 +48,21 @@ def redact(value: Any) -> Any:
 class Purged:
     notes: int = 0
     alerts: int = 0
+    turns: int = 0
     outbox: int = 0
     by_tenant: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
-        return self.notes + self.alerts + self.outbox
+        return self.notes + self.alerts + self.turns + self.outbox
 
 
 async def purge(session: AsyncSession, *, now: datetime, keep_for: timedelta) -> Purged:
     """Blank the text of incidents resolved before now - keep_for; open ones keep theirs."""
     cutoff = now - keep_for
     done = Purged()
-    expired = await session.scalars(
-        select(Incident).where(Incident.resolved_at.is_not(None), Incident.resolved_at < cutoff)
-    )
+    resolved_before = (Incident.resolved_at.is_not(None), Incident.resolved_at < cutoff)
+    expired = await session.scalars(select(Incident).where(*resolved_before))
     for incident in expired:
         if incident.resolution_note is not None:
             incident.resolution_note = None
@@ -73,6 +74,7 @@ async def purge(session: AsyncSession, *, now: datetime, keep_for: timedelta) ->
                 alert.body = blanked
                 done.alerts += 1
                 done.by_tenant[incident.tenant_id] += 1
+    await _blank_turns(session, resolved_before, done)
     relayed = await session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.published_at.is_not(None), OutboxMessage.published_at < cutoff
@@ -80,6 +82,28 @@ async def purge(session: AsyncSession, *, now: datetime, keep_for: timedelta) ->
     )
     done.outbox = int(getattr(relayed, "rowcount", 0) or 0)
     return done
+
+
+async def _blank_turns(
+    session: AsyncSession, resolved_before: tuple[ColumnElement[bool], ...], done: Purged
+) -> None:
+    """Delete the text of the expired incidents' turns (the message ids and times stay)."""
+    held = (
+        select(Incident.tenant_id, func.count())
+        .join(IncidentTurn, IncidentTurn.incident_id == Incident.id)
+        .where(*resolved_before, IncidentTurn.text.is_not(None))
+        .group_by(Incident.tenant_id)
+    )
+    for tenant, count in (await session.execute(held)).all():
+        done.turns += count
+        done.by_tenant[tenant] += count
+    if done.turns:
+        expired = select(Incident.id).where(*resolved_before)
+        await session.execute(
+            update(IncidentTurn)
+            .where(IncidentTurn.incident_id.in_(expired), IncidentTurn.text.is_not(None))
+            .values(text=None)
+        )
 
 
 class RetentionJob:
@@ -113,6 +137,7 @@ class RetentionJob:
             "retention_purged",
             notes=done.notes,
             alerts=done.alerts,
+            turns=done.turns,
             outbox=done.outbox,
             keep_days=self.keep_for.total_seconds() / 86400,
         )

@@ -13,6 +13,7 @@ from attune_schemas import (
     AlertKind,
     AlertStatus,
     Evidence,
+    RecentTurn,
     RuptureType,
     Severity,
     TriggeringTurn,
@@ -38,6 +39,7 @@ class Episode:
     evidence: tuple[Evidence, ...]
     triggering_turn: TriggeringTurn | None
     model_version: str
+    recent_turns: tuple[RecentTurn, ...] = ()  # the conversation as it stood when it last fired
     calm: int = 0
     silenced_by: UUID | None = None  # it went out muted by this silence
 
@@ -65,6 +67,7 @@ class Episode:
             evidence=self.evidence,
             triggering_turn=self.triggering_turn,
             model_version=self.model_version,
+            recent_turns=self.recent_turns,
             silenced_by=silenced_by,
         )
 

@@ -22,7 +22,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from attune_auth.audit import AuditTrail
 from attune_auth.guard import Credentials, Forbidden, SessionCookie, Unauthenticated, guard_of
 from attune_auth.principal import Principal, Role
-from attune_escalation import engagement
+from attune_escalation import engagement, turns
 from attune_escalation.api import audited_read
 from attune_escalation.console import clinical, views
 from attune_escalation.console.protocols import Protocols
@@ -127,14 +127,15 @@ def router(
     async def incident(incident_id: UUID, who: ConsoleUser, request: Request) -> HTMLResponse:
         found = await audited_read(sessions, audit, clock, str(incident_id), who, request)
         now = clock.now()
-        view = views.incident_page(found, now)
         async with sessions() as session:
+            kept = await turns.of(session, found.id)
             trend = await engagement.trend(
                 session,
                 tenant_id=found.tenant_id,
                 conversation_id=found.conversation_id,
                 until=found.resolved_at,
             )
+        view = views.incident_page(found, now, kept)
         return page(
             "incident.html",
             who=who,

@@ -1,12 +1,14 @@
 """What the console's pages show, built from an incident: queue rows and the incident page.
 
-Only what the incident holds is shown: the alerts' evidence (the marked spans of the client's
-messages), the triggering AI turn, the escalation timeline. Text that retention deleted is
-shown as deleted, never guessed.
+Only what the incident holds is shown: the conversation's recent messages kept with it
+(`turns`), the alerts' evidence highlighted inside them, the triggering AI turn, the escalation
+timeline. A flagged message the kept turns do not reach is shown by its evidence alone. Text
+that retention deleted is shown as deleted, never guessed.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attune_escalation import engagement
 from attune_escalation.console import clinical
-from attune_escalation.db import Incident
+from attune_escalation.db import Incident, IncidentTurn
 from attune_escalation.feedback import alerts_by_id
 from attune_escalation.lifecycle import Status
 from attune_escalation.retention import REDACTED
@@ -76,6 +78,21 @@ class Span:
     family_name: str
     excerpt: str | None  # None: deleted after retention, or a signal with no text
     source: str
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of a message's text; `family` names the evidence it highlights, if any."""
+
+    text: str
+    family: str | None = None
+
+
+SENDERS = {"client": "Client", "ai": "AI", "clinician": "Clinician"}
+# Where spans of two families overlap, the graver one colours the overlap.
+_GRAVITY = {"crisis": 0, "confrontation": 1, "withdrawal": 2}
 
 
 @dataclass
@@ -83,14 +100,53 @@ class Turn:
     """One message of the conversation as the incident holds it."""
 
     message_id: str
-    sender: str  # client | ai
+    sender: str  # client | ai | clinician
     spans: list[Span] = field(default_factory=list)
+    trigger: bool = False  # the AI turn that most likely set the rupture off
     trigger_excerpt: str | None = None
     seconds_before: float | None = None
+    at: datetime | None = None
+    kept: bool = False  # the incident keeps this message's text (`text` None: deleted)
+    text: str | None = None
 
     @property
-    def trigger(self) -> bool:
-        return self.sender == "ai"
+    def sender_name(self) -> str:
+        return SENDERS.get(self.sender, self.sender)
+
+    @property
+    def flagged(self) -> bool:
+        return self.sender == "client" and bool(self.spans)
+
+    def _bounds(self, s: Span) -> tuple[int, int] | None:
+        """Where the span sits in the kept text, when it fits inside it (a span without offsets:
+        where its excerpt first appears)."""
+        if self.text is None:
+            return None
+        if s.start is None or s.end is None:
+            at = self.text.find(s.excerpt) if s.excerpt else -1
+            return (at, at + len(s.excerpt or "")) if at >= 0 else None
+        return (s.start, s.end) if 0 <= s.start < s.end <= len(self.text) else None
+
+    @property
+    def pieces(self) -> list[Piece]:
+        """The kept text cut where evidence spans begin and end, each run with its family."""
+        text = self.text or ""
+        spans = [(b, s.family) for s in self.spans if (b := self._bounds(s)) is not None]
+        cuts = sorted({0, len(text), *(c for b, _ in spans for c in b)})
+        out: list[Piece] = []
+        for a, z in itertools.pairwise(cuts):
+            over = [f for (start, end), f in spans if start <= a < end]
+            family = min(over, key=lambda f: _GRAVITY.get(f, len(_GRAVITY))) if over else None
+            if out and out[-1].family == family:
+                out[-1] = Piece(out[-1].text + text[a:z], family)
+            else:
+                out.append(Piece(text[a:z], family))
+        return out
+
+    @property
+    def outside(self) -> list[Span]:
+        """Spans not highlighted in the kept text (it was cut short, or not kept): quoted."""
+        return [s for s in self.spans if not (self.kept and self._bounds(s))]
 
 
 @dataclass(frozen=True)
@@ -153,6 +209,8 @@ def _span(e: dict[str, Any]) -> Span:
         family_name=clinical.FAMILIES.get(family, family),
         excerpt=_text(e.get("excerpt")),
         source=str(e.get("source", "rule")),
+        start=e.get("start") if isinstance(e.get("start"), int) else None,
+        end=e.get("end") if isinstance(e.get("end"), int) else None,
     )
 
 
@@ -167,7 +225,20 @@ def _details(d: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def incident_page(i: Incident, now: datetime) -> IncidentPage:
+def _timeline(kept: list[IncidentTurn], flagged: dict[str, Turn]) -> list[Turn]:
+    """The kept turns in order with what the alerts say about them; flagged messages the kept
+    turns do not reach (older than the window) come first, in the order they were flagged."""
+    ordered = []
+    for k in kept:
+        t = flagged.pop(k.message_id, None) or Turn(k.message_id, k.sender)
+        t.sender, t.at, t.kept, t.text = k.sender, k.at, True, k.text
+        ordered.append(t)
+    return [*flagged.values(), *ordered]
+
+
+def incident_page(
+    i: Incident, now: datetime, kept: list[IncidentTurn] | None = None
+) -> IncidentPage:
     turns: dict[str, Turn] = {}
     signals: list[Span] = []
     counts: dict[tuple[str, str], int] = {}
@@ -177,6 +248,7 @@ def incident_page(i: Incident, now: datetime) -> IncidentPage:
         trigger = body.get("triggering_turn")
         if isinstance(trigger, dict) and trigger.get("message_id"):
             t = turns.setdefault(str(trigger["message_id"]), Turn(str(trigger["message_id"]), "ai"))
+            t.trigger = True
             t.trigger_excerpt = _text(trigger.get("excerpt"))
             t.seconds_before = float(trigger.get("seconds_before", 0))
         for e in body.get("evidence", []):
@@ -221,7 +293,7 @@ def incident_page(i: Incident, now: datetime) -> IncidentPage:
         waiting_seconds=max(0, int((now - i.opened_at).total_seconds())),
         crisis="crisis" in kinds,
         kind_names=", ".join(clinical.KINDS.get(k, k) for k in kinds),
-        turns=list(turns.values()),
+        turns=_timeline(kept or [], turns),
         signals=signals,
         markers=[MarkerCount(n, f, c) for (n, f), c in counts.items()],
         alerts=alerts,

@@ -49,6 +49,7 @@ class Crisis:
             evidence=tuple(e for e in a.evidence if e.family.value == "crisis") or a.evidence,
             triggering_turn=a.triggering_turn,
             model_version=a.model_version,
+            recent_turns=a.recent_turns,
         )
 
 

@@ -40,6 +40,9 @@ class Fire:
             episode.rupture_type = a.rupture_type
             episode.evidence = p.evidence
             episode.triggering_turn = a.triggering_turn or episode.triggering_turn
+        if a.recent_turns:
+            # The conversation as it stands now goes out with every firing of the episode.
+            episode.recent_turns = a.recent_turns
         episode.silenced_by = silence
         return episode.alert(
             e.key, AlertStatus.FIRING, a.occurred_at, a.event_id, silenced_by=silence

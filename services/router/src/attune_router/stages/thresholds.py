@@ -99,6 +99,7 @@ def new_episode(a: RuptureAssessment, kind: AlertKind, risk: float) -> Episode:
         evidence=evidence_for(kind, a),
         triggering_turn=a.triggering_turn,
         model_version=a.model_version,
+        recent_turns=a.recent_turns,
     )
 
 
