@@ -81,6 +81,8 @@ class Pager:
 
     port: int
     received: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    # (conversation id, the request's `traceparent` header) of every page, in order.
+    traceparents: list[tuple[str | None, str | None]] = field(default_factory=list)
 
     def start(self) -> ThreadingHTTPServer:
         pager = self
@@ -88,7 +90,11 @@ class Pager:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                pager.received.append((time.monotonic(), json.loads(body)))
+                page = json.loads(body)
+                pager.traceparents.append(
+                    (page.get("conversation_id"), self.headers.get("traceparent"))
+                )
+                pager.received.append((time.monotonic(), page))
                 self.send_response(204)
                 self.end_headers()
 

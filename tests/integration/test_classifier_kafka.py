@@ -107,11 +107,11 @@ async def test_a_transient_failure_is_retried_and_committed_only_after_success(
     real = classifier_handlers.publish_all  # type: ignore[attr-defined]
     failures = {"left": 2}
 
-    async def flaky(items: Any) -> None:
+    async def flaky(items: Any, **kwargs: Any) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise KafkaConnectionError("broker briefly unreachable")
-        await real(items)
+        await real(items, **kwargs)
 
     monkeypatch.setattr(classifier_handlers, "publish_all", flaky)
     await _publish(producer, f"{prefix}conversation.events", s.events)

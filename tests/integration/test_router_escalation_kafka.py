@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from attune_escalation.migrate import upgrade_async
+from attune_runtime import tracing
 from attune_schemas import AlertKind, Severity, encode
 from tests.factories import T0, alert, assessment
 from tests.integration.services import escalation, router
@@ -45,12 +46,18 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
 ) -> None:
     await upgrade_async(database_url)
     crisis = alert(conversation_id="c-e", kind=AlertKind.CRISIS, severity=Severity.CRITICAL)
+    traceparent = tracing.start()
     async with escalation(bootstrap, prefix, database_url, console_notifications=False) as (
         _,
         client,
     ):
         for _ in range(2):  # duplicate delivery
-            await producer.send_and_wait(f"{prefix}alerts", encode(crisis), key=b"c-e")
+            await producer.send_and_wait(
+                f"{prefix}alerts",
+                encode(crisis),
+                key=b"c-e",
+                headers=[(tracing.TRACEPARENT, traceparent.encode())],
+            )
         control = await reader(f"{prefix}conversation.control")
         audit = await reader(f"{prefix}escalation.events")
         await control.wait_for(lambda v: [c["action"] for c in v] == ["pause_ai"])
@@ -69,6 +76,15 @@ async def test_an_alert_opens_one_incident_and_the_outbox_reaches_kafka(
         "opened", "escalated", "acknowledged", "joined", "resolved",
     ]  # fmt: skip
     assert len({e["event_id"] for e in trail}) == len(trail)
+    # The alert's trace reached Kafka through the outbox (its traceparent column) on the
+    # records written with it; a clinician's actions are no part of it.
+    traces = {
+        json.loads(r.value)["action"]: tracing.trace_id(tracing.from_headers(r.headers))
+        for r in control.records + audit.records
+    }
+    alert_trace = tracing.trace_id(traceparent)
+    assert traces["pause_ai"] == traces["opened"] == traces["escalated"] == alert_trace
+    assert traces["clinician_joining"] is None and traces["resolved"] is None
 
 
 async def test_a_future_dated_alert_is_dead_lettered_and_the_next_one_opens_the_incident(

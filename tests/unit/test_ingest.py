@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from attune_ingest.app import build
 from attune_ingest.settings import IngestSettings
+from attune_runtime import tracing
 from attune_runtime.clock import ManualClock
 from attune_schemas import DeadLetter, MessageSent, conversation_event_adapter, decode
 from tests.factories import T0, event_json
@@ -121,6 +122,8 @@ async def test_single_event_is_accepted_and_published_keyed_by_conversation(
     [sent] = ingest.producer.acked
     assert sent.topic == "conversation.events"
     assert sent.key == b"conv-42"
+    traceparent = sent.headers.pop("traceparent")  # a trace of its own, started here
+    assert tracing.trace_id(traceparent.decode()) is not None
     assert sent.headers == {
         "event_type": b"message_sent",
         "event_id": event["event_id"].encode(),
@@ -128,6 +131,42 @@ async def test_single_event_is_accepted_and_published_keyed_by_conversation(
     }
     published = decode(conversation_event_adapter, sent.value)
     assert published == decode(conversation_event_adapter, event)
+
+
+def traces(ingest: Ingest) -> list[str | None]:
+    return [tracing.trace_id(r.headers["traceparent"].decode()) for r in ingest.producer.acked]
+
+
+async def test_each_event_of_a_request_starts_a_trace_of_its_own(ingest: Ingest) -> None:
+    response = await ingest.http.post("/v1/events", json=[event_json(), event_json()])
+
+    assert response.status_code == 202
+    first, second = traces(ingest)
+    assert first is not None and second is not None and first != second
+
+
+async def test_the_integrators_traceparent_is_continued_by_every_event_it_sent(
+    ingest: Ingest,
+) -> None:
+    theirs = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    response = await ingest.http.post(
+        "/v1/events", json=[event_json(), event_json()], headers={"traceparent": theirs}
+    )
+
+    assert response.status_code == 202
+    assert traces(ingest) == ["4bf92f3577b34da6a3ce929d0e0e4736"] * 2
+    spans = {r.headers["traceparent"] for r in ingest.producer.acked}
+    assert len(spans) == 2 and theirs.encode() not in spans  # a span id per record
+
+
+async def test_a_malformed_traceparent_is_ignored_and_a_trace_started(ingest: Ingest) -> None:
+    response = await ingest.http.post(
+        "/v1/events", json=event_json(), headers={"traceparent": "00-not-a-trace-01"}
+    )
+
+    assert response.status_code == 202
+    assert traces(ingest)[0] is not None
 
 
 async def test_batch_with_one_bad_event_names_it_and_publishes_the_good_ones(
@@ -521,6 +560,22 @@ async def test_bad_raw_record_goes_to_the_dead_letter_topic(ingest: Ingest) -> N
     assert letter.reason == "invalid_event"
     assert [e.field for e in letter.errors] == ["type"]
     assert letter.payload == raw.decode()
+
+
+async def test_a_raw_records_trace_is_carried_on_to_its_event_and_its_dead_letter(
+    ingest: Ingest,
+) -> None:
+    theirs = tracing.start()
+    good = json.dumps(event_json(conversation_id="conv-9")).encode()
+    for raw in (good, b"{not json"):
+        await ingest.broker.publish(
+            raw, topic="conversation.raw", key=b"conv-9", headers={"traceparent": theirs}
+        )
+
+    [sent] = ingest.producer.acked
+    [letter] = ingest.dead
+    for header in (sent.headers["traceparent"].decode(), letter.headers["traceparent"]):
+        assert tracing.trace_id(header) == tracing.trace_id(theirs) and header != theirs
 
 
 async def test_raw_record_that_is_not_utf8_is_dead_lettered(ingest: Ingest) -> None:

@@ -10,6 +10,7 @@ import structlog
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
 
+from attune_runtime import tracing
 from attune_runtime.channels import publisher
 from attune_runtime.clock import Clock
 from attune_runtime.settings import ServiceSettings
@@ -95,13 +96,19 @@ async def dead_letter(
         errors=error.errors,
         payload=value.decode(errors="replace")[:MAX_PAYLOAD_CHARS],
     )
+    # The dead letter continues the trace of the record it holds (each record of a batch its own).
+    traceparent = tracing.next_hop(tracing.from_headers(getattr(record, "headers", None)))
+    headers = {"event_type": "dead_letter", "reason": error.reason}
+    if traceparent is not None:
+        headers[tracing.TRACEPARENT] = traceparent
     await publisher.publish(
         letter.model_dump_json().encode(),
         key=record.key if isinstance(record.key, bytes) else None,
-        headers={"event_type": "dead_letter", "reason": error.reason},
+        headers=headers,
     )
     log.warning(
         "dead_lettered",
+        trace_id=tracing.trace_id(traceparent),
         source_topic=record.topic,
         partition=record.partition,
         offset=record.offset,

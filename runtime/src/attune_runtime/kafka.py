@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from uuid import UUID
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -19,6 +20,7 @@ from faststream.kafka.publisher import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry
 
+from attune_runtime import tracing
 from attune_runtime.health import Check, ConsumerProgress
 from attune_runtime.kafka_client import broker_security, kafka_client_options
 from attune_runtime.retry import RetryBackoff
@@ -55,6 +57,7 @@ def make_broker(
         middlewares=(
             KafkaPrometheusMiddleware(registry=registry, app_name=f"attune-{service}"),
             progress.middleware,
+            tracing.TraceMiddleware,  # outside the back-off: its retry log line has the trace
             RetryBackoff(
                 initial=settings.retry_backoff_seconds,
                 maximum=settings.retry_backoff_max_seconds,
@@ -81,15 +84,27 @@ async def ensure_topics(
     await apply_topics(settings, names=names, wait_seconds=wait_seconds)
 
 
-async def publish_all(items: Sequence[tuple[DefaultPublisher, EventEnvelope]]) -> None:
-    """Enqueue several events in order, then wait until the broker acked all of them."""
+async def publish_all(
+    items: Sequence[tuple[DefaultPublisher, EventEnvelope]],
+    *,
+    traces: Mapping[UUID, str | None] | None = None,
+) -> None:
+    """Enqueue several events in order, then wait until the broker acked all of them.
+
+    Each record continues the trace being handled or, when `traces` has its event id, the one
+    named there (a batch handler's events each have their own; None: no trace)."""
     pending: list[asyncio.Future[Any]] = []
     for publisher, event in items:
+        headers = {"event_type": str(getattr(event, "type", type(event).__name__))}
+        if traces is not None and event.event_id in traces:
+            parent = traces[event.event_id]
+            traceparent = tracing.start(parent) if parent else None
+        else:
+            traceparent = tracing.current()
+        if traceparent is not None:
+            headers[tracing.TRACEPARENT] = traceparent
         result = await publisher.publish(
-            encode(event),
-            key=event.conversation_id.encode(),
-            headers={"event_type": str(getattr(event, "type", type(event).__name__))},
-            no_confirm=True,
+            encode(event), key=event.conversation_id.encode(), headers=headers, no_confirm=True
         )
         if isinstance(result, asyncio.Future):
             pending.append(result)
@@ -123,10 +138,10 @@ class OutRecord:
 
 
 def out_record(topic: str, event: EventEnvelope) -> OutRecord:
-    """A contract event keyed by conversation, with its type and id in headers.
+    """A contract event keyed by conversation, with its type, id and trace in headers.
 
     The event_id and tenant_id headers let a reader (ingest's dedup rebuild) skip decoding
-    the value.
+    the value. The trace continues the one being handled, or starts here (ingest: per event).
     """
     kind = str(getattr(event, "type", type(event).__name__))
     return OutRecord(
@@ -137,6 +152,7 @@ def out_record(topic: str, event: EventEnvelope) -> OutRecord:
             ("event_type", kind.encode()),
             ("event_id", str(event.event_id).encode()),
             ("tenant_id", event.tenant_id.encode()),
+            (tracing.TRACEPARENT, (tracing.current() or tracing.start()).encode()),
         ),
     )
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import structlog
 from aiokafka import TopicPartition
@@ -15,6 +16,7 @@ from attune_classifier.assess import Assessor
 from attune_classifier.metrics import ClassifierMetrics
 from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
+from attune_runtime import tracing
 from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
@@ -111,12 +113,15 @@ def register(
         metrics.batch_size.observe(len(records))
         now = clock.now()
         events: list[tuple[ConversationEvent, int]] = []
+        # Each event's trace (a new one if it came without), continued by its assessment.
+        traces: dict[UUID, str] = {}
         for record in records:
             event = await decode_or_dead_letter(
                 record, lambda r: decode_event(r, bounds=bounds, now=now), dead_letters
             )
             if event is not None:
                 events.append((event, record.partition))
+                traces[event.event_id] = tracing.from_headers(record.headers) or tracing.start()
         # The batch applies atomically: if its output is not acknowledged, the windows are put
         # back as they were, so the redelivered batch is assessed again rather than skipped.
         snapshot = windows.snapshot({(e.tenant_id, e.conversation_id) for e, _ in events})
@@ -125,7 +130,10 @@ def register(
             assessments = assessor.process(events)
             metrics.scoring_seconds.observe(time.perf_counter() - started)
             # Commit (on return) only after every assessment is acknowledged by the broker.
-            await publish_all([(assessments_out, a) for a in assessments])
+            await publish_all(
+                [(assessments_out, a) for a in assessments],
+                traces={a.event_id: traces.get(a.source_event_id) for a in assessments},
+            )
         except BaseException:
             windows.restore(snapshot)
             raise
@@ -139,6 +147,7 @@ def register(
             (log.info if notable else log.debug)(
                 "assessment_published",
                 assessment_id=str(a.event_id),
+                trace_id=tracing.trace_id(traces.get(a.source_event_id)),
                 conversation_id=a.conversation_id,
                 message_id=a.message_id,
                 rupture=a.scores.rupture,

@@ -141,6 +141,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # W3C trace context of what caused the row (an alert's trace); None outside one.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
 
 
 class Silence(Base):
@@ -186,6 +188,8 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The trace of what queued it (an alert's); sent as the request's `traceparent` header.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
 
     __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
 

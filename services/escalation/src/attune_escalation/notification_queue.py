@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attune_escalation.db import Incident, IncidentAlert, Notification
 from attune_escalation.notify import notification_key
 from attune_escalation.routing import Routing
+from attune_runtime import tracing
 from attune_schemas import SEVERITY_RANK, Severity
 
 
@@ -99,6 +100,7 @@ async def enqueue(
                 priority=2 * SEVERITY_RANK[Severity(incident.severity)] + int(first_page),
                 next_attempt_at=now,
                 created_at=now,
+                traceparent=tracing.current(),
             )
         )
         queued.append(channel)

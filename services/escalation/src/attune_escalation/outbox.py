@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attune_escalation.db import Lease, OutboxMessage
 from attune_escalation.metrics import EscalationMetrics
+from attune_runtime import tracing
 from attune_runtime.clock import Clock
 from attune_schemas import EventEnvelope, Silence
 from attune_schemas.topics import CONVERSATION_CONTROL, ESCALATION_EVENTS, SILENCES
@@ -46,6 +47,7 @@ def stage(
             event_id=str(event.event_id),
             payload=event.model_dump_json(),
             created_at=now,
+            traceparent=tracing.current(),
         )
     )
 
@@ -95,10 +97,11 @@ class OutboxRelay:
                 row.attempts += 1
                 # A crash after this publish but before commit republishes the row: at least
                 # once. Consumers deduplicate on the event_id inside the payload.
+                headers = {"event_type": row.topic}
+                if row.traceparent is not None:
+                    headers[tracing.TRACEPARENT] = row.traceparent
                 await self.publishers[row.topic].publish(
-                    row.payload.encode(),
-                    key=row.key.encode(),
-                    headers={"event_type": row.topic},
+                    row.payload.encode(), key=row.key.encode(), headers=headers
                 )
                 row.published_at = self.clock.now()
                 self.metrics.outbox_published.labels(row.topic).inc()

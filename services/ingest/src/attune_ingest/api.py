@@ -18,6 +18,7 @@ from attune_auth.guard import Guard, Integrator
 from attune_auth.principal import Principal
 from attune_ingest.intake import Intake, IntakeResult
 from attune_ingest.settings import IngestSettings
+from attune_runtime import tracing
 from attune_schemas import ConversationEvent, FieldError, InvalidMessage, load_json
 from attune_schemas.json_limits import BODY
 
@@ -150,8 +151,18 @@ class IntakeEndpoint:
             return status, body, {"retry-after": "5"}
         return principal
 
-    async def answer(self, raw: bytes | None, principal: Principal) -> Answer:
-        """`raw` is None when the body was over max_body_bytes (and not read further)."""
+    async def answer(
+        self, raw: bytes | None, principal: Principal, *, traceparent: str | None = None
+    ) -> Answer:
+        """`raw` is None when the body was over max_body_bytes (and not read further).
+
+        With a valid W3C `traceparent` from the integrator, its events continue that trace;
+        without one, each accepted event starts a trace of its own (`out_record`).
+        """
+        with tracing.resumed(traceparent, f"POST {PATH}", tracing.SERVER):
+            return await self._answer(raw, principal)
+
+    async def _answer(self, raw: bytes | None, principal: Principal) -> Answer:
         settings = self.settings
         if raw is None:
             return _whole_body(413, "too_large", f"body exceeds {settings.max_body_bytes} bytes")
@@ -240,10 +251,14 @@ def router(endpoint: IntakeEndpoint, schema: dict[str, Any]) -> APIRouter:
     )
     async def post_events(request: Request, principal: Integrator) -> Response:
         raw = await _read_body(request, endpoint.settings.max_body_bytes)
-        status, body, headers = await endpoint.answer(raw, principal)
+        traceparent = request.headers.get(tracing.TRACEPARENT)
+        status, body, headers = await endpoint.answer(raw, principal, traceparent=traceparent)
         return Response(body, status_code=status, media_type=JSON, headers=headers)
 
     return api
+
+
+_READ_HEADERS = frozenset({b"authorization", tracing.TRACEPARENT.encode()})
 
 
 def is_intake(scope: Scope) -> bool:
@@ -260,16 +275,16 @@ async def serve_intake(
     route's; an unexpected error is a bare 500 that, like its log line, carries no input.
     """
     try:
+        headers_in = {k: v for k, v in scope["headers"] if k in _READ_HEADERS}
         # Authenticated before the body is read: an unknown caller costs no parsing.
-        authorization = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
-        )
+        authorization = headers_in.get(b"authorization", b"").decode("latin-1") or None
         who = await endpoint.authenticate(authorization)
         if isinstance(who, Principal):
             raw = await _receive_body(scope, receive, endpoint.settings.max_body_bytes)
             if raw is False:
                 return  # the client went away
-            status, body, headers = await endpoint.answer(raw, who)
+            traceparent = headers_in.get(b"traceparent", b"").decode("latin-1") or None
+            status, body, headers = await endpoint.answer(raw, who, traceparent=traceparent)
         else:
             status, body, headers = who
     except Exception as exc:

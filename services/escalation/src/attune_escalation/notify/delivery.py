@@ -26,6 +26,7 @@ from attune_escalation.db import Incident, Notification
 from attune_escalation.metrics import EscalationMetrics
 from attune_escalation.notify import Notifier, NotifyError
 from attune_escalation.timeline import record_event
+from attune_runtime import tracing
 from attune_runtime.clock import Clock
 from attune_schemas import EscalationAction
 
@@ -133,14 +134,18 @@ class Delivery:
                 incident = await session.get(Incident, n.incident_id)
                 assert incident is not None
                 n.attempts += 1
-                self._record(session, n, incident, error, now)
+                # Its log line and escalation event carry on the trace that queued it.
+                with tracing.resumed(n.traceparent, "notification recorded"):
+                    self._record(session, n, incident, error, now)
 
     async def _try(self, n: Notification) -> NotifyError | None:
         notifier = self.notifiers.get(n.channel)
         if notifier is None:
             return NotifyError("channel_not_configured", retryable=False)
         try:
-            await self._send(notifier, n)
+            # HTTP channels send the trace on as their request's `traceparent` header.
+            with tracing.resumed(n.traceparent, f"notify {n.channel}", tracing.CLIENT):
+                await self._send(notifier, n)
         except NotifyError as exc:
             return exc
         return None

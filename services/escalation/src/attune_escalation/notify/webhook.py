@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from attune_escalation.notify import IDEMPOTENCY_HEADER, NotifyError
+from attune_runtime import tracing
 from attune_runtime.clock import Clock
 
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -31,11 +32,17 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 async def post_json(
     client: httpx.AsyncClient, url: str, body: bytes, headers: Mapping[str, str]
 ) -> httpx.Response:
-    """POST and classify what went wrong: network trouble and 429/5xx are worth a retry."""
+    """POST and classify what went wrong: network trouble and 429/5xx are worth a retry.
+
+    Within a trace (the alert's that queued the notification) the request carries it on in
+    a `traceparent` header, so a receiver that traces can join it.
+    """
+    sent = {"content-type": "application/json", **headers}
+    traceparent = tracing.current()
+    if traceparent is not None:
+        sent[tracing.TRACEPARENT] = traceparent
     try:
-        response = await client.post(
-            url, content=body, headers={"content-type": "application/json", **headers}
-        )
+        response = await client.post(url, content=body, headers=sent)
     except httpx.TimeoutException as exc:
         raise NotifyError("timeout", retryable=True) from exc
     except httpx.TransportError as exc:
