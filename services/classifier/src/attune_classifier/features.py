@@ -102,6 +102,9 @@ def is_short(text: str) -> bool:
     return len(text.split()) <= SHORT_WORDS or bool(_MINIMAL.match(text))
 
 
+_NO_MARKERS = [0.0] * (len(RUPTURE_MARKERS) + 2)  # MarkerFeatures' row of a message without hits
+
+
 class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Counts of each 3RS marker phrase, and crisis phrases split into own risk and mentions."""
 
@@ -112,6 +115,9 @@ class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         rows = []
         for item in items:
             hits = find_markers(item.text)
+            if not hits:
+                rows.append(_NO_MARKERS)
+                continue
             counts = dict.fromkeys(RUPTURE_MARKERS, 0)
             for h in hits:
                 if h.marker in counts:
@@ -120,6 +126,9 @@ class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             own = own_risk(item.text, crisis)
             rows.append([*counts.values(), float(bool(own)), float(len(crisis) > len(own))])
         return np.asarray(rows, dtype=np.float64)
+
+
+_LONG_REPLY = [0.0] * 7  # ExchangeFeatures' row of a reply that is not short
 
 
 class ExchangeFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
@@ -131,8 +140,11 @@ class ExchangeFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float64]:
         rows = []
         for item in items:
+            if not is_short(item.text):
+                rows.append(_LONG_REPLY)  # every value is scaled by `short`
+                continue
             before = preceding_assistant_turn(item.context)
-            short = float(is_short(item.text))
+            short = 1.0
             rows.append(
                 [
                     short,
@@ -265,6 +277,9 @@ def answers_safety_question(item: ScoringInput) -> bool:
     return bool(_AFFIRMATIVE.match(text)) or len(text.split()) <= 6
 
 
+_NO_RULES = [0.0] * (2 * len(CRISIS_MARKERS))  # no crisis rule hit: neither own nor mentioned
+
+
 class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Risk cues of one window: cue families, own vs mentioned crisis rules, who it is about."""
 
@@ -276,17 +291,21 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         for item in items:
             text = normalise(item.text)
             crisis = [h for h in find_markers(item.text) if h.family is MarkerFamily.CRISIS]
-            own = {h.marker for h in own_risk(item.text, crisis)}
-            mentioned = {h.marker for h in crisis} - own
+            if crisis:
+                own = {h.marker for h in own_risk(item.text, crisis)}
+                mentioned = {h.marker for h in crisis} - own
+                rules = [float(c in own) for c in CRISIS_MARKERS]
+                rules += [float(c in mentioned) for c in CRISIS_MARKERS]
+            else:
+                rules = _NO_RULES
             words = max(1, len(text.split()))
             before = preceding_assistant_turn(item.context) or ""
             safety = asks_about_safety(before)
             mine, yours = person_counts(text)
             rows.append(
                 [
-                    *(min(2, n) for n in cue_counts(text)),
-                    *(float(c in own) for c in CRISIS_MARKERS),
-                    *(float(c in mentioned) for c in CRISIS_MARKERS),
+                    *[min(2, n) for n in cue_counts(text)],
+                    *rules,
                     min(1.0, 5 * mine / words),
                     min(1.0, 5 * yours / words),
                     math.log1p(words),
