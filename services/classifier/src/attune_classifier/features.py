@@ -68,7 +68,9 @@ _SELF = re.compile(rf"\b(?:{_SELF_WORDS})\b", re.IGNORECASE)
 _YOU = re.compile(rf"\b(?:{_YOU_WORDS})\b", re.IGNORECASE)
 # Both in one pass: their words start with different letters (i/m against y/u), so a match of
 # one never covers where the other could start, and each group counts what its pattern finds.
-_PERSONS = re.compile(rf"\b(?:({_SELF_WORDS})|({_YOU_WORDS}))\b", re.IGNORECASE)
+# Every word starts with one of those letters, a word character: the leading `\b` is then "no
+# word character before", and the lookahead lets the engine skip other positions at once.
+_PERSONS = re.compile(rf"(?<!\w)(?=[imuy])(?:({_SELF_WORDS})|({_YOU_WORDS}))\b", re.IGNORECASE)
 
 
 def person_counts(text: str) -> tuple[int, int]:
@@ -218,6 +220,10 @@ def build_features() -> FeatureUnion:
 
 def windows(text: str) -> list[str]:
     """A message cut into windows of a few sentences: one risk sentence in a long post counts."""
+    # At most one sentence break (`_SENTENCES` needs a newline or one of .!?): one window.
+    breaks = text.count(".") + text.count("!") + text.count("?")
+    if "\n" not in text and breaks <= 1 and len(text.split()) <= WINDOW_WORDS:
+        return [text]
     sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
     if len(sentences) <= WINDOW_SENTENCES and len(text.split()) <= WINDOW_WORDS:
         return [text]
