@@ -11,7 +11,9 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -71,13 +73,13 @@ class Console:
     async def reader(self, topic: str) -> TopicReader:
         return await TopicReader(self.bootstrap, f"{self.process.prefix}{topic}").start()
 
-    async def logged_in(self, tenant: str) -> Page:
-        """A fresh browser context (its own cookies) with the tenant's clinician logged in."""
+    async def logged_in(self, tenant: str, role: Role = Role.CLINICIAN) -> Page:
+        """A fresh browser context (its own cookies) with the tenant's user logged in."""
         context = await self.browser.new_context(viewport={"width": 1366, "height": 900})
         page = await context.new_page()
         await page.goto(f"{self.url}/console")
         assert page.url.endswith("/console/login")  # no session: the login page
-        await page.get_by_label("Username").fill(username(tenant, Role.CLINICIAN))
+        await page.get_by_label("Username").fill(username(tenant, role))
         await page.get_by_label("Password").fill(PASSWORD)
         await page.get_by_role("button", name="Log in").click()
         await page.wait_for_url(f"{self.url}/console")
@@ -85,13 +87,14 @@ class Console:
         return page
 
 
-@pytest.fixture(scope="module")
-async def console(
+@asynccontextmanager
+async def running_console(
     bootstrap: str,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
+    workdir: Path,
+    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[Console]:
+    """Escalation as a process (its own topics, the tests' identity) and a headless Chromium."""
     executable = chromium()
-    workdir = tmp_path_factory.mktemp("console")
     await seed(workdir / "identity.db")
     protocols = workdir / "protocols.yaml"
     protocols.write_text(PROTOCOLS)
@@ -102,6 +105,7 @@ async def console(
             "ATTUNE_ESCALATION_GROUP_WAIT_SECONDS": "0",
             "ATTUNE_ESCALATION_CONSOLE_POLL_SECONDS": "0.2",
             "ATTUNE_ESCALATION_CRISIS_PROTOCOLS_FILE": str(protocols),
+            **(settings or {}),
         },
         prefix=f"b{uuid.uuid4().hex[:10]}.",
     )
@@ -119,3 +123,12 @@ async def console(
     finally:
         process.stop()
         await process.delete_topics()
+
+
+@pytest.fixture(scope="module")
+async def console(
+    bootstrap: str,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Console]:
+    async with running_console(bootstrap, tmp_path_factory.mktemp("console")) as running:
+        yield running

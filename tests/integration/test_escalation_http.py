@@ -74,12 +74,31 @@ class Server:
         raise AssertionError("the server's log never showed the flush marker")
 
 
+# One schedule for every tenant, so the on-call routes answer with data (and "take" with 201).
+SCHEDULE = "primary"
+POLICIES = f"""
+schedules:
+  {SCHEDULE}:
+    time_zone: Europe/London
+    rotation: {{participants: [dr-ada, dr-ben], start_date: 2026-01-05, shift_days: 1}}
+policies:
+  - name: everyone
+    tiers: [{{notify: [{{schedule: {SCHEDULE}}}], ack_deadline_seconds: 300}}]
+"""
+
+
 @pytest.fixture(scope="module")
 async def server(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    workdir = tmp_path_factory.mktemp("escalation-http")
+    policies = workdir / "policies.yaml"
+    policies.write_text(POLICIES)
     process = EscalationProcess(
         bootstrap,
-        tmp_path_factory.mktemp("escalation-http"),
-        settings={"ATTUNE_ESCALATION_LOG_LEVEL": "DEBUG"},  # the most a log could ever say
+        workdir,
+        settings={
+            "ATTUNE_ESCALATION_LOG_LEVEL": "DEBUG",  # the most a log could ever say
+            "ATTUNE_ESCALATION_POLICIES_FILE": str(policies),
+        },
     )
     await process.start()
     try:
@@ -128,11 +147,14 @@ def test_schemathesis_finds_the_api_true_to_its_openapi(server: Server, tmp_path
                     parameter["examples"] = {
                         f"seeded-{i}": {"value": iid} for i, iid in enumerate(server.incidents)
                     }
+                if parameter["name"] == "schedule":
+                    parameter["examples"] = {"configured": {"value": SCHEDULE}}
     location = tmp_path / "openapi.json"
     location.write_text(json.dumps(doc))
-    # Two answers the schema cannot foresee: a reassignment must name a user of the tenant, and
-    # a silence must not be able to match a crisis and must end in the future. Any other value
-    # the schema allows is a 422 naming the field there, so 422 is expected there only.
+    # Answers the schema cannot foresee: a reassignment or an assigned shift must name a user of
+    # the tenant, and a silence must not be able to match a crisis and must end in the future.
+    # Any other value the schema allows is a 422 naming the field there, so 422 is expected
+    # there only.
     accepting = '["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]'
     config = tmp_path / "schemathesis.toml"
     config.write_text(
@@ -141,6 +163,9 @@ def test_schemathesis_finds_the_api_true_to_its_openapi(server: Server, tmp_path
         f"checks.positive_data_acceptance.expected-statuses = {accepting}\n"
         "[[operations]]\n"
         'include-name = "POST /v1/silences"\n'
+        f"checks.positive_data_acceptance.expected-statuses = {accepting}\n"
+        "[[operations]]\n"
+        'include-name = "POST /v1/oncall/{schedule}/take"\n'
         f"checks.positive_data_acceptance.expected-statuses = {accepting}\n"
     )
     # The CLI rather than the pytest plugin: the plugin's lazy schema does not run on pytest 9.

@@ -63,11 +63,16 @@ RULES: dict[tuple[str, str, str], Need] = {
     ("escalation", "GET", "/console"): "console",
     ("escalation", "GET", "/console/stream"): "console",
     ("escalation", "GET", "/console/incidents/{incident_id}"): "console",
+    ("escalation", "GET", "/console/silences"): "console",
+    ("escalation", "GET", "/console/oncall"): "console",
     ("escalation", "GET", "/console/login"): "public",
     ("escalation", "GET", "/console/static/{name}"): "public",  # the page's script and style
     ("escalation", "GET", "/v1/silences"): "clinician",
     ("escalation", "POST", "/v1/silences"): "supervisor",
     ("escalation", "POST", "/v1/silences/{silence_id}/expire"): "supervisor",
+    ("escalation", "GET", "/v1/oncall"): "clinician",
+    # A clinician takes a shift for themself; assigning someone else needs a supervisor.
+    ("escalation", "POST", "/v1/oncall/{schedule}/take"): "clinician",
     ("escalation", "POST", "/v1/auth/token"): "login",
     ("escalation", "POST", "/v1/auth/session"): "login",
     ("escalation", "POST", "/v1/auth/logout"): "anyone",
@@ -105,10 +110,24 @@ RIGHT: dict[Need, Role] = {
     "supervisor": Role.SUPERVISOR,
     "admin": Role.ADMIN,
 }
+# A schedule that pages tenant-a only: to another tenant it does not exist.
+SCHEDULE = "clinic-a-primary"
+POLICIES = f"""
+schedules:
+  {SCHEDULE}:
+    rotation: {{participants: [dr-ada, dr-ben], start_date: 2026-03-02}}
+policies:
+  - name: clinic-a
+    tenants: [tenant-a]
+    tiers: [{{notify: [{{schedule: {SCHEDULE}}}]}}]
+  - name: everyone-else
+    tiers: [{{}}]
+"""
 BODIES: dict[str, dict[str, Any]] = {
     "resolve": {"outcome": "repaired"},
     "reassign": {"to": "clinician@tenant-a"},
     "silences": {"matchers": {"kind": "rupture"}, "ends_at": IN_A_DAY, "comment": "noisy"},
+    "take": {"shift": "current"},
 }
 
 
@@ -146,6 +165,13 @@ class Services:
 
     async def unchanged(self, path: str, oid: str) -> bool:
         """Is tenant-a's object as it was before another tenant's call?"""
+        if "{schedule}" in path:
+            [schedule] = (
+                await self.clients["escalation"].get(
+                    "/v1/oncall", headers=self.bearer("tenant-a", Role.CLINICIAN)
+                )
+            ).json()
+            return bool(schedule["now"]["source"] == "rotation")
         if "{silence_id}" in path:
             listed = await self.clients["escalation"].get(
                 "/v1/silences", headers=self.bearer("tenant-a", Role.CLINICIAN)
@@ -203,8 +229,10 @@ async def services(
         scorer=LexiconScorer(),
     )
     apps: dict[str, Any] = {"ingest": ingest, "router": router.app, "classifier": classifier.app}
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(POLICIES)
     async with (
-        running_api(tmp_path / "escalation.db", clock, identity) as api,
+        running_api(tmp_path / "escalation.db", clock, identity, policies_file=policies) as api,
         TestKafkaBroker(ingest_service.broker),
     ):
         apps["escalation"] = api.service.app
@@ -232,6 +260,7 @@ Call = Callable[[dict[str, str]], Awaitable[httpx.Response]]
 
 def caller(s: Services, service: str, method: str, path: str, iid: str | None) -> Call:
     url = path.replace("{incident_id}", iid or "").replace("{silence_id}", iid or "")
+    url = url.replace("{schedule}", iid or "")
     url = url.replace("{name}", "console.js")
     body: Any = None
     if service == "ingest":
@@ -276,6 +305,8 @@ async def test_each_route_answers_each_caller_as_its_rule_says(
         if "{incident_id}" in path
         else await s.silence()
         if "{silence_id}" in path
+        else SCHEDULE
+        if "{schedule}" in path
         else None
     )
     call = caller(s, service, method, path, iid)

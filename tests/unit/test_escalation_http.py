@@ -279,6 +279,7 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
     """Field names come from a list in api.py: every parameter and body field must be on it."""
     from attune_auth.routes import FIELD_NAMES as AUTH_FIELD_NAMES
     from attune_escalation.api import FIELD_NAMES
+    from attune_escalation.oncall_api import FIELD_NAMES as ONCALL_FIELD_NAMES
     from attune_escalation.silence_api import FIELD_NAMES as SILENCE_FIELD_NAMES
 
     doc = await openapi(shared)
@@ -294,7 +295,8 @@ async def test_error_answers_name_every_declared_field(shared: Api) -> None:
         "Login",
         "NewSilence",
         "SilenceMatchers",
+        "TakeShift",
     ):
         declared |= set(doc["components"]["schemas"][name]["properties"])
 
-    assert declared == FIELD_NAMES | AUTH_FIELD_NAMES | SILENCE_FIELD_NAMES
+    assert declared == FIELD_NAMES | AUTH_FIELD_NAMES | SILENCE_FIELD_NAMES | ONCALL_FIELD_NAMES

@@ -191,6 +191,21 @@ async def audited_read(
     return found
 
 
+async def check_assignee(request: Request, who: Principal, to: str, field: str = "to") -> None:
+    """`to` must be an active user of the caller's tenant; otherwise 422 on `body.<field>`."""
+    async with guard_of(request).sessions() as identity:
+        user = await identity.scalar(
+            select(User).where(
+                User.username == to, User.tenant_id == who.tenant_id, User.active.is_(True)
+            )
+        )
+    if user is None:
+        reason = "names no active user of this tenant"
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", field), "msg": reason}]
+        )
+
+
 def router(
     *,
     sessions: async_sessionmaker[AsyncSession],
@@ -354,20 +369,6 @@ def router(
                 s, incident_id=iid, clinician_id=who.subject, now=clock.now(), routing=routing
             ),
         )
-
-    async def check_assignee(request: Request, who: Principal, to: str) -> None:
-        """`to` must be an active user of the caller's tenant; otherwise 422 on `body.to`."""
-        async with guard_of(request).sessions() as identity:
-            user = await identity.scalar(
-                select(User).where(
-                    User.username == to, User.tenant_id == who.tenant_id, User.active.is_(True)
-                )
-            )
-        if user is None:
-            reason = "names no active user of this tenant"
-            raise RequestValidationError(
-                [{"type": "value_error", "loc": ("body", "to"), "msg": reason}]
-            )
 
     @api.post("/{incident_id}/reassign", response_model=IncidentDetail, responses=ACTION_ERRORS)
     async def reassign(

@@ -16,7 +16,7 @@ from attune_auth import routes as auth_routes
 from attune_auth.db import make_engine as make_identity_engine
 from attune_auth.db import make_sessions as make_identity_sessions
 from attune_auth.guard import Guard
-from attune_escalation import api, feedback_api, handlers, http_errors, silence_api
+from attune_escalation import api, feedback_api, handlers, http_errors, oncall_api, silence_api
 from attune_escalation.console import protocols
 from attune_escalation.console import routes as console
 from attune_escalation.db import make_engine, make_sessions
@@ -185,6 +185,16 @@ def build(
             audit_with_action=guard.audit.shares(settings.database_url),
         )
     )
+    app.include_router(
+        oncall_api.router(
+            sessions=sessions,
+            clock=clock,
+            config=config,
+            on_commit=on_commit,
+            audit=guard.audit,
+            audit_with_action=guard.audit.shares(settings.database_url),
+        )
+    )
     app.include_router(feedback_api.router(sessions=sessions, clock=clock, audit=guard.audit))
     app.include_router(
         console.router(
@@ -192,6 +202,7 @@ def build(
             clock=clock,
             audit=guard.audit,
             protocols=crisis_protocols,
+            config=config,
             poll_seconds=settings.console_poll_seconds,
             stream_seconds=settings.console_stream_seconds,
         )
@@ -200,7 +211,11 @@ def build(
     app.include_router(auth_routes.router(**strict))
     app.include_router(auth_routes.audit_router(**strict))
     http_errors.install(
-        app, known_fields=api.FIELD_NAMES | silence_api.FIELD_NAMES | auth_routes.FIELD_NAMES
+        app,
+        known_fields=api.FIELD_NAMES
+        | silence_api.FIELD_NAMES
+        | oncall_api.FIELD_NAMES
+        | auth_routes.FIELD_NAMES,
     )
     return build_service(
         "escalation",

@@ -14,8 +14,8 @@ from attune_auth.db import UtcDateTime, make_engine, make_sessions
 
 __all__ = ["AlertVerdict", "Base", "EngagementPoint", "EscalationTimer", "Incident",
            "IncidentAlert", "IncidentEvent", "IncidentTurn", "Lease", "Notification",
-           "OutboxMessage", "Silence", "TeamCursor", "UtcDateTime", "make_engine",
-           "make_sessions"]  # fmt: skip
+           "OutboxMessage", "ShiftTakeover", "Silence", "TeamCursor", "UtcDateTime",
+           "make_engine", "make_sessions"]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -268,3 +268,22 @@ class EngagementPoint(Base):
     __table_args__ = (
         Index("ix_engagement_points_conversation", "tenant_id", "conversation_id", "at"),
     )
+
+
+class ShiftTakeover(Base):
+    """A shift taken at run time ("take this shift"): `clinician` is on call for the tenant's
+    pages from `schedule` between `starts_at` and `ends_at`. The newest takeover wins.
+    """
+
+    __tablename__ = "shift_takeovers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    schedule: Mapped[str] = mapped_column(String(128))
+    clinician: Mapped[str] = mapped_column(String(128))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_shift_takeovers_schedule", "tenant_id", "schedule", "ends_at"),)

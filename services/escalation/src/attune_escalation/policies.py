@@ -125,6 +125,17 @@ class EscalationConfig(BaseModel):
     def chain_for(self, tenant_id: str, severity: Severity) -> Chain:
         return next(p for p in self.policies if p.matches(tenant_id, severity)).chain()
 
+    def schedules_for(self, tenant_id: str) -> list[str]:
+        """The schedules that the tenant's incidents may page, in the file's order."""
+        named = {
+            target.schedule
+            for severity in Severity
+            for tier in self.chain_for(tenant_id, severity).tiers
+            for target in tier.notify
+            if target.schedule is not None
+        }
+        return [name for name in self.schedules if name in named]
+
     def channel_names(self) -> Iterable[str]:
         return {c for p in self.policies for c in p.channels or ()}
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attune_escalation import oncall
 from attune_escalation.db import EscalationTimer, Incident, TeamCursor
 from attune_escalation.lifecycle import Status, census
 from attune_escalation.metrics import EscalationMetrics
@@ -77,14 +78,21 @@ async def clear_timers(session: AsyncSession, incident: Incident) -> None:
 
 
 async def recipients(
-    session: AsyncSession, config: EscalationConfig, target: Target, now: datetime
+    session: AsyncSession, config: EscalationConfig, target: Target, now: datetime, tenant_id: str
 ) -> list[str]:
-    """The clinician a target names at `now`: a schedule's on-call, a person, a team's next."""
+    """The clinician a target names at `now`: a schedule's on-call (with the shifts the
+    tenant's clinicians took), a person, a team's next."""
     if target.clinician is not None:
         return [target.clinician]
     if target.schedule is not None:
         schedule = config.schedules.get(target.schedule)
-        return [schedule.on_call(now)] if schedule is not None else []
+        if schedule is None:
+            return []
+        return [
+            await oncall.on_call(
+                session, tenant_id=tenant_id, name=target.schedule, schedule=schedule, at=now
+            )
+        ]
     members = config.teams.get(target.team or "", [])
     if not members:
         return []
@@ -119,7 +127,8 @@ async def page(
     step = chain.tiers[tier]
     who: list[str] = []
     for target in step.notify:
-        who += [c for c in await recipients(session, routing.config, target, now) if c not in who]
+        named = await recipients(session, routing.config, target, now, incident.tenant_id)
+        who += [c for c in named if c not in who]
     queued = await enqueue(
         session,
         incident,

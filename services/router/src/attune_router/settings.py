@@ -16,7 +16,7 @@ class RouterSettings(ServiceSettings):
     # Chosen once on real dev conversations for an alert budget (models/MODEL_CARD.md); `make
     # train` records the same numbers in the model manifest and a test keeps them equal.
     rupture_fire: float = Field(default=0.92, ge=0, le=1)
-    rupture_accumulate_floor: float = Field(default=0.7, ge=0, le=1)
+    rupture_accumulate_floor: float = Field(default=0.68, ge=0, le=1)
     rupture_resolve: float = Field(default=0.3, ge=0, le=1)
     disengagement_fire: float = Field(default=0.55, ge=0, le=1)
     disengagement_resolve: float = Field(default=0.25, ge=0, le=1)
@@ -26,7 +26,7 @@ class RouterSettings(ServiceSettings):
     episode_timeout_seconds: float = Field(default=6 * 3600, gt=0)
     # After a crisis alert, rupture/disengagement alerts for that conversation are inhibited.
     crisis_inhibits_seconds: float = Field(default=24 * 3600, ge=0)
-    crisis_critical: float = Field(default=0.72, ge=0, le=1)
+    crisis_critical: float = Field(default=0.67, ge=0, le=1)
     max_conversations: int = Field(default=200_000, gt=0)
     # Assessments dated more than this ahead of the service clock, or before the epoch, are
     # dead-lettered: applied, one bad timestamp would resolve or inhibit alerts early.

@@ -150,3 +150,24 @@ def repair_moves(rupture_type: str, kinds: list[str]) -> tuple[str, tuple[Repair
     if "disengagement" in kinds or "rupture" in kinds:
         return KINDS["disengagement"], REPAIR_MOVES["disengagement"]
     return "", ()
+
+
+SEVERITIES: dict[str, str] = {
+    "critical": "Critical",
+    "high": "High",
+    "warning": "Warning",
+}
+SILENCE_STATES: dict[str, str] = {
+    "active": "In force",
+    "pending": "Starts later",
+    "expired": "Ended",
+}
+
+
+def silence_matches(kind: str | None, severity: str | None, conversation_id: str | None) -> str:
+    """What a silence mutes, in words: "Alliance rupture alerts, high severity, in one
+    conversation"."""
+    what = f"{KINDS.get(kind, kind)} alerts" if kind else "Alerts of any kind"
+    if severity:
+        what += f", {SEVERITIES.get(severity, severity).lower()} severity"
+    return what + (" in one conversation" if conversation_id else " in every conversation")

@@ -1,4 +1,5 @@
-"""The console's pages: login, the queue (live over server-sent events), an incident.
+"""The console's pages: login, the queue (live over server-sent events), an incident, the
+silences, and who is on call.
 
 Pages need a clinician's session (the cookie from POST /v1/auth/session); without one they
 redirect to the login page. The page's script performs every action through the JSON API.
@@ -24,8 +25,9 @@ from attune_auth.guard import Credentials, Forbidden, SessionCookie, Unauthentic
 from attune_auth.principal import Principal, Role
 from attune_escalation import engagement, turns
 from attune_escalation.api import audited_read
-from attune_escalation.console import clinical, views
+from attune_escalation.console import clinical, oncall_page, silence_page, views
 from attune_escalation.console.protocols import Protocols
+from attune_escalation.policies import EscalationConfig
 from attune_runtime.clock import Clock
 
 HERE = Path(__file__).parent
@@ -46,8 +48,13 @@ def utc(at: datetime) -> str:
     return at.strftime("%H:%M:%S UTC")
 
 
+def day_utc(at: datetime) -> str:
+    return at.strftime("%a %d %b %H:%M UTC")
+
+
 templates.filters["waited"] = waited
 templates.filters["utc"] = utc
+templates.filters["day_utc"] = day_utc
 templates.globals["clinical"] = clinical
 
 
@@ -65,6 +72,11 @@ async def console_user(request: Request, credentials: Credentials, _: SessionCoo
 ConsoleUser = Annotated[Principal, Depends(console_user)]
 
 
+def supervises(who: Principal) -> bool:
+    """Supervisors and admins act on silences and assign shifts; clinicians read."""
+    return who.role is not None and who.role.covers(Role.SUPERVISOR)
+
+
 def page(name: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(
         templates.get_template(name).render(**context),
@@ -78,6 +90,7 @@ def router(
     clock: Clock,
     audit: AuditTrail,
     protocols: Protocols,
+    config: EscalationConfig,
     poll_seconds: float,
     stream_seconds: float,
 ) -> APIRouter:
@@ -100,7 +113,7 @@ def router(
     @console.get("")
     async def queue(who: ConsoleUser) -> HTMLResponse:
         now = clock.now()
-        return page("queue.html", who=who, rows=await rows(who.tenant_id), now=now)
+        return page("queue.html", who=who, rows=await rows(who.tenant_id), now=now, section="queue")
 
     @console.get("/stream")
     async def stream(who: ConsoleUser, request: Request) -> EventSourceResponse:
@@ -144,6 +157,45 @@ def router(
             chart=views.chart(trend, found.opened_at),
             i=found,
             protocol=protocols.of(who.tenant_id) if view.crisis else None,
+            section="queue",
+        )
+
+    @console.get("/silences")
+    async def silences(who: ConsoleUser, incident: UUID | None = None) -> HTMLResponse:
+        """The tenant's silences; `?incident=<id>` pre-fills the form for its conversation."""
+        now = clock.now()
+        async with sessions() as session:
+            shown = await silence_page.rows(session, who.tenant_id, now)
+            form = silence_page.Prefill()
+            if incident is not None:
+                found = await silence_page.prefill(session, who.tenant_id, str(incident))
+                if found is None:
+                    raise HTTPException(404, "incident not found")
+                form = found
+        return page(
+            "silences.html",
+            who=who,
+            now=now,
+            section="silences",
+            rows=shown,
+            form=form,
+            kinds=silence_page.KINDS,
+            durations=silence_page.DURATIONS,
+            can_act=supervises(who),
+        )
+
+    @console.get("/oncall")
+    async def on_call(who: ConsoleUser) -> HTMLResponse:
+        now = clock.now()
+        async with sessions() as session:
+            shown = await oncall_page.rows(session, config, who.tenant_id, who.subject, now)
+        return page(
+            "oncall.html",
+            who=who,
+            now=now,
+            section="oncall",
+            rows=shown,
+            can_assign=supervises(who),
         )
 
     return console

@@ -16,14 +16,18 @@ async function call(method, path, body) {
   });
   if (!response.ok) {
     let detail = response.statusText;
+    let answer = null;
     try {
-      const answer = await response.json();
+      answer = await response.json();
       detail = answer.detail || detail;
       if (answer.errors && answer.errors.length) {
         detail += ": " + answer.errors.map((e) => e.field + " " + e.reason).join("; ");
       }
     } catch (_) { /* not JSON */ }
-    throw new Error(detail + " (" + response.status + ")");
+    const error = new Error(detail + " (" + response.status + ")");
+    error.status = response.status;
+    error.errors = (answer && answer.errors) || [];
+    throw error;
   }
   return response.status === 204 ? null : response.json();
 }
@@ -158,12 +162,93 @@ function actions() {
   }
 }
 
+// The silences page: create (each refused field's reason shown next to it) and expire.
+function silences() {
+  const form = document.getElementById("new-silence");
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = document.getElementById("silence-error");
+      error.textContent = "";
+      for (const p of form.querySelectorAll(".field-error")) p.textContent = "";
+      for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+      const matchers = {};
+      const conversation = form.conversation_id.value.trim();
+      if (conversation) matchers.conversation_id = conversation;
+      if (form.kind.value) matchers.kind = form.kind.value;
+      if (form.severity.value) matchers.severity = form.severity.value;
+      const endsAt = new Date(Date.now() + skew + Number(form.duration.value) * 1000);
+      try {
+        await call("POST", "/v1/silences", {
+          matchers, ends_at: endsAt.toISOString(), comment: form.comment.value.trim(),
+        });
+        say("Silence created.");
+        window.location.assign("/console/silences");
+      } catch (e) {
+        let placed = false;
+        for (const fault of e.errors || []) {
+          const slot = form.querySelector('.field-error[data-field="' + fault.field + '"]');
+          if (!slot) continue;
+          slot.textContent = "Refused: " + fault.reason;
+          const control = document.querySelector('[aria-describedby="' + slot.id + '"]');
+          if (control) {
+            control.setAttribute("aria-invalid", "true");
+            if (!placed) control.focus();
+          }
+          placed = true;
+        }
+        error.textContent = placed
+          ? "Could not create the silence: the marked field says why."
+          : "Could not create the silence: " + e.message;
+      }
+    });
+  }
+  for (const button of document.querySelectorAll("button[data-expire]")) {
+    button.addEventListener("click", async () => {
+      try {
+        await call("POST", "/v1/silences/" + button.dataset.expire + "/expire");
+        say("Silence expired.");
+        window.location.reload();
+      } catch (e) {
+        say("Could not expire the silence: " + e.message);
+      }
+    });
+  }
+}
+
+// The on-call page: take this (or the next) shift, or, for a supervisor, assign one.
+function onCall() {
+  const error = document.getElementById("oncall-error");
+  if (!error) return;
+  const take = async (schedule, body) => {
+    error.textContent = "";
+    try {
+      await call("POST", "/v1/oncall/" + encodeURIComponent(schedule) + "/take", body);
+      say("Shift taken.");
+      window.location.reload();
+    } catch (e) {
+      error.textContent = "Could not take the shift of " + schedule + ": " + e.message;
+    }
+  };
+  for (const button of document.querySelectorAll("button[data-take]")) {
+    button.addEventListener("click", () => take(button.dataset.take, { shift: button.dataset.shift }));
+  }
+  for (const form of document.querySelectorAll("form.assign")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      take(form.dataset.schedule, { shift: form.shift.value, clinician: form.clinician.value.trim() });
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   login();
   logout();
   liveQueue();
   liveIncident();
   actions();
+  silences();
+  onCall();
   tick();
   setInterval(tick, 1000);
 });
