@@ -22,7 +22,15 @@ from hypothesis import strategies as st
 
 from attune_classifier import embedding
 from attune_classifier.compiled import WordGrams
-from attune_classifier.features import _SELF, _YOU, person_counts
+from attune_classifier.features import (
+    _SELF,
+    _SENTENCES,
+    _YOU,
+    WINDOW_SENTENCES,
+    WINDOW_WORDS,
+    person_counts,
+    windows,
+)
 from attune_classifier.lexicon import normalise
 from attune_classifier.model import ModelScorer, as_objects
 from attune_classifier.scoring import ContextTurn, MessageScore, ScoringInput
@@ -194,6 +202,7 @@ PERSON_PARTS = [
     *("i", "I'm", "im", "i've", "ive", "i\u2019d", "i'll", "me", "my", "MySelf", "mine"),
     *("you", "your", "you're", "youre", "yourself", "u", "ur"),
     *("mu", "yi", "'", "-", "_", "imy", "you'", "i'", "me's", "\u0130", "x", "1", ".", ","),
+    *("\u0131", "\u0130m", "\u00e9", "\u00fc", "U", "Y", "M", "IM", "\u0131m"),
     *(" ", " ", "\n"),
 ]
 
@@ -203,6 +212,48 @@ PERSON_PARTS = [
 def test_one_pass_person_counts_equal_the_two_patterns(parts: list[str]) -> None:
     text = "".join(parts)
     assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=40))
+def test_person_counts_equal_the_two_patterns_on_any_text(text: str) -> None:
+    assert person_counts(text) == (len(_SELF.findall(text)), len(_YOU.findall(text)))
+
+
+def _windows_by_sentences(text: str) -> list[str]:
+    """`windows` as defined, without its shortcut for texts of at most one sentence break."""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
+    if len(sentences) <= WINDOW_SENTENCES and len(text.split()) <= WINDOW_WORDS:
+        return [text]
+    out: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        words = sentence.split()
+        while len(words) > WINDOW_WORDS:
+            out.append(" ".join(words[:WINDOW_WORDS]))
+            words = words[WINDOW_WORDS:]
+        current.append(" ".join(words))
+        if len(current) >= WINDOW_SENTENCES or sum(len(c.split()) for c in current) >= WINDOW_WORDS:
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return [w for w in out if w] or [text]
+
+
+WINDOW_PARTS = ("word", "I", ".", "!", "?", " ", "  ", "\n", "\t", "\u2028", "\u00a0", "...")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(WINDOW_PARTS), max_size=140))
+def test_windows_equal_the_sentence_split(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert windows(text) == _windows_by_sentences(text)
+
+
+def test_windows_equal_the_sentence_split_on_the_corpus() -> None:
+    for item in varied_inputs():
+        assert windows(item.text) == _windows_by_sentences(item.text)
 
 
 def test_person_counts_equal_the_two_patterns_on_the_corpus() -> None:

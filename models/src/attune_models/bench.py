@@ -2,8 +2,9 @@
 
 1. In process: messages/s scoring one message at a time vs in batches (the service's path).
 2. Through the real broker: the classifier service (consume, score, produce) against a raw
-   aiokafka consume-and-produce pass-through of the same events, both with acks=all and
-   idempotence, both timed by the broker timestamps of their output (steady state).
+   aiokafka consume-and-produce pass-through of the same events, run right before and right
+   after it, all with acks=all and idempotence, all timed by the broker timestamps of their
+   output (steady state).
 3. Resident memory of the classifier's state with 100,000 active conversations.
 4. The marker lexicon on the corpus texts: every pattern one by one (the reference) against the
    prefiltered tables the service runs (`--lexicon` runs only this part, without Kafka).
@@ -136,7 +137,7 @@ async def output_rate(bootstrap: str, topic: str, expected: int, within: float =
 async def passthrough(bootstrap: str, source: str, sink: str, count: int) -> None:
     """The baseline: consume, produce each record (acks=all, idempotent), commit per batch."""
     consumer = AIOKafkaConsumer(
-        source, bootstrap_servers=bootstrap, group_id=f"{source}-raw", auto_offset_reset="earliest",
+        source, bootstrap_servers=bootstrap, group_id=f"{sink}-raw", auto_offset_reset="earliest",
         enable_auto_commit=False,
     )  # fmt: skip
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
@@ -159,19 +160,26 @@ async def passthrough(bootstrap: str, source: str, sink: str, count: int) -> Non
         await consumer.stop()
 
 
+async def raw_rate(bootstrap: str, source: str, sink: str, count: int) -> float:
+    task = asyncio.create_task(passthrough(bootstrap, source, sink, count))
+    rate = await output_rate(bootstrap, sink, count)
+    await task
+    return rate
+
+
 async def bench_broker(bootstrap: str, conversations: int, turns: int) -> dict[str, float]:
+    """The pass-through runs right before and right after the classifier, on the same events;
+    the classifier is compared with their mean, since on a shared machine either alone swings."""
     prefix = f"bench{uuid.uuid4().hex[:6]}."
+    source = f"{prefix}conversation.events"
     await ensure_topics(bootstrap, partitions=3, prefix=prefix)
-    await ensure_topics(bootstrap, partitions=3, names=[f"{prefix}raw.sink"])
+    sinks = [f"{prefix}raw.before", f"{prefix}raw.after"]
+    await ensure_topics(bootstrap, partitions=3, names=sinks)
     events = conversation_events(conversations, turns)
     client_messages = sum(e.sender is Sender.CLIENT for e in events)
-    await produce(bootstrap, f"{prefix}conversation.events", events)
+    await produce(bootstrap, source, events)
 
-    task = asyncio.create_task(
-        passthrough(bootstrap, f"{prefix}conversation.events", f"{prefix}raw.sink", len(events))
-    )
-    raw = await output_rate(bootstrap, f"{prefix}raw.sink", len(events))
-    await task
+    before = await raw_rate(bootstrap, source, sinks[0], len(events))
 
     settings = ClassifierSettings(
         kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, group_id=f"{prefix}classifier",
@@ -181,11 +189,14 @@ async def bench_broker(bootstrap: str, conversations: int, turns: int) -> dict[s
     service = build(settings)
     async with service.running():
         assessed = await output_rate(bootstrap, f"{prefix}rupture.assessments", client_messages)
+    after = await raw_rate(bootstrap, source, sinks[1], len(events))
     # The classifier emits one record per client message but consumes every event.
     consumed = assessed * len(events) / client_messages
     return {
         "events": len(events),
-        "raw_passthrough_events_per_s": raw,
+        "raw_before_events_per_s": before,
+        "raw_after_events_per_s": after,
+        "raw_passthrough_events_per_s": (before + after) / 2,
         "classifier_events_per_s": consumed,
         "classifier_assessments_per_s": assessed,
     }
@@ -333,7 +344,8 @@ def main() -> None:
     b = asyncio.run(bench_broker(args.bootstrap, args.conversations, args.turns))
     raw, ours = b["raw_passthrough_events_per_s"], b["classifier_events_per_s"]
     print(
-        f"2. through Kafka ({b['events']:.0f} events): raw aiokafka pass-through {raw:.0f} ev/s, "
+        f"2. through Kafka ({b['events']:.0f} events): raw aiokafka pass-through {raw:.0f} ev/s "
+        f"(before {b['raw_before_events_per_s']:.0f}, after {b['raw_after_events_per_s']:.0f}), "
         f"classifier {ours:.0f} ev/s ({b['classifier_assessments_per_s']:.0f} assessments/s) "
         f"-> {ours / raw:.2f} of the pass-through"
     )

@@ -68,7 +68,9 @@ _SELF = re.compile(rf"\b(?:{_SELF_WORDS})\b", re.IGNORECASE)
 _YOU = re.compile(rf"\b(?:{_YOU_WORDS})\b", re.IGNORECASE)
 # Both in one pass: their words start with different letters (i/m against y/u), so a match of
 # one never covers where the other could start, and each group counts what its pattern finds.
-_PERSONS = re.compile(rf"\b(?:({_SELF_WORDS})|({_YOU_WORDS}))\b", re.IGNORECASE)
+# Every word starts with one of those letters, a word character: the leading `\b` is then "no
+# word character before", and the lookahead lets the engine skip other positions at once.
+_PERSONS = re.compile(rf"(?<!\w)(?=[imuy])(?:({_SELF_WORDS})|({_YOU_WORDS}))\b", re.IGNORECASE)
 
 
 def person_counts(text: str) -> tuple[int, int]:
@@ -102,6 +104,9 @@ def is_short(text: str) -> bool:
     return len(text.split()) <= SHORT_WORDS or bool(_MINIMAL.match(text))
 
 
+_NO_MARKERS = [0.0] * (len(RUPTURE_MARKERS) + 2)  # MarkerFeatures' row of a message without hits
+
+
 class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Counts of each 3RS marker phrase, and crisis phrases split into own risk and mentions."""
 
@@ -112,6 +117,9 @@ class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         rows = []
         for item in items:
             hits = find_markers(item.text)
+            if not hits:
+                rows.append(_NO_MARKERS)
+                continue
             counts = dict.fromkeys(RUPTURE_MARKERS, 0)
             for h in hits:
                 if h.marker in counts:
@@ -120,6 +128,9 @@ class MarkerFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             own = own_risk(item.text, crisis)
             rows.append([*counts.values(), float(bool(own)), float(len(crisis) > len(own))])
         return np.asarray(rows, dtype=np.float64)
+
+
+_LONG_REPLY = [0.0] * 7  # ExchangeFeatures' row of a reply that is not short
 
 
 class ExchangeFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
@@ -131,8 +142,11 @@ class ExchangeFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float64]:
         rows = []
         for item in items:
+            if not is_short(item.text):
+                rows.append(_LONG_REPLY)  # every value is scaled by `short`
+                continue
             before = preceding_assistant_turn(item.context)
-            short = float(is_short(item.text))
+            short = 1.0
             rows.append(
                 [
                     short,
@@ -206,6 +220,10 @@ def build_features() -> FeatureUnion:
 
 def windows(text: str) -> list[str]:
     """A message cut into windows of a few sentences: one risk sentence in a long post counts."""
+    # At most one sentence break (`_SENTENCES` needs a newline or one of .!?): one window.
+    breaks = text.count(".") + text.count("!") + text.count("?")
+    if "\n" not in text and breaks <= 1 and len(text.split()) <= WINDOW_WORDS:
+        return [text]
     sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
     if len(sentences) <= WINDOW_SENTENCES and len(text.split()) <= WINDOW_WORDS:
         return [text]
@@ -265,6 +283,9 @@ def answers_safety_question(item: ScoringInput) -> bool:
     return bool(_AFFIRMATIVE.match(text)) or len(text.split()) <= 6
 
 
+_NO_RULES = [0.0] * (2 * len(CRISIS_MARKERS))  # no crisis rule hit: neither own nor mentioned
+
+
 class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
     """Risk cues of one window: cue families, own vs mentioned crisis rules, who it is about."""
 
@@ -276,17 +297,21 @@ class CrisisCueFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         for item in items:
             text = normalise(item.text)
             crisis = [h for h in find_markers(item.text) if h.family is MarkerFamily.CRISIS]
-            own = {h.marker for h in own_risk(item.text, crisis)}
-            mentioned = {h.marker for h in crisis} - own
+            if crisis:
+                own = {h.marker for h in own_risk(item.text, crisis)}
+                mentioned = {h.marker for h in crisis} - own
+                rules = [float(c in own) for c in CRISIS_MARKERS]
+                rules += [float(c in mentioned) for c in CRISIS_MARKERS]
+            else:
+                rules = _NO_RULES
             words = max(1, len(text.split()))
             before = preceding_assistant_turn(item.context) or ""
             safety = asks_about_safety(before)
             mine, yours = person_counts(text)
             rows.append(
                 [
-                    *(min(2, n) for n in cue_counts(text)),
-                    *(float(c in own) for c in CRISIS_MARKERS),
-                    *(float(c in mentioned) for c in CRISIS_MARKERS),
+                    *[min(2, n) for n in cue_counts(text)],
+                    *rules,
                     min(1.0, 5 * mine / words),
                     min(1.0, 5 * yours / words),
                     math.log1p(words),

@@ -383,11 +383,13 @@ def crisis_cue_spans(text: str) -> list[tuple[str, int, int]]:
 RISK_CUES = tuple(name for name in CRISIS_CUES if name != "distress")
 
 
+_RISK_AT = tuple(k for k, name in enumerate(CRISIS_CUES) if name in RISK_CUES)
+
+
 def has_risk_cue(text: str) -> bool:
     """Does the text hold a risk cue a clinician could read as the reason for a crisis flag?"""
-    return any(
-        n for name, n in zip(CRISIS_CUES, cue_counts(text), strict=True) if name in RISK_CUES
-    )
+    counts = cue_counts(text)
+    return any(counts[k] for k in _RISK_AT)
 
 
 def crisis_cue_counts(text: str) -> list[int]:
