@@ -9,20 +9,34 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 from uuid import UUID
 
 import httpx
 import structlog
+from faststream.kafka import KafkaMessage, TestKafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
+from prometheus_client import CollectorRegistry
 
 from attune_escalation.notify.webhook import WebhookNotifier
+from attune_router.app import build as build_router
+from attune_router.policy import AlertPolicy, PolicyConfig, Thresholds
+from attune_router.settings import RouterSettings
 from attune_runtime import tracing
 from attune_runtime.clock import ManualClock
 from attune_runtime.dead_letter import dead_letter
 from attune_runtime.kafka import out_record
-from attune_schemas import FieldError, InvalidMessage, MessageSent, Sender
-from tests.factories import T0, alert
+from attune_schemas import (
+    Alert,
+    AlertStatus,
+    FieldError,
+    InvalidMessage,
+    MessageSent,
+    Sender,
+    encode,
+)
+from tests.factories import T0, alert, assessment
 from tests.unit.escalation_support import FakeNotifier, Sessions, apply, delivery, notifications
 from tests.unit.test_escalation import FakeBroker, outbox, relay
 
@@ -246,3 +260,66 @@ def test_with_an_sdk_the_hops_are_recorded_spans_parented_by_the_header() -> Non
     assert spans["publish"]["parent"] == spans["alerts process"]["span"]
     assert found["written"].split("-")[2] == spans["publish"]["span"]  # the header names it
     assert spans["escalation.events process"]["parent"] == spans["publish"]["span"]
+
+
+# --- the router: an alert continues the trace of the assessment that decided it ----------------
+
+POLICY = PolicyConfig(
+    rupture=Thresholds(fire=0.6, resolve=0.3),
+    disengagement=Thresholds(fire=0.55, resolve=0.25),
+    resolve_after=3,
+    episode_timeout=timedelta(minutes=30),
+    crisis_inhibits=timedelta(minutes=10),
+    crisis_critical=0.5,
+    accumulate_floor=1.01,
+)
+
+
+def test_a_batch_names_the_assessment_behind_each_alert_and_none_for_the_sweeps() -> None:
+    policy = AlertPolicy(POLICY)
+    quiet = assessment(conversation_id="conv-quiet", rupture=0.8)
+    first = policy.decide_batch([(quiet, 0)], snapshot=policy.snapshot(set()), now=T0)
+    later = assessment(conversation_id="conv-busy", rupture=0.8, at=T0 + timedelta(hours=2))
+    second = policy.decide_batch(
+        [(later, 0)], snapshot=policy.snapshot(set()), now=T0 + timedelta(hours=2)
+    )
+
+    [fired] = first.alerts
+    assert first.causes == {fired.event_id: quiet.event_id}
+    busy, swept = second.alerts  # the busy one fires; the quiet one is resolved by the sweep
+    assert (swept.conversation_id, swept.status) == ("conv-quiet", AlertStatus.RESOLVED)
+    assert second.causes == {busy.event_id: later.event_id}
+
+
+async def test_each_alert_of_the_router_carries_its_assessments_trace(clock: ManualClock) -> None:
+    settings = RouterSettings(retry_backoff_seconds=0, retry_backoff_max_seconds=0)
+    service = build_router(
+        settings, clock=clock, registry=CollectorRegistry(), rebuild_on_assign=False
+    )
+    received: list[tuple[Alert, str | None]] = []
+
+    @service.broker.subscriber("alerts")
+    async def alerts(msg: KafkaMessage) -> None:
+        received.append((Alert.model_validate_json(msg.body), msg.headers.get("traceparent")))
+
+    sent = {f"conv-{n}": tracing.start() for n in range(2)}
+    with structlog.testing.capture_logs() as logs:
+        async with TestKafkaBroker(service.broker):
+            for conversation_id, traceparent in sent.items():
+                crisis = assessment(conversation_id=conversation_id, crisis=True, crisis_score=0.9)
+                await service.broker.publish(
+                    encode(crisis),
+                    topic="rupture.assessments",
+                    key=conversation_id.encode(),
+                    headers={"traceparent": traceparent},
+                )
+
+    assert sorted(a.conversation_id for a, _ in received) == sorted(sent)
+    for fired_alert, header in received:
+        theirs = sent[fired_alert.conversation_id]
+        assert tracing.trace_id(header) == tracing.trace_id(theirs)
+        assert header != theirs  # a span id of its own
+    fired = {
+        line["conversation_id"]: line["trace_id"] for line in logs if line["event"] == "alert_fired"
+    }
+    assert fired == {c: tracing.trace_id(t) for c, t in sent.items()}

@@ -110,6 +110,12 @@ def from_headers(headers: Iterable[tuple[str, bytes]] | None) -> str | None:
     return None
 
 
+def carried(record: Any) -> str:
+    """The `traceparent` a consumed record carries, or a new trace's when it carries none (a
+    batch handler's per-record `within`)."""
+    return from_headers(getattr(record, "headers", None)) or start()
+
+
 def current() -> str | None:
     """A `traceparent` continuing the trace being handled (a hop of its own), or None outside
     one."""

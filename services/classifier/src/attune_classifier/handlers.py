@@ -6,7 +6,6 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 import structlog
 from aiokafka import TopicPartition
@@ -19,9 +18,15 @@ from attune_classifier.window import Windows
 from attune_runtime import tracing
 from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
-from attune_runtime.dead_letter import DeadLetters, decode_or_dead_letter
+from attune_runtime.dead_letter import DeadLetters, decode_batch_or_dead_letter
 from attune_runtime.event_time import EventTimeBounds
-from attune_runtime.kafka import ACK_POLICY, AUTO_OFFSET_RESET, publish_all, raw_batch
+from attune_runtime.kafka import (
+    ACK_POLICY,
+    AUTO_OFFSET_RESET,
+    batch_records,
+    publish_all,
+    raw_batch,
+)
 from attune_runtime.replay import WarmUp
 from attune_schemas import (
     ConversationEvent,
@@ -105,23 +110,19 @@ def register(
         **subscriber_docs(CONVERSATION_EVENTS),
     )
     async def on_events(body: list[EventRecord], msg: KafkaMessage) -> None:
-        records = (
-            msg.raw_message if isinstance(msg.raw_message, tuple | list) else (msg.raw_message,)
-        )
+        records = batch_records(msg)
         if warm_up is not None:
             await warm_up.wait_ready({TopicPartition(r.topic, r.partition) for r in records})
         metrics.batch_size.observe(len(records))
         now = clock.now()
-        events: list[tuple[ConversationEvent, int]] = []
-        # Each event's trace (a new one if it came without), continued by its assessment.
-        traces: dict[UUID, str] = {}
-        for record in records:
-            event = await decode_or_dead_letter(
-                record, lambda r: decode_event(r, bounds=bounds, now=now), dead_letters
-            )
-            if event is not None:
-                events.append((event, record.partition))
-                traces[event.event_id] = tracing.from_headers(record.headers) or tracing.start()
+        decoded = await decode_batch_or_dead_letter(
+            records,
+            lambda r: (decode_event(r, bounds=bounds, now=now), tracing.carried(r)),
+            dead_letters,
+        )
+        events = [(event, partition) for (event, _), partition in decoded]
+        # Each event's trace, continued by its assessment.
+        traces = {event.event_id: trace for (event, trace), _ in decoded}
         # The batch applies atomically: if its output is not acknowledged, the windows are put
         # back as they were, so the redelivered batch is assessed again rather than skipped.
         snapshot = windows.snapshot({(e.tenant_id, e.conversation_id) for e, _ in events})

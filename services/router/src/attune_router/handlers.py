@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import structlog
 from aiokafka import TopicPartition
@@ -11,9 +13,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from attune_router.metrics import RouterMetrics
-from attune_router.policy import AlertPolicy
+from attune_router.policy import AlertPolicy, BatchOutcome
 from attune_router.settings import RouterSettings
 from attune_router.silence_feed import SilenceFeed
+from attune_runtime import tracing
 from attune_runtime.channels import payload, publisher, subscriber_docs
 from attune_runtime.clock import Clock
 from attune_runtime.dead_letter import DeadLetters, decode_batch_or_dead_letter
@@ -95,9 +98,13 @@ def register(
             await silences.ready.wait()
         metrics.batch_size.observe(len(records))
         now = clock.now()
-        assessments = await decode_batch_or_dead_letter(
-            records, lambda r: decode_assessment(r, bounds=bounds, now=now), dead_letters
+        decoded = await decode_batch_or_dead_letter(
+            records,
+            lambda r: (decode_assessment(r, bounds=bounds, now=now), tracing.carried(r)),
+            dead_letters,
         )
+        assessments = [(a, partition) for (a, _), partition in decoded]
+        traces = {a.event_id: trace for (a, trace), _ in decoded}  # each assessment's trace
         # The batch applies atomically: if its alerts are not all acknowledged, the policy state
         # is put back, so the redelivered batch is decided again rather than seen as duplicates.
         # Records come per partition in offset order, so each conversation's stay in order.
@@ -105,7 +112,10 @@ def register(
         try:
             outcome = policy.decide_batch(assessments, snapshot=snapshot, now=now)
             # Commit (on return) only after every alert is acknowledged by the broker.
-            await publish_all([(alerts_out, a) for a in outcome.alerts])
+            # An alert continues the trace of the assessment that decided it; the sweep's (of
+            # conversations gone quiet) are no record's and carry none.
+            alert_traces = {a.event_id: _trace(outcome, traces, a) for a in outcome.alerts}
+            await publish_all([(alerts_out, a) for a in outcome.alerts], traces=alert_traces)
         except BaseException:
             policy.restore(snapshot)
             raise
@@ -113,7 +123,7 @@ def register(
         for kind in outcome.inhibited:
             metrics.inhibited.labels(kind.value).inc()
         for alert in outcome.alerts:
-            record_alert(metrics, alert)
+            record_alert(metrics, alert, trace_id=tracing.trace_id(alert_traces[alert.event_id]))
             if alert.silenced_by is not None:
                 metrics.silenced.labels(alert.kind.value).inc()
 
@@ -137,11 +147,17 @@ def register_silences(broker: KafkaBroker, *, settings: RouterSettings, feed: Si
         feed.apply(batch_records(msg))
 
 
-def record_alert(metrics: RouterMetrics, alert: Alert) -> None:
+def _trace(outcome: BatchOutcome, traces: Mapping[UUID, str], alert: Alert) -> str | None:
+    cause = outcome.causes.get(alert.event_id)
+    return traces.get(cause) if cause is not None else None
+
+
+def record_alert(metrics: RouterMetrics, alert: Alert, *, trace_id: str | None = None) -> None:
     metrics.alerts.labels(alert.kind.value, alert.severity.value, alert.status.value).inc()
     log.info(
         "alert_fired" if alert.status.value == "firing" else "alert_resolved",
         alert_id=str(alert.alert_id),
+        trace_id=trace_id,
         conversation_id=alert.conversation_id,
         kind=alert.kind.value,
         severity=alert.severity.value,

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from attune_router.config import PolicyConfig, Thresholds, policy_config
 from attune_router.stages import Evaluation, Stage, run
@@ -63,6 +64,8 @@ class BatchOutcome:
     alerts: list[Alert] = field(default_factory=list)
     inhibited: list[AlertKind] = field(default_factory=list)
     duplicates: int = 0
+    # Alert event id -> the assessment that decided it (a sweep's alerts have none).
+    causes: dict[UUID, UUID] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class AlertPolicy:
                 out.duplicates += 1
                 continue
             out.alerts += decision.alerts
+            out.causes.update((alert.event_id, assessment.event_id) for alert in decision.alerts)
             out.inhibited += decision.inhibited
             if self.sweep_due(partition, now=now):
                 self.extend(snapshot, self.quiet(partition, now=now))
