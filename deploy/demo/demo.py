@@ -380,6 +380,10 @@ async def main() -> int:
     for name, url in pages.items():
         print(f"demo: console page of the {name} incident: {url}")
     print(
+        f"demo: on-call now and next: {args.escalation}/console/oncall; silences (supervisors"
+        f" create them, a crisis is never silenced): {args.escalation}/console/silences"
+    )
+    print(
         f"demo: events were sent with integrator key {key[:10]}… of tenant {TENANT}"
         f" (Authorization: Bearer <key>), and clinician {username} logged in with"
         f" POST {args.escalation}/v1/auth/token; the credentials are in .run/demo.env."
