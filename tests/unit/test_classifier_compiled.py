@@ -18,7 +18,7 @@ def scorer() -> ModelScorer:
     return ModelScorer.load(ARTIFACTS)
 
 
-@pytest.mark.parametrize("name", ["rupture", "crisis", "category"])
+@pytest.mark.parametrize("name", ["rupture", "crisis", "category", "exchange"])
 def test_compiled_models_equal_scikit_learn(scorer: ModelScorer, name: str) -> None:
     corpus = load()
     items = [e.scoring_input() for e in corpus.test[:300]]

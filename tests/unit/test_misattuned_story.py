@@ -1,10 +1,11 @@
 """The seed story through the classifier and the router: withdrawal after a misattuned AI turn.
 
 The client tells the AI what is wrong; it answers with an unasked-for suggestion, then a
-platitude; her replies shrink to "fine" and "whatever". No single reply is certain enough to page
-a clinician at the budgeted threshold, but the router counts two withdrawn replies in a row
-together and alerts, typed withdrawal. The same short replies to attuned, closed questions
-alert nobody.
+platitude; her replies shrink to "fine" and "whatever". Her first "fine" is not certain enough by
+its words to page a clinician at the budgeted rupture threshold, but the exchange is: a minimal
+reply, much shorter than what she had been writing, right after a turn that missed the point.
+The router alerts on it, typed withdrawal, naming the AI turn she was answering. The same short
+replies to attuned, closed questions alert nobody.
 """
 
 from __future__ import annotations
@@ -78,12 +79,19 @@ def attuned() -> Script:
     return s
 
 
-def test_withdrawal_after_misattuned_turns_alerts_as_withdrawal(scorer: ModelScorer) -> None:
-    ruptures = [a for a in alerts_for(scorer, misattuned()) if a.kind is AlertKind.RUPTURE]
+def test_withdrawal_after_a_misattuned_turn_alerts_on_the_first_minimal_reply(
+    scorer: ModelScorer,
+) -> None:
+    story = misattuned()
+    suggestion, fine = story.events[2], story.events[3]
+    ruptures = [a for a in alerts_for(scorer, story) if a.kind is AlertKind.RUPTURE]
     assert len(ruptures) == 1
     [alert] = ruptures
     assert alert.rupture_type is RuptureType.WITHDRAWAL
+    assert alert.occurred_at == fine.occurred_at  # on "fine", not after "whatever"
+    assert "shrank_after_misattuned_turn" in {e.marker for e in alert.evidence}
     assert alert.triggering_turn is not None
+    assert alert.triggering_turn.message_id == suggestion.message_id
 
 
 def test_the_same_short_replies_to_attuned_turns_alert_nobody(scorer: ModelScorer) -> None:

@@ -31,6 +31,7 @@ CONFIG = PolicyConfig(
     crisis_critical=0.5,
     # Accumulated evidence off: these timelines test single assessments against thresholds.
     accumulate_floor=1.01,
+    exchange_fire=1.01,
 )
 WEEK = timedelta(days=7)
 

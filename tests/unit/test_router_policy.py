@@ -42,6 +42,7 @@ CONFIG = PolicyConfig(
     crisis_critical=0.5,
     # Accumulated evidence off: these timelines test single assessments against thresholds.
     accumulate_floor=1.01,
+    exchange_fire=1.01,
 )
 KEY = ("tenant-a", "conv-1")
 # The service clock in pure policy timelines: past every assessment, so sweeps run on event time.
@@ -553,6 +554,44 @@ def test_accumulated_evidence_only_counts_client_turns_of_the_same_conversation(
     assert Timeline(policy, "conv-2").ruptures(0.75) == []
 
 
+# --- a minimal reply right after a misattuned AI turn ----------------------------------------
+
+EXCHANGE = replace(CONFIG, rupture=Thresholds(fire=0.9, resolve=0.3), exchange_fire=0.65)
+
+
+def test_a_withdrawn_exchange_opens_a_withdrawal_alert_on_its_own_threshold() -> None:
+    # "fine" right after an unasked-for suggestion: its rupture score is far below the fire
+    # threshold, its exchange score is not.
+    t = timeline(config=EXCHANGE)
+    assert t.assess(rupture=0.3, exchange=0.6).alerts == []
+
+    crossing = t.next(rupture=0.35, exchange=0.7, rupture_type=RuptureType.NONE)
+    [fired] = t.send(crossing).alerts
+
+    assert (fired.kind, fired.status) == (AlertKind.RUPTURE, AlertStatus.FIRING)
+    assert fired.rupture_type is RuptureType.WITHDRAWAL
+    assert fired.severity is Severity.WARNING
+    assert fired.risk == 0.7
+    assert fired.assessment_ids == (crossing.event_id,)
+
+
+def test_a_withdrawn_exchange_keeps_one_episode_open_and_resolves_like_any_rupture() -> None:
+    t = timeline(config=EXCHANGE)
+    opened = t.assess(rupture=0.3, exchange=0.8, rupture_type=RuptureType.NONE).alerts
+    more = t.assess(rupture=0.2, exchange=0.75, rupture_type=RuptureType.NONE).alerts
+    calm = t.ruptures(0.1, 0.1, 0.1)
+
+    assert statuses(opened + more + calm) == [
+        (AlertKind.RUPTURE, AlertStatus.FIRING),
+        (AlertKind.RUPTURE, AlertStatus.RESOLVED),
+    ]
+
+
+def test_the_exchange_score_of_a_non_client_assessment_opens_nothing() -> None:
+    t = timeline(config=EXCHANGE)
+    assert t.assess(exchange=0.9, message_id=None).alerts == []
+
+
 def test_the_router_defaults_are_the_thresholds_make_train_chose() -> None:
     # `make train` chooses the thresholds for the alert budgets and records them in the manifest;
     # the router's settings must carry the same numbers (see models/MODEL_CARD.md).
@@ -563,5 +602,6 @@ def test_the_router_defaults_are_the_thresholds_make_train_chose() -> None:
     assert {
         "rupture_fire": settings.rupture_fire,
         "rupture_accumulate_floor": settings.rupture_accumulate_floor,
+        "rupture_exchange_fire": settings.rupture_exchange_fire,
         "crisis_critical": settings.crisis_critical,
     } == manifest["router"]

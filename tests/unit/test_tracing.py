@@ -272,6 +272,7 @@ POLICY = PolicyConfig(
     crisis_inhibits=timedelta(minutes=10),
     crisis_critical=0.5,
     accumulate_floor=1.01,
+    exchange_fire=1.01,
 )
 
 

@@ -217,6 +217,7 @@ from attune_schemas import MessageSent, Sender
 class Flat:
     version = "flat"
     elevated = 0.5
+    exchange_notable = float("inf")
     def score_batch(self, items):
         return [MessageScore(0.9, 0.05, 0.04, 0.01, (), (), False) for _ in items]
 

@@ -19,6 +19,7 @@ def _tier_rows(c: dict[str, Any]) -> str:
 def _esconv_rows(e: dict[str, Any]) -> str:
     return "\n".join(
         f"| {name} | {m['conversations']} | {m['client_turns']} | {fmt(m['rupture_per_100'])} | "
+        f"{fmt(m['exchange_per_100'])} | "
         f"{fmt(m['crisis_per_100'])} | {fmt(m['disengagement_per_100'])} | {fmt(m['all_per_100'])} |"
         for name, m in ((n, e[n]) for n in ("successful", "failed"))
     )
@@ -146,13 +147,15 @@ alert budgets below, and not tuned afterwards.
 | budget | value | at the chosen threshold |
 |---|---|---|
 | rupture alerts per 100 client turns, ordinary successful chats (ESConv dev) | {budgets["rupture_alerts_per_100_client_turns"]} | {at["rupture_per_100"]} at fire {th["router"]["rupture_fire"]} |
+| of which a withdrawn exchange opens on its own (the exchange rule alone) | {budgets["exchange_alerts_per_100_client_turns"]} | {at["exchange_per_100"]} at exchange {th["router"]["rupture_exchange_fire"]} |
 | model-only crisis flags per 100 client turns, same chats | {budgets["possible_crisis_per_100_client_turns"]} | {at["possible_crisis_per_100"]} at {th["crisis_threshold"]} |
 | share of C-SSRS supportive users paged critical (rules included, grouped CV) | {budgets["supportive_users_paged_critical"]} | {at["supportive_paged_critical"]} at {th["router"]["crisis_critical"]} |
 | share of ordinary client turns counted as elevated | {budgets["elevated_share_of_ordinary_turns"]} | floor {th["router"]["rupture_accumulate_floor"]} |
 
 The router's settings (`services/router/src/attune_router/settings.py`) carry the same numbers; a unit test keeps
-them equal to the manifest. A rupture alert fires when one client turn reaches the fire threshold, or when two
-turns in a row are both elevated and together (noisy-OR) reach it. The budgets sit under the targets (2 per 100)
+them equal to the manifest. A rupture alert fires when one client turn reaches the fire threshold, when two
+turns in a row are both elevated and together (noisy-OR) reach it, or when a short reply right after an AI turn
+reaches the exchange threshold (below). The budgets sit under the targets (2 per 100)
 because the halves kept aside will differ.
 
 ## Real conversations
@@ -160,8 +163,8 @@ because the halves kept aside will differ.
 Seekers chat with trained crowd supporters, who stand in for the AI. No timestamps: turns are spaced 30 s apart, so
 latency carries no information here. Alerts per 100 client turns:
 
-| chats | n | client turns | rupture | crisis | disengagement | all |
-|---|---|---|---|---|---|---|
+| chats | n | client turns | rupture | of which exchange | crisis | disengagement | all |
+|---|---|---|---|---|---|---|---|
 {_esconv_rows(e)}
 
 Rated seeker turns in FailedESConv ({e["rated"]["low"]} rated 1-2, {e["rated"]["high"]} rated 4-5, {e["rated"]["conversations"]}
@@ -186,9 +189,18 @@ reports it). Every user is scored by a crisis model that never saw their posts (
 ### Misattuned exchanges
 Test-split exchanges (`ex-`) in which the client withdraws right after a misattuned AI turn, each replayed as its
 conversation through the router: {x["alerted"]} of {x["withdrawal_examples"]} alerted ({x["alerted_as_withdrawal"]} as withdrawal);
-their attuned contrasts alerted {x["contrasts_alerted"]} of {x["contrasts"]}. One minimal reply alone rarely reaches
-the budgeted threshold; two withdrawn replies in a row do (accumulated evidence), and a session left right after an
-AI turn raises disengagement.
+their attuned contrasts alerted {x["contrasts_alerted"]} of {x["contrasts"]}; share alerted {fmt(x["alerted_share"])} (bootstrap over
+the exchanges' groups).
+
+The exchange rule (`services/classifier/src/attune_classifier/exchange.py`): a short reply to an AI turn, not thanks,
+a greeting or a question to the AI, is scored by the exchange model, a logistic regression on the AI turn's and the
+reply's embeddings and a few cues of misattunement (an unasked-for suggestion, a platitude, exclamations, how minimal
+the reply is). It is trained on the team corpus's short replies, withdrawn or not; its exchanges pair each withdrawn
+reply with an attuned contrast to the same disclosure (grouped 5-fold ROC-AUC {sel["exchange_cv_roc_auc"]} on
+{sel["exchange_examples"]} replies). The probability is multiplied by how much the reply shrank against the client's
+previous turns, and the router alerts, typed withdrawal and naming `shrank_after_misattuned_turn` and the AI turn,
+at its own threshold. Two withdrawn replies in a row still count together (accumulated evidence), and a session
+left right after an AI turn raises disengagement.
 
 ### AnnoMI (133 motivational-interviewing demonstrations)
 Counsellor turns take the AI's place; turns spaced 30 s apart (the transcripts stamp when an utterance starts, so

@@ -267,6 +267,7 @@ def main() -> None:
         "router": {
             "rupture_fire": fire,
             "rupture_accumulate_floor": config.accumulate_floor,
+            "rupture_exchange_fire": config.exchange_fire,
             "crisis_critical": config.crisis_critical,
         },
         "test_split": test_split(scorer, corpus.test, fire),
@@ -340,7 +341,8 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, str]]:
         ),
         (
             "minimal reply right after a misattuned AI turn (test-split exchanges)",
-            f"{x['alerted_as_withdrawal']} of {x['withdrawal_examples']} alerted as withdrawal; "
+            f"{x['alerted_as_withdrawal']} of {x['withdrawal_examples']} alerted as withdrawal "
+            f"(share {fmt(x['alerted_share'])}); "
             f"contrasts alerted {x['contrasts_alerted']} of {x['contrasts']}",
             "alerted as withdrawal",
         ),
@@ -371,7 +373,8 @@ def summary(r: dict[str, Any]) -> str:
         m = e[name]
         lines.append(
             f"  {name:10} {m['conversations']} chats, {m['client_turns']} client turns: "
-            f"rupture {fmt(m['rupture_per_100'])}  crisis {fmt(m['crisis_per_100'])}  "
+            f"rupture {fmt(m['rupture_per_100'])} (exchange {fmt(m['exchange_per_100'])})  "
+            f"crisis {fmt(m['crisis_per_100'])}  "
             f"disengagement {fmt(m['disengagement_per_100'])}  all {fmt(m['all_per_100'])}"
         )
     lines += [

@@ -24,7 +24,7 @@ from attune_models import cssrs, dialogues, replay
 from attune_models.corpus import Corpus, Example
 from attune_models.stats import Interval, bootstrap, stratified_auc
 from attune_router.policy import PolicyConfig
-from attune_schemas import AlertKind, ConversationEvent, MessageSent, RuptureType, Sender
+from attune_schemas import Alert, AlertKind, ConversationEvent, MessageSent, RuptureType, Sender
 
 Array = np.ndarray[Any, Any]
 
@@ -46,7 +46,17 @@ def alert_rates(replayed: list[replay.Replayed], config: PolicyConfig) -> dict[s
     ):
         counts = np.array([sum(kind is None or a.kind is kind for a in f) for f in fired])
         out[name] = bootstrap(ids, _per_100(counts, turns))
+    # The rupture alerts a withdrawn exchange opened (a share of rupture_per_100).
+    counts = np.array([sum(EXCHANGE_MARKER in _markers(a) for a in f) for f in fired])
+    out["exchange_per_100"] = bootstrap(ids, _per_100(counts, turns))
     return out
+
+
+EXCHANGE_MARKER = "shrank_after_misattuned_turn"
+
+
+def _markers(alert: Alert) -> set[str]:
+    return {e.marker for e in alert.evidence}
 
 
 def _per_100(counts: Array, turns: Array) -> Callable[[Array], float]:
@@ -189,10 +199,12 @@ def misattuned_exchanges(
 
     hit, typed, ids = alerted(positives)
     false, _, false_ids = alerted(contrasts)
+    found = np.array([e.id in ids for e in positives], dtype=float)
     return {
         "withdrawal_examples": len(positives),
         "alerted": hit,
         "alerted_as_withdrawal": typed,
+        "alerted_share": bootstrap([e.group for e in positives], lambda i: float(found[i].mean())),
         "alerted_ids": ids,
         "contrasts": len(contrasts),
         "contrasts_alerted": false,

@@ -20,11 +20,16 @@ import sklearn
 import skops.io as sio
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, log_loss
+from sklearn.metrics import f1_score, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from attune_classifier.features import build_crisis_features, build_features
+from attune_classifier import exchange
+from attune_classifier.features import (
+    build_crisis_features,
+    build_exchange_features,
+    build_features,
+)
 from attune_classifier.model import ARTIFACT_NAME, CATEGORIES, MANIFEST_NAME, as_objects
 from attune_models import cssrs
 from attune_models.corpus import LABELS, MODELS_DIR, Corpus, Example, load, read_examples
@@ -34,6 +39,7 @@ FOLDS = 5
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 CRISIS_C = 0.3
 CATEGORY_C = 1.0
+EXCHANGE_C = 1.0
 # C-SSRS: per user at risk, this many most crisis-like windows are positives; negatives (every
 # window of a user not at risk) are many and count for less than the team's clean labels.
 CSSRS_POSITIVES = 3
@@ -49,6 +55,9 @@ RUPTURE_BUDGET = 1.5
 POSSIBLE_CRISIS_BUDGET = 0.5
 # Share of C-SSRS users who only support others that the critical tier may page for.
 SUPPORTIVE_CRITICAL_BUDGET = 0.15
+# Of RUPTURE_BUDGET, what the exchange rule (a minimal reply right after a misattuned AI turn)
+# may spend on its own; the score rules get the rest.
+EXCHANGE_BUDGET = 0.35
 # Share of ordinary client turns that count as "elevated" for the router's accumulated evidence.
 ELEVATED_SHARE = 0.10
 GRID = tuple(round(t, 2) for t in np.arange(0.30, 0.991, 0.01))
@@ -84,7 +93,52 @@ def build_category_model() -> Pipeline:
     )
 
 
+def build_exchange_model() -> Pipeline:
+    return Pipeline(
+        [
+            ("features", build_exchange_features()),
+            (
+                "clf",
+                LogisticRegression(
+                    C=EXCHANGE_C, class_weight="balanced", max_iter=5000, random_state=SEED
+                ),
+            ),
+        ]
+    )
+
+
 Array = np.ndarray[Any, Any]
+
+
+def fit_exchange(corpus: Corpus) -> tuple[Pipeline, dict[str, Any]]:
+    """Short replies to an AI turn, withdrawn or not, as the service will score them.
+
+    The team's exchanges (`ex-`) pair each withdrawn reply with an attuned contrast to the same
+    disclosure; the other short replies of the train split add the registers around them.
+    """
+    chosen = sorted(
+        (
+            e
+            for e in corpus.train
+            if e.label in ("none", "withdrawal") and exchange.eligible(e.scoring_input())
+        ),
+        key=lambda e: e.id,
+    )
+    x = as_objects([e.scoring_input() for e in chosen])
+    y = np.array([e.label == "withdrawal" for e in chosen])
+    groups = np.array([e.group for e in chosen])
+    oof = np.zeros(len(y))
+    splitter = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in splitter.split(x, y, groups):
+        fold = build_exchange_model().fit(x[train_idx], y[train_idx])
+        oof[test_idx] = fold.predict_proba(x[test_idx])[:, 1]
+    info = {
+        "exchange_C": EXCHANGE_C,
+        "exchange_examples": len(y),
+        "exchange_withdrawn": int(y.sum()),
+        "exchange_cv_roc_auc": round(float(roc_auc_score(y, oof)), 4),
+    }
+    return build_exchange_model().fit(x, y), info
 
 
 def _xy(examples: list[Example]) -> tuple[Array, Array, Array]:
@@ -222,7 +276,9 @@ def fit(corpus: Corpus, log: bool = True) -> tuple[dict[str, Any], dict[str, Any
         "cssrs_weights": [CSSRS_POSITIVE_WEIGHT, CSSRS_NEGATIVE_WEIGHT],
         "cssrs_windows": len(crisis_data.posts.windows),
     }
-    model = {"rupture": rupture, "crisis": crisis, "category": category}
+    exchange_model, exchange_info = fit_exchange(corpus)
+    info |= exchange_info
+    model = {"rupture": rupture, "crisis": crisis, "category": category, "exchange": exchange_model}
     info["thresholds"] = choose_thresholds(model, crisis_data, log)
     return model, info
 
@@ -285,8 +341,11 @@ def choose_thresholds(
        rules included;
     3. elevated: the rupture score above which only ELEVATED_SHARE of ordinary client turns
        lie; two elevated turns in a row count together in the router;
-    4. rupture: the lowest router fire threshold at which the policy, replaying ESConv dev
-       conversations through the service's code path, stays within RUPTURE_BUDGET.
+    4. exchange: the lowest threshold at which the exchange rule alone (a minimal reply right
+       after a misattuned AI turn), replaying ESConv dev conversations through the service's
+       code path, stays within EXCHANGE_BUDGET;
+    5. rupture: the lowest router fire threshold at which both rules together stay within
+       RUPTURE_BUDGET.
     ESConv (CC BY-NC) is used here to set thresholds only, never as training text.
     """
     from attune_classifier.model import Manifest, ModelScorer, combine_views, cued
@@ -326,26 +385,31 @@ def choose_thresholds(
     floor = round(float(np.quantile(ruptures, 1 - ELEVATED_SHARE)), 2)
     base = RouterSettings()
 
-    def rupture_rate(fire: float) -> float:
+    def rupture_rate(fire: float, exchange_fire: float) -> float:
         settings = base.model_copy(
             update={
                 "rupture_fire": fire,
                 "rupture_accumulate_floor": floor,
+                "rupture_exchange_fire": exchange_fire,
                 "crisis_critical": critical,
             }
         )
         return replay.alerts_per_100(scored, policy_config(settings)).get("rupture", 0.0)
 
-    fire = next((t for t in GRID if rupture_rate(t) <= RUPTURE_BUDGET), 0.99)
+    never = 1.01  # above any score: the other rule alone
+    exchange_fire = next((t for t in GRID if rupture_rate(never, t) <= EXCHANGE_BUDGET), max(GRID))
+    fire = next((t for t in GRID if rupture_rate(t, exchange_fire) <= RUPTURE_BUDGET), 0.99)
     chosen = {
         "crisis_threshold": possible,
         "router": {
             "rupture_fire": fire,
             "rupture_accumulate_floor": floor,
+            "rupture_exchange_fire": exchange_fire,
             "crisis_critical": critical,
         },
         "budgets": {
             "rupture_alerts_per_100_client_turns": RUPTURE_BUDGET,
+            "exchange_alerts_per_100_client_turns": EXCHANGE_BUDGET,
             "possible_crisis_per_100_client_turns": POSSIBLE_CRISIS_BUDGET,
             "supportive_users_paged_critical": SUPPORTIVE_CRITICAL_BUDGET,
             "elevated_share_of_ordinary_turns": ELEVATED_SHARE,
@@ -356,7 +420,8 @@ def choose_thresholds(
                 100 * float((model_only >= possible).sum()) / turns, 3
             ),
             "supportive_paged_critical": round(supportive_paged(critical), 3),
-            "rupture_per_100": rupture_rate(fire),
+            "rupture_per_100": rupture_rate(fire, exchange_fire),
+            "exchange_per_100": rupture_rate(never, exchange_fire),
         },
     }
     if log:

@@ -70,6 +70,14 @@ class Scores(Contract):
     confrontation: Probability
     disengagement: Probability
     crisis: Probability
+    exchange: Probability = Field(
+        default=0.0,
+        description=(
+            "A minimal reply right after a misattuned AI turn: how likely the exchange is a "
+            "withdrawal, times how much the reply shrank against the client's previous turns. "
+            "0 where it does not apply (a long reply, thanks, a question to the AI)."
+        ),
+    )
 
 
 class Engagement(Contract):

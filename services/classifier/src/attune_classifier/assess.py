@@ -34,6 +34,7 @@ from attune_schemas import (
     Engagement,
     Evidence,
     FeedbackSubmitted,
+    MarkerFamily,
     MessageSent,
     RecentTurn,
     RuptureAssessment,
@@ -190,6 +191,8 @@ class Assessor:
     def _assess(self, p: _Pending, score: MessageScore | None) -> RuptureAssessment:
         event = p.event
         found = p.signals
+        # The seed story: a minimal reply right after a misattuned AI turn (`exchange`).
+        withdrawn_exchange = score is not None and score.exchange >= self.scorer.exchange_notable
         disengaged = disengagement.score(found)
         message_id = p.turn.message_id if p.turn else None
         evidence: list[Evidence] = []
@@ -199,6 +202,9 @@ class Assessor:
             evidence.extend(_marker_evidence(event, score, message_id))
             if score.rupture >= self.scorer.elevated:
                 trigger = _trigger(p.turns, p.turn, self.scorer.elevated)
+            if withdrawn_exchange:
+                evidence.append(_exchange_evidence(event, message_id))
+                trigger = trigger or _replied_to(p.turns, p.turn)
         elif p.abandoned_after is not None:
             last_ai = p.abandoned_after
             trigger = TriggeringTurn(
@@ -215,11 +221,13 @@ class Assessor:
             rupture_type = (
                 RuptureType.CONFRONTATION if confrontation >= withdrawal else RuptureType.WITHDRAWAL
             )
+        elif withdrawn_exchange:
+            rupture_type = RuptureType.WITHDRAWAL
         b = p.behaviour
         crisis = bool(score and score.crisis_detected)
         # Only what an alert may fire on carries the conversation (the router's rupture floor
         # is the scorer's `elevated`): ordinary turns stay small on the topic.
-        notable = crisis or rupture >= self.scorer.elevated or disengaged > 0
+        notable = crisis or rupture >= self.scorer.elevated or withdrawn_exchange or disengaged > 0
         return RuptureAssessment(
             event_id=derived_id("assessment", event.tenant_id, event.event_id),
             schema_version=SCHEMA_VERSION,
@@ -237,6 +245,7 @@ class Assessor:
                 confrontation=round(confrontation, 4),
                 disengagement=disengaged,
                 crisis=round(score.crisis, 4) if score else 0.0,
+                exchange=score.exchange if score else 0.0,
             ),
             rupture_type=rupture_type,
             crisis=crisis,
@@ -288,6 +297,33 @@ def _marker_evidence(
         for hits, source in sources
         for h in hits
     ]
+
+
+def _exchange_evidence(event: ConversationEvent, message_id: str | None) -> Evidence:
+    """The whole reply, named for the exchange that makes it a withdrawal."""
+    text = event.text if isinstance(event, MessageSent) else ""
+    return Evidence(
+        marker="shrank_after_misattuned_turn",
+        family=MarkerFamily.WITHDRAWAL,
+        message_id=message_id,
+        start=0,
+        end=len(text),
+        excerpt=text[:EXCERPT_CHARS],
+        source="model",
+    )
+
+
+def _replied_to(turns: Sequence[Turn], turn: Turn) -> TriggeringTurn | None:
+    """The AI turn the reply answers: the exchange's trigger."""
+    index = next((i for i, t in enumerate(turns) if t is turn), len(turns))
+    ai = next((t for t in reversed(turns[:index]) if t.sender is Sender.AI), None)
+    if ai is None:
+        return None
+    return TriggeringTurn(
+        message_id=ai.message_id,
+        excerpt=ai.text[:EXCERPT_CHARS],
+        seconds_before=_seconds(turn.at, ai.at),
+    )
 
 
 def _trigger(turns: Sequence[Turn], turn: Turn, elevated: float) -> TriggeringTurn | None:

@@ -8,6 +8,9 @@ Two feature sets, one per model:
   after "did you get there ok?". Reply length and latency against the client's baseline are
   left to the disengagement path: in the corpus they are written, not observed, and they taught
   the model that any short reply is a rupture.
+- exchange: a short reply against the AI turn it answers, both read by their embeddings and a few
+  cues of misattunement (an unasked-for suggestion, a platitude, a script's exclamations), for
+  the withdrawal the product exists to catch: "fine" right after the AI missed the point.
 - crisis: one window of at most a few sentences at a time (a long message is scored window by
   window), read by its embedding, the risk-cue families, the crisis rule hits split into the
   speaker's own current risk and mere mentions (`attribution`), who the window talks about, and
@@ -188,6 +191,58 @@ class EmbeddingFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         if rows:
             result[[k for k, _ in rows]] = embed([normalise(t) for _, t in rows], self.dim)
         return result
+
+
+_PLATITUDE = re.compile(
+    r"\b(?:be kind to yourself|take care of yourself|stay positive|(?:look on the )?bright side|"
+    r"it'?s important to|remember (?:that|to)|you'?ve got this|you(?:'re| are) not alone|"
+    r"many people|some people find|(?:it'?s|that'?s) (?:completely |totally )?normal|"
+    r"everything happens|self[- ]care|hang in there|stay strong|things will get better|"
+    # Minimising (the guide's "at least..."): the disclosure made smaller than it is.
+    r"at least|is nothing|could be worse|no big deal|don'?t worry|cheer up|happens to everyone)\b",
+    re.IGNORECASE,
+)
+
+
+def steers(turn: str) -> bool:
+    """An unasked-for suggestion, a platitude or a minimising line: the AI turn's content."""
+    return suggests(turn) or bool(_PLATITUDE.search(turn))
+
+
+class MisattunementCues(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """What the AI turn did that a short reply answers, and how minimal the reply is."""
+
+    def fit(self, items: Sequence[ScoringInput], y: Any = None) -> MisattunementCues:
+        return self
+
+    def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float64]:
+        rows = []
+        for item in items:
+            before = preceding_assistant_turn(item.context) or ""
+            words = len(item.text.split())
+            rows.append(
+                [
+                    float(bool(before) and suggests(before)),
+                    float(bool(_PLATITUDE.search(before))),
+                    float(is_closed_question(before)),
+                    float(before.rstrip().endswith("?")),
+                    min(before.count("!"), 2) / 2,
+                    min(math.log1p(len(before.split())) / 5, 1.0),
+                    float(bool(_MINIMAL.match(item.text))),
+                    min(math.log1p(words) / 3, 1.0),
+                ]
+            )
+        return np.asarray(rows, dtype=np.float64)
+
+
+def build_exchange_features() -> FeatureUnion:
+    return FeatureUnion(
+        [
+            ("cues", Pipeline([("values", MisattunementCues()), ("scale", MaxAbsScaler())])),
+            ("replied_to", EmbeddingFeatures("ai_if_short")),
+            ("reply", EmbeddingFeatures("client")),
+        ]
+    )
 
 
 def build_features() -> FeatureUnion:

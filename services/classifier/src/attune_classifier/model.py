@@ -13,15 +13,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import skops.io as sio
 
+from attune_classifier import exchange
 from attune_classifier.compiled import CompiledLinear
 from attune_classifier.features import answers_safety_question, window_inputs
 from attune_classifier.lexicon import (
@@ -46,6 +48,7 @@ from attune_schemas import CrisisCategory, MarkerFamily
 ARTIFACT_NAME = "rupture-model.skops"
 MANIFEST_NAME = "manifest.json"
 LABELS = ("none", "withdrawal", "confrontation", "crisis")
+MODELS = ("rupture", "crisis", "category", "exchange")
 CATEGORIES = tuple(c.value for c in CrisisCategory)
 RULE_CRISIS = 0.97  # the least crisis score explicit crisis language reports
 ELEVATED_DEFAULT = 0.5
@@ -196,9 +199,7 @@ class ModelScorer:
         self.manifest = manifest
         self._explainer = _Explainer(model["rupture"])
         # The same models as plain matrix products: what the service runs (`compiled`).
-        self.fast = {
-            name: CompiledLinear(model[name]) for name in ("rupture", "crisis", "category")
-        }
+        self.fast = {name: CompiledLinear(model[name]) for name in MODELS}
 
     @classmethod
     def load(cls, model_dir: Path) -> ModelScorer:
@@ -214,6 +215,12 @@ class ModelScorer:
         """Elevated as the router counts it: chosen with the thresholds by `make train`."""
         router = self.manifest.raw.get("router", {})
         return float(router.get("rupture_accumulate_floor", ELEVATED_DEFAULT))
+
+    @property
+    def exchange_notable(self) -> float:
+        """The router's exchange threshold as `make train` chose it (never, if it did not)."""
+        router = self.manifest.raw.get("router", {})
+        return float(router.get("rupture_exchange_fire", math.inf))
 
     def probabilities(
         self, inputs: Sequence[ScoringInput]
@@ -231,9 +238,11 @@ class ModelScorer:
         proba, windows = self.probabilities(inputs)
         detected = proba[:, 3] >= self.manifest.crisis_threshold
         categories = self._categories([w for w, d in zip(windows, detected, strict=True) if d])
+        exchanges = exchange.scores(self.fast["exchange"], inputs)
         out = []
-        for item, row, flag in zip(inputs, proba, detected, strict=True):
-            out.append(self._score(item, row, next(categories) if flag else None))
+        for item, row, flag, ex in zip(inputs, proba, detected, exchanges, strict=True):
+            score = self._score(item, row, next(categories) if flag else None)
+            out.append(replace(score, exchange=round(float(ex), 4)) if ex else score)
         return out
 
     def _categories(self, windows: list[ScoringInput]) -> Any:

@@ -6,6 +6,7 @@ hits it can point to. The learned model (`model.py`) implements the same interfa
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ class MessageScore:
     crisis_detected: bool = False
     # Spans the learned model leaned on, named for what they point to (`*_language`, `risk_*`).
     model_spans: tuple[MarkerHit, ...] = ()
+    # A minimal reply right after a misattuned AI turn (`exchange`); 0 where it does not apply.
+    exchange: float = 0.0
 
     @property
     def rupture(self) -> float:
@@ -59,6 +62,11 @@ class Scorer(Protocol):
     @property
     def elevated(self) -> float:
         """The rupture score from which a client turn counts as part of a rupture episode."""
+        ...
+
+    @property
+    def exchange_notable(self) -> float:
+        """The exchange score from which a reply is a withdrawal the router alerts on."""
         ...
 
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]: ...
@@ -132,6 +140,7 @@ class LexiconScorer:
 
     version = "lexicon-1"
     elevated = 0.5
+    exchange_notable = math.inf  # no exchange model: the marker phrases only
 
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]:
         return [self.score(i) for i in inputs]

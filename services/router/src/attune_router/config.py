@@ -30,6 +30,9 @@ class PolicyConfig:
     # together (noisy-OR) against the rupture threshold. One "fine" after a misattuned turn is
     # common in ordinary chat; "fine", then "whatever", is the withdrawal the product exists for.
     accumulate_floor: float
+    # The seed story: one minimal reply right after a misattuned AI turn, scored by the
+    # classifier's exchange model, opens a withdrawal alert at this threshold of its own.
+    exchange_fire: float
 
     @property
     def longest_window(self) -> timedelta:
@@ -48,4 +51,5 @@ def policy_config(settings: RouterSettings | None = None) -> PolicyConfig:
         crisis_inhibits=timedelta(seconds=s.crisis_inhibits_seconds),
         crisis_critical=s.crisis_critical,
         accumulate_floor=s.rupture_accumulate_floor,
+        exchange_fire=s.rupture_exchange_fire,
     )

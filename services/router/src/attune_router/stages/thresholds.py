@@ -32,8 +32,20 @@ class Thresholds:
         a = e.assessment
         if a.message_id is not None:  # rupture is judged on client messages only
             risk = self._accumulated(e.state, a.scores.rupture)
-            self._track(e, AlertKind.RUPTURE, risk, self.config.rupture)
-        self._track(e, AlertKind.DISENGAGEMENT, a.scores.disengagement, self.config.disengagement)
+            # A minimal reply right after a misattuned AI turn fires at its own threshold.
+            withdrawn = a.scores.exchange >= self.config.exchange_fire
+            fires = risk >= self.config.rupture.fire or withdrawn
+            self._track(
+                e, AlertKind.RUPTURE, max(risk, a.scores.exchange), self.config.rupture, fires
+            )
+        disengagement = a.scores.disengagement
+        self._track(
+            e,
+            AlertKind.DISENGAGEMENT,
+            disengagement,
+            self.config.disengagement,
+            disengagement >= self.config.disengagement.fire,
+        )
 
     def _accumulated(self, state: ConversationState, rupture: float) -> float:
         """This turn's rupture evidence, with the previous turn's when both are elevated."""
@@ -43,11 +55,13 @@ class Thresholds:
             return 1 - (1 - previous) * (1 - rupture)
         return rupture
 
-    def _track(self, e: Evaluation, kind: AlertKind, risk: float, levels: Levels) -> None:
+    def _track(
+        self, e: Evaluation, kind: AlertKind, risk: float, levels: Levels, fires: bool
+    ) -> None:
         a, state = e.assessment, e.state
         episode = state.open.get(kind)
         if episode is None:
-            if risk >= levels.fire:
+            if fires:
                 opened = new_episode(a, kind, risk)
                 e.proposals.append(
                     Proposal(Change.OPEN, kind, opened.severity, risk, episode=opened)
@@ -92,7 +106,12 @@ def new_episode(a: RuptureAssessment, kind: AlertKind, risk: float) -> Episode:
         kind=kind,
         severity=severity_of(kind, a, risk),
         risk=risk,
-        rupture_type=a.rupture_type,
+        rupture_type=(
+            # Opened below the elevated score: the exchange rule, a withdrawal by definition.
+            RuptureType.WITHDRAWAL
+            if kind is AlertKind.RUPTURE and a.rupture_type is RuptureType.NONE
+            else a.rupture_type
+        ),
         opened_at=a.occurred_at,
         last_at=a.occurred_at,
         assessment_ids=[a.event_id],
