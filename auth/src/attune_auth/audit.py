@@ -7,8 +7,9 @@ application refuses first, whatever the database, so a bug cannot even try.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,35 +38,35 @@ def _refuse_bulk_statements(state: ORMExecuteState) -> None:
         raise AppendOnly("audit records are append-only")
 
 
-def record(
-    session: AsyncSession,
-    *,
-    at: datetime,
-    tenant_id: str,
-    actor: str,
-    action: str,
-    target: str,
-    reason: str | None = None,
-    source: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
+class Entry(TypedDict):
+    """What one audit record says besides who: what, when, why and from where."""
+
+    at: datetime
+    action: str
+    target: str
+    reason: NotRequired[str | None]
+    source: NotRequired[str | None]
+    details: NotRequired[dict[str, Any] | None]  # ids and counts, never text
+
+
+def record(session: AsyncSession, *, tenant_id: str, actor: str, **entry: Unpack[Entry]) -> None:
     """Adds one record to the session's transaction (ids and counts in details, never text)."""
     session.add(
         AuditRecord(
-            at=at,
+            at=entry["at"],
             tenant_id=tenant_id,
             actor=actor,
-            action=action,
-            target=target,
-            reason=reason,
-            source=source,
-            details=details or {},
+            action=entry["action"],
+            target=entry["target"],
+            reason=entry.get("reason"),
+            source=entry.get("source"),
+            details=entry.get("details") or {},
         )
     )
 
 
 class AuditTrail:
-    """Appends in a transaction of its own, or in the caller's when both are one database."""
+    """Appends in a transaction of its own; `alongside` audits a service's own writes."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], *, database_url: str | None = None
@@ -78,78 +79,17 @@ class AuditTrail:
         then its actions and their audit records can commit (or roll back) together."""
         return self.database_url is not None and self.database_url == database_url
 
-    def within(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        *,
-        at: datetime,
-        action: str,
-        target: str,
-        reason: str | None = None,
-        source: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """`append` inside the caller's transaction (a session of the same database)."""
-        record(
-            session,
-            at=at,
-            tenant_id=principal.tenant_id,
-            actor=principal.actor,
-            action=action,
-            target=target,
-            reason=reason,
-            source=source,
-            details=details,
-        )
+    def alongside(self, database_url: str) -> ActionAudit:
+        """How the actions a service writes to `database_url` are audited."""
+        return ActionAudit(self, together=self.shares(database_url))
 
-    async def append(
-        self,
-        principal: Principal,
-        *,
-        at: datetime,
-        action: str,
-        target: str,
-        reason: str | None = None,
-        source: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        await self.add(
-            tenant_id=principal.tenant_id,
-            actor=principal.actor,
-            at=at,
-            action=action,
-            target=target,
-            reason=reason,
-            source=source,
-            details=details,
-        )
+    async def append(self, principal: Principal, **entry: Unpack[Entry]) -> None:
+        await self.add(tenant_id=principal.tenant_id, actor=principal.actor, **entry)
 
-    async def add(
-        self,
-        *,
-        tenant_id: str,
-        actor: str,
-        at: datetime,
-        action: str,
-        target: str,
-        reason: str | None = None,
-        source: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
+    async def add(self, *, tenant_id: str, actor: str, **entry: Unpack[Entry]) -> None:
         """A record for an actor that is not a caller (a scheduled job, the system)."""
         async with self.sessions() as session, session.begin():
-            record(
-                session,
-                at=at,
-                tenant_id=tenant_id,
-                actor=actor,
-                action=action,
-                target=target,
-                reason=reason,
-                source=source,
-                details=details,
-            )
+            record(session, tenant_id=tenant_id, actor=actor, **entry)
 
     async def export(
         self,
@@ -169,3 +109,44 @@ class AuditTrail:
             query = query.where(AuditRecord.at < until)
         async with self.sessions() as session:
             return list(await session.scalars(query.order_by(AuditRecord.seq).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ActionAudit:
+    """Audits the actions a service writes to its own database, decided once for the service.
+
+    `together` (the audit trail is in that database): each record is written in the action's
+    transaction, so the action and its record commit together or neither does. Otherwise the
+    record gets a transaction of its own in the audit's database, once the action's has
+    committed: `Pending.committed`.
+    """
+
+    trail: AuditTrail
+    together: bool
+
+    def add(
+        self, session: AsyncSession, *, tenant_id: str, actor: str, **entry: Unpack[Entry]
+    ) -> Pending:
+        """Called inside the action's transaction (`session`); then `committed()` after it."""
+        if self.together:
+            record(session, tenant_id=tenant_id, actor=actor, **entry)
+        return Pending(None if self.together else self.trail, tenant_id, actor, entry)
+
+    def by(self, session: AsyncSession, principal: Principal, **entry: Unpack[Entry]) -> Pending:
+        """`add` for an action of the caller `principal`."""
+        return self.add(session, tenant_id=principal.tenant_id, actor=principal.actor, **entry)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An action's audit record, when the action's transaction could not hold it."""
+
+    trail: AuditTrail | None  # None: written already, with the action
+    tenant_id: str
+    actor: str
+    entry: Entry
+
+    async def committed(self) -> None:
+        """Writes the record if it is still to write; call once the action has committed."""
+        if self.trail is not None:
+            await self.trail.add(tenant_id=self.tenant_id, actor=self.actor, **self.entry)

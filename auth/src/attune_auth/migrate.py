@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from attune_auth.schema_migrations import Migrations
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-VERSION_TABLE = "alembic_version_auth"
-
-
-def alembic_config(database_url: str) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", database_url)
-    return cfg
-
-
-def upgrade(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
-
-
-async def upgrade_async(database_url: str) -> None:
-    # env.py runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(upgrade, database_url)
+MIGRATIONS = Migrations(
+    Path(__file__).resolve().parent / "migrations", version_table="alembic_version_auth"
+)
+alembic_config = MIGRATIONS.config
+upgrade = MIGRATIONS.upgrade
+upgrade_async = MIGRATIONS.upgrade_async

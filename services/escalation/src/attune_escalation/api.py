@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_auth.audit import AuditTrail
+from attune_auth.audit import ActionAudit, AuditTrail
 from attune_auth.db import User
 from attune_auth.guard import Clinician, guard_of, source_of
 from attune_auth.principal import Principal
@@ -212,12 +212,12 @@ def router(
     clock: Clock,
     metrics: EscalationMetrics,
     on_commit: Callable[[], None],
-    audit: AuditTrail,
+    audit: ActionAudit,
     routing: Routing,
-    audit_with_action: bool = False,
 ) -> APIRouter:
-    """`audit_with_action`: the audit trail is in this database, so each action's audit record
-    is written in the action's own transaction (no acknowledged incident without its record)."""
+    """`audit` decides where each action's audit record is written: in the action's own
+    transaction when the audit trail is in this database (no acknowledged incident without its
+    record), else after it."""
     api = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=StrictJsonRoute)
 
     @api.get("", response_model=list[IncidentSummary], responses=error_responses(401, 403, 422))
@@ -248,7 +248,9 @@ def router(
         responses=error_responses(401, 403, 404, 422),
     )
     async def get_incident(incident_id: UUID, who: Clinician, request: Request) -> IncidentDetail:
-        return detail(await audited_read(sessions, audit, clock, str(incident_id), who, request))
+        return detail(
+            await audited_read(sessions, audit.trail, clock, str(incident_id), who, request)
+        )
 
     async def act(
         name: str,
@@ -266,16 +268,16 @@ def router(
                     before = (known.acknowledged_at, known.resolved_at)
                     incident = await op(session)
                     incident_id_ = incident.id
-                    entry: dict[str, Any] = {
-                        "at": clock.now(),
-                        "action": f"incident_{name}",
-                        "target": f"incident:{incident_id}",
-                        "reason": body.reason if body else None,
-                        "source": source_of(request),
-                        "details": _audit_details(name, incident.outcome, body),
-                    }
-                    if audit_with_action:
-                        audit.within(session, who, **entry)
+                    audited = audit.by(
+                        session,
+                        who,
+                        at=clock.now(),
+                        action=f"incident_{name}",
+                        target=f"incident:{incident_id}",
+                        reason=body.reason if body else None,
+                        source=source_of(request),
+                        details=_audit_details(name, incident.outcome, body),
+                    )
                 async with sessions() as fresh:
                     result = detail(await incidents.get_incident(fresh, incident_id_))
         except incidents.NotFound:
@@ -294,8 +296,7 @@ def router(
             metrics.time_to_resolve.labels(result.severity).observe(resolve)
         log.info("clinician_action", action=name, incident_id=incident_id, actor=who.actor)
         on_commit()
-        if not audit_with_action:  # another database: its own transaction, after the action's
-            await audit.append(who, **entry)
+        await audited.committed()
         return result
 
     @api.post("/{incident_id}/ack", response_model=IncidentDetail, responses=ACTION_ERRORS)

@@ -140,10 +140,11 @@ def build(
     )
     identity = make_identity_engine(settings.auth.database_url)
     guard = Guard(settings.auth, sessions=make_identity_sessions(identity), clock=clock)
+    # One decision for every write of this service: is its audit record in the same transaction?
+    actions_audit = guard.audit.alongside(settings.database_url)
     retention = RetentionJob(
         sessions=sessions,
-        audit=guard.audit,
-        audit_with_action=guard.audit.shares(settings.database_url),
+        audit=actions_audit,
         clock=clock,
         keep_for=timedelta(days=settings.retention_days),
         interval=timedelta(seconds=settings.retention_interval_seconds),
@@ -171,9 +172,8 @@ def build(
             clock=clock,
             metrics=metrics,
             on_commit=on_commit,
-            audit=guard.audit,
+            audit=actions_audit,
             routing=routing,
-            audit_with_action=guard.audit.shares(settings.database_url),
         )
     )
     app.include_router(
@@ -181,8 +181,7 @@ def build(
             sessions=sessions,
             clock=clock,
             on_commit=on_commit,
-            audit=guard.audit,
-            audit_with_action=guard.audit.shares(settings.database_url),
+            audit=actions_audit,
         )
     )
     app.include_router(
@@ -191,8 +190,7 @@ def build(
             clock=clock,
             config=config,
             on_commit=on_commit,
-            audit=guard.audit,
-            audit_with_action=guard.audit.shares(settings.database_url),
+            audit=actions_audit,
         )
     )
     app.include_router(feedback_api.router(sessions=sessions, clock=clock, audit=guard.audit))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Body, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_auth.audit import AuditTrail
+from attune_auth.audit import ActionAudit
 from attune_auth.guard import Clinician, Forbidden, source_of
 from attune_auth.principal import Principal, Role
 from attune_escalation import oncall
@@ -123,10 +123,9 @@ def router(
     clock: Clock,
     config: EscalationConfig,
     on_commit: Callable[[], None],
-    audit: AuditTrail,
-    audit_with_action: bool = False,
+    audit: ActionAudit,
 ) -> APIRouter:
-    """`audit_with_action`: as for incidents, the audit record commits with the change."""
+    """As for incidents, `audit` decides where each change's audit record is written."""
     api = APIRouter(prefix="/v1/oncall", tags=["on-call"], route_class=StrictJsonRoute)
 
     @api.get("", response_model=list[ScheduleOnCall], responses=error_responses(401, 403))
@@ -169,24 +168,23 @@ def router(
                 by=who.subject,
                 now=now,
             )
-            entry: dict[str, Any] = {
-                "at": now,
-                "action": "shift_taken",
-                "target": f"schedule:{schedule}",
-                "source": source_of(request),
-                "details": {
+            audited = audit.by(
+                session,
+                who,
+                at=now,
+                action="shift_taken",
+                target=f"schedule:{schedule}",
+                source=source_of(request),
+                details={
                     "clinician": clinician,
                     "shift": body.shift.value,
                     "starts_at": made.starts_at.isoformat(),
                     "ends_at": made.ends_at.isoformat(),
                 },
-            }
-            if audit_with_action:
-                audit.within(session, who, **entry)
+            )
         on_commit()
         log.info("shift_taken", schedule=schedule, clinician=clinician, actor=who.actor)
-        if not audit_with_action:
-            await audit.append(who, **entry)
+        await audited.committed()
         return taken(made)
 
     return api

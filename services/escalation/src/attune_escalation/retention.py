@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_auth.audit import AuditTrail, record
+from attune_auth.audit import ActionAudit, Entry
 from attune_escalation.db import Incident, IncidentTurn, OutboxMessage
 from attune_runtime.clock import Clock
 
@@ -113,15 +113,13 @@ class RetentionJob:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        audit: AuditTrail,
+        audit: ActionAudit,
         clock: Clock,
         keep_for: timedelta,
         interval: timedelta,
-        audit_with_action: bool = False,
     ) -> None:
         self.sessions = sessions
         self.audit = audit
-        self.audit_with_action = audit_with_action
         self.clock = clock
         self.keep_for = keep_for
         self.interval = interval
@@ -130,9 +128,13 @@ class RetentionJob:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             done = await purge(session, now=now, keep_for=self.keep_for)
-            if self.audit_with_action:  # one database: deleted only with its audit records
-                for tenant, count in sorted(done.by_tenant.items()):
-                    record(session, **self._audit_entry(tenant, count, now))
+            # In one database with the audit, text is deleted only with its audit records.
+            audited = [
+                self.audit.add(
+                    session, tenant_id=tenant, actor=SYSTEM, **self._audit_entry(tenant, count, now)
+                )
+                for tenant, count in sorted(done.by_tenant.items())
+            ]
         log.info(
             "retention_purged",
             notes=done.notes,
@@ -141,15 +143,12 @@ class RetentionJob:
             outbox=done.outbox,
             keep_days=self.keep_for.total_seconds() / 86400,
         )
-        if not self.audit_with_action:
-            for tenant, count in sorted(done.by_tenant.items()):
-                await self.audit.add(**self._audit_entry(tenant, count, now))
+        for pending in audited:
+            await pending.committed()
         return done
 
-    def _audit_entry(self, tenant: str, count: int, now: datetime) -> dict[str, Any]:
+    def _audit_entry(self, tenant: str, count: int, now: datetime) -> Entry:
         return {
-            "tenant_id": tenant,
-            "actor": SYSTEM,
             "at": now,
             "action": "text_deleted_after_retention",
             "target": f"tenant:{tenant}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import structlog
@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attune_auth.audit import AuditTrail
+from attune_auth.audit import ActionAudit
 from attune_auth.guard import Clinician, Supervisor, source_of
 from attune_escalation import silences
 from attune_escalation.api import NO_NUL
@@ -83,10 +83,9 @@ def router(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     on_commit: Callable[[], None],
-    audit: AuditTrail,
-    audit_with_action: bool = False,
+    audit: ActionAudit,
 ) -> APIRouter:
-    """`audit_with_action`: as for incidents, the audit record commits with the change."""
+    """As for incidents, `audit` decides where each change's audit record is written."""
     api = APIRouter(prefix="/v1/silences", tags=["silences"], route_class=StrictJsonRoute)
 
     @api.post(
@@ -109,15 +108,15 @@ def router(
                     comment=body.comment,
                     now=now,
                 )
-                entry: dict[str, Any] = {
-                    "at": now,
-                    "action": "silence_created",
-                    "target": f"silence:{created.id}",
-                    "source": source_of(request),
-                    "details": {"ends_at": created.ends_at.isoformat()},
-                }
-                if audit_with_action:
-                    audit.within(session, who, **entry)
+                audited = audit.by(
+                    session,
+                    who,
+                    at=now,
+                    action="silence_created",
+                    target=f"silence:{created.id}",
+                    source=source_of(request),
+                    details={"ends_at": created.ends_at.isoformat()},
+                )
         except silences.Refused as refused:
             raise RequestValidationError(
                 [
@@ -130,8 +129,7 @@ def router(
             ) from None
         on_commit()
         log.info("silence_created", silence_id=created.id, actor=who.actor)
-        if not audit_with_action:
-            await audit.append(who, **entry)
+        await audited.committed()
         return answer(created, now)
 
     @api.get("", response_model=list[SilenceAnswer], responses=error_responses(401, 403, 422))
@@ -167,20 +165,19 @@ def router(
                     by=who.subject,
                     now=now,
                 )
-                entry: dict[str, Any] = {
-                    "at": now,
-                    "action": "silence_expired",
-                    "target": f"silence:{expired.id}",
-                    "source": source_of(request),
-                }
-                if audit_with_action:
-                    audit.within(session, who, **entry)
+                audited = audit.by(
+                    session,
+                    who,
+                    at=now,
+                    action="silence_expired",
+                    target=f"silence:{expired.id}",
+                    source=source_of(request),
+                )
         except silences.NotFound:
             raise HTTPException(404, "silence not found") from None
         on_commit()
         log.info("silence_expired", silence_id=expired.id, actor=who.actor)
-        if not audit_with_action:
-            await audit.append(who, **entry)
+        await audited.committed()
         return answer(expired, now)
 
     return api
