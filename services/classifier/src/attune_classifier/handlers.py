@@ -133,6 +133,7 @@ def register(
             # Commit (on return) only after every assessment is acknowledged by the broker.
             await publish_all(
                 [(assessments_out, a) for a in assessments],
+                broker=broker,
                 traces={a.event_id: traces.get(a.source_event_id) for a in assessments},
             )
         except BaseException:
