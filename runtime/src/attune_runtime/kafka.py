@@ -54,6 +54,8 @@ def make_broker(
         client_id=f"attune-{service}",
         acks="all",
         enable_idempotence=True,
+        # A batch handler's output leaves in few round trips (see MAX_BATCH_BYTES).
+        max_batch_size=MAX_BATCH_BYTES,
         ack_policy=ACK_POLICY,
         middlewares=(
             KafkaPrometheusMiddleware(registry=registry, app_name=f"attune-{service}"),
