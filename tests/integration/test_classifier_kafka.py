@@ -3,16 +3,19 @@ transient failures are retried and nothing is lost."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
 from attune_classifier import handlers as classifier_handlers
 from attune_classifier.scoring import LexiconScorer
+from attune_runtime.kafka import broker_producer
 from attune_schemas import encode
 from tests.factories import Script
 from tests.integration.conftest import committed
@@ -121,3 +124,44 @@ async def test_a_transient_failure_is_retried_and_committed_only_after_success(
     assert out[0]["message_id"] == "m2"
     # Both events are committed, after the assessment was acknowledged by the broker.
     assert await committed(bootstrap, f"{prefix}classifier", f"{prefix}conversation.events") == 2
+
+
+async def test_an_unacknowledged_assessment_leaves_the_batch_uncommitted(
+    bootstrap: str, prefix: str, reader: Any, producer: AIOKafkaProducer
+) -> None:
+    """At least once through the broker's own producer: while the broker does not acknowledge
+    the assessment, nothing is committed; once it does, the batch is assessed and committed."""
+    s = Script("c-unacked")
+    s.ai("What's on your mind today?")
+    s.client("the exam on friday mostly")
+    await _publish(producer, f"{prefix}conversation.events", s.events)
+    group, topic = f"{prefix}classifier", f"{prefix}conversation.events"
+    async with classifier(bootstrap, prefix) as svc:
+        out = broker_producer(svc.broker)
+        assert out is not None  # the real broker's producer, not FastStream's publish path
+        real_send = out.send
+        refused: list[str] = []
+        retried = asyncio.Event()  # the batch was tried, failed and redelivered twice
+        acks = {"refuse": True}
+
+        async def send(topic: str, value: bytes, key: bytes, **kw: Any) -> asyncio.Future[Any]:
+            if not acks["refuse"]:
+                return await real_send(topic, value, key, **kw)
+            refused.append(topic)  # enqueued, then not acknowledged (as a request timing out)
+            if len(refused) >= 3:
+                retried.set()
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(KafkaTimeoutError())
+            return failed
+
+        with patch.object(out, "send", send):
+            async with asyncio.timeout(30):  # a guard against hanging, not a measurement
+                await retried.wait()
+            assert await committed(bootstrap, group, topic) == 0
+            acks["refuse"] = False
+            values = await (await reader(f"{prefix}rupture.assessments")).wait_for(
+                lambda v: len(v) == 1
+            )
+    assert set(refused) == {f"{prefix}rupture.assessments"}
+    assert values[0]["message_id"] == "m2"
+    assert await committed(bootstrap, group, topic) == 2

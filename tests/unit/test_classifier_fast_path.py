@@ -29,6 +29,7 @@ from attune_classifier.features import (
     WINDOW_SENTENCES,
     WINDOW_WORDS,
     person_counts,
+    window_inputs,
     windows,
 )
 from attune_classifier.lexicon import normalise
@@ -138,6 +139,34 @@ def test_probabilities_equal_the_reference(scorers: tuple[ModelScorer, ModelScor
     expected, expected_windows = reference.probabilities(items)
     assert np.allclose(got, expected, atol=1e-9, rtol=0)
     assert got_windows == expected_windows
+
+
+def test_the_sample_reaches_crisis_windows_and_short_replies(
+    scorers: tuple[ModelScorer, ModelScorer],
+) -> None:
+    """The equality above is only as good as its sample: it must go through every path the
+    service takes: a crisis the model finds in a later window of a long message, explicit
+    crisis language (the rule), a short reply to a risk question, and the category model."""
+    _, reference = scorers
+    items = varied_inputs()
+    proba, best = reference.probabilities(items)
+    scores = reference.score_batch(items)
+    threshold = reference.manifest.crisis_threshold
+    later_window = [
+        k
+        for k, item in enumerate(items)
+        if len(window_inputs(item)) > 1 and best[k].text != window_inputs(item)[0].text
+    ]
+    assert sum(proba[k, 3] >= threshold for k in later_window) >= 10
+    assert sum(s.crisis_rule for s in scores) >= 10
+    assert sum(s.crisis_detected and not s.crisis_rule for s in scores) >= 10  # categories
+    answers = [
+        s
+        for item, s in zip(items, scores, strict=True)
+        if item.text in SHORT_REPLIES and item.context[-1].text in RISK_QUESTIONS[:5]
+    ]
+    assert sum(s.crisis_detected for s in answers) >= 5
+    assert sum(not s.crisis_detected for s in answers) >= 5
 
 
 def test_embedding_equals_wordllama_bit_for_bit() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -133,6 +134,7 @@ def register(
             # Commit (on return) only after every assessment is acknowledged by the broker.
             await publish_all(
                 [(assessments_out, a) for a in assessments],
+                broker=broker,
                 traces={a.event_id: traces.get(a.source_event_id) for a in assessments},
             )
         except BaseException:
@@ -142,9 +144,14 @@ def register(
         metrics.client_turns.inc(
             sum(isinstance(e, MessageSent) and e.sender is Sender.CLIENT for e, _ in events)
         )
+        # Routine assessments log at DEBUG: their fields (the trace id, parsed from its
+        # header, among them) are only worked out when that level is on.
+        routine_logged = log.is_enabled_for(logging.DEBUG)
         for a in assessments:
             metrics.assessments.labels(a.rupture_type.value, str(a.crisis).lower()).inc()
             notable = a.crisis or max(a.scores.rupture, a.scores.disengagement) >= NOTABLE
+            if not (notable or routine_logged):
+                continue
             (log.info if notable else log.debug)(
                 "assessment_published",
                 assessment_id=str(a.event_id),

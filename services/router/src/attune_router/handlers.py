@@ -115,7 +115,9 @@ def register(
             # An alert continues the trace of the assessment that decided it; the sweep's (of
             # conversations gone quiet) are no record's and carry none.
             alert_traces = {a.event_id: _trace(outcome, traces, a) for a in outcome.alerts}
-            await publish_all([(alerts_out, a) for a in outcome.alerts], traces=alert_traces)
+            await publish_all(
+                [(alerts_out, a) for a in outcome.alerts], broker=broker, traces=alert_traces
+            )
         except BaseException:
             policy.restore(snapshot)
             raise
