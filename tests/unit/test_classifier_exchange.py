@@ -56,7 +56,7 @@ def test_thanks_greetings_questions_and_long_replies_are_not(text: str) -> None:
 REFLECTION = "So she didn't know you, and you sat there for an hour."
 
 
-@pytest.mark.parametrize("text", ["yeah", "Mm-hmm.", "yes", "ok", "right", "Yeah, yeah."])
+@pytest.mark.parametrize("text", ["yeah", "Mm-hmm.", "yes", "ok", "right", "Yeah, yeah.", "No."])
 def test_assent_counts_after_a_turn_that_steered_and_not_after_a_reflection(text: str) -> None:
     assert exchange.eligible(reply(text))  # after the unasked-for suggestion
     assert not exchange.eligible(
@@ -66,6 +66,34 @@ def test_assent_counts_after_a_turn_that_steered_and_not_after_a_reflection(text
     assert exchange.eligible(
         reply(text, ContextTurn("client", DISCLOSURE), ContextTurn("ai", minimising))
     )
+
+
+def test_a_reflection_that_names_an_activity_did_not_steer() -> None:
+    reflection = "So being part of a group and a team gives you a sense of belonging."
+    context = (ContextTurn("client", DISCLOSURE), ContextTurn("ai", reflection))
+    assert not exchange.eligible(reply("Mm-hmm.", *context))
+    proposal = "Have you thought about joining a group? It might help."
+    assert exchange.eligible(reply("Mm-hmm.", ContextTurn("ai", proposal)))
+    assert not exchange.eligible(reply("yes please", ContextTurn("ai", proposal)))
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("What do you do for work these days?", "finance"),
+        ("Who else was there on Sunday?", "my brother"),
+        ("How are you feeling about it now?", "disgusted"),
+        ("Did you manage to sleep at all?", "no"),
+        ("Have you told your sister?", "yes"),
+    ],
+)
+def test_a_brief_answer_to_the_question_is_not_a_withdrawal(question: str, answer: str) -> None:
+    assert not exchange.eligible(reply(answer, ContextTurn("ai", question)))
+
+
+@pytest.mark.parametrize("text", ["I don't know. Whatever.", "ok yeah i'll try it", "if you want"])
+def test_hedges_and_deference_are_withdrawn_forms(text: str) -> None:
+    assert exchange.withdrawn_form(text)
 
 
 def test_a_withdrawn_word_counts_after_a_reflection_too() -> None:

@@ -317,17 +317,14 @@ def _replied_to(turns: Sequence[Turn], turn: Turn) -> TriggeringTurn | None:
     """The AI turn the reply answers: the exchange's trigger."""
     index = next((i for i, t in enumerate(turns) if t is turn), len(turns))
     ai = next((t for t in reversed(turns[:index]) if t.sender is Sender.AI), None)
-    if ai is None:
-        return None
-    return TriggeringTurn(
-        message_id=ai.message_id,
-        excerpt=ai.text[:EXCERPT_CHARS],
-        seconds_before=_seconds(turn.at, ai.at),
-    )
+    return _triggering(ai, turn)
 
 
 def _trigger(turns: Sequence[Turn], turn: Turn, elevated: float) -> TriggeringTurn | None:
-    ai = triggering_ai_turn(turns, turn, elevated)
+    return _triggering(triggering_ai_turn(turns, turn, elevated), turn)
+
+
+def _triggering(ai: Turn | None, turn: Turn) -> TriggeringTurn | None:
     if ai is None:
         return None
     return TriggeringTurn(

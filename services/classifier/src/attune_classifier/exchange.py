@@ -8,9 +8,11 @@ and their attuned contrasts), times how much the reply shrank against the client
 turns. The router opens a withdrawal alert on it with a threshold of its own, chosen by
 `make train` for its own share of the alert budget.
 
-Not a withdrawal however short: thanks, greetings and goodbyes, a question to the AI ("are you
-still there?"), and assent ("yeah", "mm-hmm") to a turn that did not steer: a reflection or a
-closed question. Those are the registers that made the words-only model cry wolf.
+Not a withdrawal however short: thanks, "yes please", greetings and goodbyes, a question to the
+AI ("are you still there?"), a brief reply that answers the question ("finance", after "what
+industry are you in?"), a yes or no to a closed question, and assent ("yeah", "mm-hmm") to a
+turn that did not steer: a reflection or a closed question, whatever topic it names. Those are
+the registers that made the words-only model cry wolf.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ import numpy as np
 
 from attune_classifier.features import is_short, steers
 from attune_classifier.lexicon import normalise
-from attune_classifier.scoring import ScoringInput, preceding_assistant_turn
+from attune_classifier.scoring import (
+    ScoringInput,
+    is_closed_question,
+    preceding_assistant_turn,
+)
 
 # What the shrink is measured against: the client's turns before this reply in the context.
 PRIOR_TURNS = 3
@@ -34,23 +40,44 @@ UNKNOWN_SHRINK = 0.5
 _NOT_WITHDRAWAL = re.compile(
     r"\b(?:thanks?|thank (?:you|u)|thx|ty|cheers|appreciate\w*|helpful|helps|"
     r"you too|u too|bye|goodbye|good ?night|see you|take care|hello|hi|hey|"
-    r"have a (?:good|great|nice|lovely))\b",
+    r"have a (?:good|great|nice|lovely)|please)\b",
     re.IGNORECASE,
 )
 
 
-# Assent and backchannels: "yeah" after a reflection or a closed question is an answer (the
-# guide, rule 1); after a suggestion, a platitude or a minimising line it can close the door.
+# Assent, a plain no and backchannels: "yeah" or "no" after a reflection or a closed question
+# is an answer (the guide, rule 1); after a suggestion, a platitude or a minimising line it can
+# close the door.
 _ASSENT = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|yup|ya|mm+|m+-?hm+|uh-?huh|ok(?:ay)?|k|right|sure|true|exactly|"
-    r"definitely|it is|i do|please)\W*)+$",
+    r"definitely|it is|i do|uh|um|no|nope|nah)\W*)+$",
     re.IGNORECASE,
 )
+
+
+# The forms a withdrawn reply takes (the guide's `minimal_response` and `deferential_appeasing`):
+# at least one part of the reply must be one. "Finance." after "what industry are you in?" is a
+# brief reply that answers the question fully, not a door closing.
+_WITHDRAWN_FORM = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|k+|fine|whatever|idk|i dunno|dunno|i don'?t know|don'?t know|no idea|"
+    r"sure|meh|eh|i guess|guess so|i suppose|maybe|probably|nothing|not really|really|nah|"
+    r"mhm+|mm+|hm+|cool|same|right|yeah|yea|yep|yes|no|nope|if you (?:say so|want|like|think so)|"
+    r"you'?re (?:probably )?right|sorry|whatever you think|i'?ll (?:try|do) (?:it|that)|"
+    r"sounds (?:good|fine)|forget it|never ?mind|nvm|it'?s fine|(?:it )?doesn'?t matter)\W*)+$",
+    re.IGNORECASE,
+)
+_PARTS = re.compile(r"[.,;!]+")
+_YES_NO = re.compile(r"^\W*(?:yes|yeah|yea|yep|yup|no|nope|nah)\W*$", re.IGNORECASE)
+
+
+def withdrawn_form(text: str) -> bool:
+    return any(_WITHDRAWN_FORM.match(part) for part in _PARTS.split(text) if part.strip())
 
 
 def eligible(item: ScoringInput) -> bool:
-    """A short reply to an AI turn: not thanks, a greeting, a question to the AI, nor assent to a
-    turn that steered nowhere."""
+    """A short reply to an AI turn in a withdrawn form: not thanks, a greeting, a question to
+    the AI, a content answer, a yes or no to a closed question, nor assent to a turn that
+    steered nowhere."""
     text = normalise(item.text).strip()
     before = preceding_assistant_turn(item.context)
     return (
@@ -59,6 +86,8 @@ def eligible(item: ScoringInput) -> bool:
         and is_short(text)
         and not text.endswith("?")
         and not _NOT_WITHDRAWAL.search(text)
+        and withdrawn_form(text)
+        and not (_YES_NO.match(text) and is_closed_question(before))
         and (not _ASSENT.match(text) or steers(before))
     )
 

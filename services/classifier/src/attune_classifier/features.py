@@ -195,18 +195,32 @@ class EmbeddingFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
 
 _PLATITUDE = re.compile(
     r"\b(?:be kind to yourself|take care of yourself|stay positive|(?:look on the )?bright side|"
-    r"it'?s important to|remember (?:that|to)|you'?ve got this|you(?:'re| are) not alone|"
+    r"remember (?:that|to)|you'?ve got this|you(?:'re| are) not alone|"
     r"many people|some people find|(?:it'?s|that'?s) (?:completely |totally )?normal|"
     r"everything happens|self[- ]care|hang in there|stay strong|things will get better|"
     # Minimising (the guide's "at least..."): the disclosure made smaller than it is.
-    r"at least|is nothing|could be worse|no big deal|don'?t worry|cheer up|happens to everyone)\b",
+    r"at least (?:you|it|they|she|he)\b|is nothing|could be worse|no big deal|don'?t worry|"
+    r"cheer up|happens to everyone)\b",
+    re.IGNORECASE,
+)
+
+
+# A suggestion as an act, not a topic: "being part of a group gives you a sense of belonging" is
+# a reflection that mentions a group; "have you thought about joining a group?" proposes one.
+_PROPOSAL = re.compile(
+    r"\b(?:have you (?:considered|thought about|tried)|you (?:should|need to|ought to)|"
+    r"you (?:could|might) (?:try|always|just|want to|consider)|why (?:don'?t|not) you|how about|"
+    r"what if you|try (?:to|some|a|an|the|this|that)|"
+    r"i(?:'d| would)? (?:suggest|recommend)|(?:might|could|would|will) help|remember to|"
+    r"make sure (?:you|to)|(?:might|would) be worth|give (?:it|one|that|them) a (?:go|try)|"
+    r"one thing (?:that )?(?:helps|could|might))\b",
     re.IGNORECASE,
 )
 
 
 def steers(turn: str) -> bool:
-    """An unasked-for suggestion, a platitude or a minimising line: the AI turn's content."""
-    return suggests(turn) or bool(_PLATITUDE.search(turn))
+    """A proposal, a platitude or a minimising line: what the AI turn did, not its topic."""
+    return bool(_PROPOSAL.search(turn) or _PLATITUDE.search(turn))
 
 
 class MisattunementCues(BaseEstimator, TransformerMixin):  # type: ignore[misc]
@@ -223,6 +237,7 @@ class MisattunementCues(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             rows.append(
                 [
                     float(bool(before) and suggests(before)),
+                    float(bool(_PROPOSAL.search(before))),
                     float(bool(_PLATITUDE.search(before))),
                     float(is_closed_question(before)),
                     float(before.rstrip().endswith("?")),
