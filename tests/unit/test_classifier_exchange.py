@@ -13,7 +13,15 @@ import pytest
 
 from attune_classifier import exchange
 from attune_classifier.assess import Assessor
-from attune_classifier.scoring import ContextTurn, LexiconScorer, MessageScore, ScoringInput
+from attune_classifier.features import steers
+from attune_classifier.handlers import notable
+from attune_classifier.scoring import (
+    ContextTurn,
+    LexiconScorer,
+    MessageScore,
+    ScoringInput,
+    is_closed_question,
+)
 from attune_classifier.window import Windows
 from attune_runtime.clock import ManualClock
 from attune_schemas import RuptureAssessment, RuptureType
@@ -56,9 +64,13 @@ def test_thanks_greetings_questions_and_long_replies_are_not(text: str) -> None:
 REFLECTION = "So she didn't know you, and you sat there for an hour."
 
 
+PROPOSAL = "There are carers' groups that meet near you. Would you be willing to try one this week?"
+
+
 @pytest.mark.parametrize("text", ["yeah", "Mm-hmm.", "yes", "ok", "right", "Yeah, yeah.", "No."])
 def test_assent_counts_after_a_turn_that_steered_and_not_after_a_reflection(text: str) -> None:
-    assert exchange.eligible(reply(text))  # after the unasked-for suggestion
+    after_proposal = reply(text, ContextTurn("client", DISCLOSURE), ContextTurn("ai", PROPOSAL))
+    assert exchange.eligible(after_proposal)  # the unasked-for suggestion, as a question
     assert not exchange.eligible(
         reply(text, ContextTurn("client", DISCLOSURE), ContextTurn("ai", REFLECTION))
     )
@@ -73,8 +85,9 @@ def test_a_reflection_that_names_an_activity_did_not_steer() -> None:
     context = (ContextTurn("client", DISCLOSURE), ContextTurn("ai", reflection))
     assert not exchange.eligible(reply("Mm-hmm.", *context))
     proposal = "Have you thought about joining a group? It might help."
-    assert exchange.eligible(reply("Mm-hmm.", ContextTurn("ai", proposal)))
-    assert not exchange.eligible(reply("yes please", ContextTurn("ai", proposal)))
+    told = ContextTurn("client", DISCLOSURE)
+    assert exchange.eligible(reply("Mm-hmm.", told, ContextTurn("ai", proposal)))
+    assert not exchange.eligible(reply("yes please", told, ContextTurn("ai", proposal)))
 
 
 @pytest.mark.parametrize(
@@ -94,6 +107,73 @@ def test_a_brief_answer_to_the_question_is_not_a_withdrawal(question: str, answe
 @pytest.mark.parametrize("text", ["I don't know. Whatever.", "ok yeah i'll try it", "if you want"])
 def test_hedges_and_deference_are_withdrawn_forms(text: str) -> None:
     assert exchange.withdrawn_form(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok yeah i'll try it", "ok sure sounds good i guess", "yeah ok you're probably right"]
+)
+def test_a_longer_reply_made_only_of_stock_forms_is_read(text: str) -> None:
+    assert exchange.eligible(reply(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ok i guess i could ask my brother to sit with her", "yeah, and i'll try it on sunday then"],
+)
+def test_a_longer_reply_with_words_of_its_own_is_not(text: str) -> None:
+    assert not exchange.eligible(reply(text))
+
+
+@pytest.mark.parametrize(
+    ("turn", "closed"),
+    [
+        ("Are you asking how to end the chat?", True),  # opens with an auxiliary
+        ("Have you tried a counsellor? It is always helpful to talk.", True),  # not last
+        ("You okay?", True),
+        ("And your mum lives nearby, doesn't she?", True),
+        ("So, what's been going on since Sunday?", False),
+        ("Where would you like to go with it?", False),
+        ("I hope it goes well! Moving on, how is the sleep diary going?", False),
+        ("That sounds really hard.", False),  # no question at all
+        ("So you really feel she was upset when you met her?", True),
+        ("You mentioned your mum, how is she doing?", False),
+        ("have you tried to talk to him about it, it is always helpful", True),  # no mark
+    ],
+)
+def test_a_question_is_closed_by_how_it_opens(turn: str, closed: bool) -> None:
+    assert is_closed_question(turn) is closed
+
+
+def test_yes_to_a_question_about_the_past_answers_it_and_to_a_proposal_is_read() -> None:
+    asked = "Have you thought about talking to a professional? It is always helpful."
+    assert not exchange.eligible(
+        reply("Yes", ContextTurn("client", DISCLOSURE), ContextTurn("ai", asked))
+    )
+    assert exchange.eligible(
+        reply("Yes", ContextTurn("client", DISCLOSURE), ContextTurn("ai", PROPOSAL))
+    )
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "I hope it goes well! Moving on, how are you getting on with the sleep diary?",
+        "Everyone has moments like that! I bet most people didn't even notice.",
+        "Shall we make that list now?",
+    ],
+)
+def test_moving_to_the_ais_agenda_minimising_and_proposing_steer(turn: str) -> None:
+    assert steers(turn)
+    assert exchange.eligible(
+        reply("ok", ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+    )
+
+
+def test_agreement_with_a_turn_that_did_not_steer_is_not_read() -> None:
+    relating = "I can relate to that a lot, it is a hard place to be."
+    context = (ContextTurn("client", DISCLOSURE), ContextTurn("ai", relating))
+    assert not exchange.eligible(reply("Same.", *context))
+    assert not exchange.eligible(reply("me too", *context))
 
 
 def test_a_withdrawn_word_counts_after_a_reflection_too() -> None:
@@ -187,3 +267,120 @@ def test_below_the_notable_score_the_exchange_is_only_a_number() -> None:
     assert fine.scores.exchange == 0.5
     assert "shrank_after_misattuned_turn" not in {e.marker for e in fine.evidence}
     assert fine.recent_turns == ()
+
+
+def test_a_withdrawn_exchange_is_logged_at_info_and_one_below_it_is_routine() -> None:
+    # The exchange threshold sits below the score-based NOTABLE: its evidence decides.
+    assert notable(assess(0.7)["m4"])
+    assert not notable(assess(0.5)["m4"])
+
+
+@pytest.mark.parametrize(
+    ("turn", "answer"),
+    [
+        ("I'm thinking you're upset because you can't leave. Is that correct?", "yes, very stuck."),
+        ("I'm glad you have them. Is there anything else on your mind today?", "nothing"),
+        ("have you tried to talk to him about how you feel when you argue", "yes"),
+        ("Please end the conversation if there is nothing left for me to help you with.", "Ok."),
+    ],
+)
+def test_answers_to_closed_questions_and_to_plain_requests_are_not_read(
+    turn: str, answer: str
+) -> None:
+    context = (ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+    assert not exchange.eligible(reply(answer, *context))
+
+
+def test_the_opening_exchange_has_nothing_to_misattune() -> None:
+    # No client turn before: "How are you doing today?" cannot have missed what she said.
+    opening = ContextTurn("ai", "Hello! How are you doing today?")
+    assert not exchange.eligible(reply("I don't know.", opening))
+    told = ContextTurn("client", DISCLOSURE)
+    assert exchange.eligible(reply("I don't know.", told, ContextTurn("ai", SUGGESTION)))
+
+
+@pytest.mark.parametrize(
+    ("turn", "answer"),
+    [
+        ("Did you manage the gratitude list we talked about?", "no. forget it"),
+        ("Did you manage to track your spending this week?", "no. doesn't matter"),
+        ("It's better to be honest. Can you talk to your manager tomorrow?", "yeah ok"),
+        ("Family is so important. Do you think you could plan a visit this week?", "ok"),
+    ],
+)
+def test_an_answer_that_closes_the_door_or_assent_to_a_proposal_is_read(
+    turn: str, answer: str
+) -> None:
+    context = (ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+    assert exchange.eligible(reply(answer, *context))
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "That's a good sign. Would you like to keep the same plan for next week?",
+        "Do you want me to pin it so it's there tomorrow?",
+        "Would it be okay to talk about her for a bit?",
+    ],
+)
+def test_yes_to_an_offered_choice_answers_it(turn: str) -> None:
+    told = ContextTurn("client", "Better than I expected! I managed two mornings this week.")
+    assert not exchange.eligible(reply("Yeah", told, ContextTurn("ai", turn)))
+
+
+@pytest.mark.parametrize(
+    ("turn", "answer"),
+    [
+        (
+            "I'd like to check in about your alcohol use too, if that's okay with you.",
+            "Yeah, sure.",
+        ),
+        ("There are some things you could do. Would you be interested in knowing?", "Yeah."),
+        ("Would you be open to looking at the low-risk drinking guidelines?", "Okay."),
+        ("Could I run some ideas by you that other people have tried?", "Sure."),
+    ],
+)
+def test_assent_to_asked_permission_or_an_offered_choice_answers_it(turn: str, answer: str) -> None:
+    context = (ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+    assert not exchange.eligible(reply(answer, *context))
+    # A door closed on the offer is still read.
+    assert exchange.eligible(reply("whatever", *context))
+
+
+@pytest.mark.parametrize(
+    "text", ["Sure. I can quit.", "Yeah, absolutely.", "ok good idea", "nope, im scared"]
+)
+def test_enthusiasm_and_words_of_the_replys_own_are_not_withdrawn_forms(text: str) -> None:
+    assert not exchange.eligible(reply(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["Oh, okay.", "[pause] No. It's fine.", "Just me. It doesn't matter.", "um. whatever"]
+)
+def test_fillers_aside_and_a_door_closed_after_content_are_withdrawn_forms(text: str) -> None:
+    assert exchange.withdrawn_form(text)
+
+
+def test_the_model_learns_from_every_short_reply_and_scores_only_withdrawn_forms() -> None:
+    asked = ContextTurn(
+        "ai", "Sitting on the stairs while he carries the boxes past. Is he still there?"
+    )
+    answer = reply("yeah. 2 more boxes", ContextTurn("client", DISCLOSURE), asked)
+    assert exchange.candidate(answer) and not exchange.eligible(answer)
+    assert exchange.candidate(reply("fine")) and exchange.eligible(reply("fine"))
+    for text in ("thanks so much", "are you still there?", DISCLOSURE):
+        assert not exchange.candidate(reply(text))
+
+
+def test_assent_with_fillers_to_a_reflection_is_not_read() -> None:
+    reflection = ContextTurn(
+        "ai", "So you're not like those chain smokers, you're not smoking packs a day."
+    )
+    for text in ("Oh, no. No.", "Uh, yeah.", "No, not really.", "Sounds good."):
+        assert not exchange.eligible(reply(text, ContextTurn("client", DISCLOSURE), reflection))
+
+
+def test_try_steers_as_an_imperative_and_not_inside_a_reflection() -> None:
+    assert steers("Try to get some sleep tonight.")
+    assert steers("Why don't you try journaling?")
+    assert not steers("So you go along with your peers to try to fit in more.")

@@ -25,6 +25,7 @@ PATTERNS = (
     *(p for _, table in lexicon.FAMILIES for ps in table.values() for p in ps),
     *lexicon.CRISIS_EXCLUSIONS,
     *lexicon.CRISIS_CUES.values(),
+    *lexicon.CUE_IDIOMS,
     *QUESTIONS,
 )
 

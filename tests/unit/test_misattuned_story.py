@@ -10,7 +10,8 @@ replies to attuned, closed questions alert nobody.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,16 @@ from attune_classifier.model import ModelScorer
 from attune_classifier.window import Windows
 from attune_router.policy import AlertPolicy, policy_config
 from attune_runtime.clock import ManualClock
-from attune_schemas import Alert, AlertKind, AlertStatus, RuptureType
+from attune_schemas import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    ConversationEvent,
+    RuptureType,
+    Severity,
+    conversation_event_adapter,
+)
+from demo import build_events  # deploy/demo/demo.py
 from tests.factories import Script
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
@@ -31,7 +41,7 @@ def scorer() -> ModelScorer:
     return ModelScorer.load(ARTIFACTS)
 
 
-def alerts_for(scorer: ModelScorer, story: Script) -> list[Alert]:
+def alerts_for(scorer: ModelScorer, events: Sequence[ConversationEvent]) -> list[Alert]:
     assessor = Assessor(
         scorer=scorer,
         windows=Windows(max_conversations=10, idle_expiry=timedelta(hours=6)),
@@ -40,7 +50,7 @@ def alerts_for(scorer: ModelScorer, story: Script) -> list[Alert]:
     policy = AlertPolicy(policy_config())
     return [
         alert
-        for a in assessor.process([(e, 0) for e in story.events])
+        for a in assessor.process([(e, 0) for e in events])
         for alert in policy.decide(a).alerts
         if alert.status is AlertStatus.FIRING
     ]
@@ -84,9 +94,12 @@ def test_withdrawal_after_a_misattuned_turn_alerts_on_the_first_minimal_reply(
 ) -> None:
     story = misattuned()
     suggestion, fine = story.events[2], story.events[3]
-    ruptures = [a for a in alerts_for(scorer, story) if a.kind is AlertKind.RUPTURE]
-    assert len(ruptures) == 1
-    [alert] = ruptures
+    ruptures = [a for a in alerts_for(scorer, story.events) if a.kind is AlertKind.RUPTURE]
+    # One episode: it opens on "fine"; "whatever" may only raise its severity.
+    assert len({a.alert_id for a in ruptures}) == 1
+    alert = ruptures[0]
+    rank = [-list(Severity).index(a.severity) for a in ruptures]  # Severity lists worst first
+    assert rank == sorted(set(rank))  # each later alert of it is a raise
     assert alert.rupture_type is RuptureType.WITHDRAWAL
     assert alert.occurred_at == fine.occurred_at  # on "fine", not after "whatever"
     assert "shrank_after_misattuned_turn" in {e.marker for e in alert.evidence}
@@ -95,4 +108,13 @@ def test_withdrawal_after_a_misattuned_turn_alerts_on_the_first_minimal_reply(
 
 
 def test_the_same_short_replies_to_attuned_turns_alert_nobody(scorer: ModelScorer) -> None:
-    assert alerts_for(scorer, attuned()) == []
+    assert alerts_for(scorer, attuned().events) == []
+
+
+def test_the_demos_ordinary_conversation_alerts_nobody(scorer: ModelScorer) -> None:
+    # "Yeah" to "Would you like to keep the same plan?" answers an offered choice.
+    events = [
+        conversation_event_adapter.validate_python(e)
+        for e in build_events("ordinary", "b", datetime(2026, 1, 1, tzinfo=UTC))
+    ]
+    assert alerts_for(scorer, events) == []

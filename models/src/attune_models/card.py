@@ -170,7 +170,10 @@ latency carries no information here. Alerts per 100 client turns:
 Rated seeker turns in FailedESConv ({e["rated"]["low"]} rated 1-2, {e["rated"]["high"]} rated 4-5, {e["rated"]["conversations"]}
 chats): rupture ROC-AUC **{fmt(e["rated"]["roc_auc"])}**. The ratings judge the supporter's recent turns, and they vary
 more between chats than within one (a rating is best predicted by the chat's other ratings), while the reply
-itself is usually polite; this is the measure the model is furthest from.
+itself is usually polite; this is the measure the model is furthest from. Its two halves pull apart: the
+confrontation probability alone ranks them {fmt(e["rated"]["roc_auc_confrontation"])}, the withdrawal probability alone
+{fmt(e["rated"]["roc_auc_withdrawal"])}: low-rated turns push back more often than they withdraw, and the short replies
+the withdrawal class reads are as common in chats that went well.
 
 What fired on ordinary chats (ids and evidence only; the text stays in `../shared`):
 {_fired(e)}
@@ -192,8 +195,10 @@ conversation through the router: {x["alerted"]} of {x["withdrawal_examples"]} al
 their attuned contrasts alerted {x["contrasts_alerted"]} of {x["contrasts"]}; share alerted {fmt(x["alerted_share"])} (bootstrap over
 the exchanges' groups).
 
-The exchange rule (`services/classifier/src/attune_classifier/exchange.py`): a short reply to an AI turn, not thanks,
-a greeting or a question to the AI, is scored by the exchange model, a logistic regression on the AI turn's and the
+The exchange rule (`services/classifier/src/attune_classifier/exchange.py`): a reply of a few words to an AI turn,
+made only of stock forms (or ending on one that shuts the door), after the client had said something the turn could
+miss, and not thanks, enthusiasm, a greeting, a question to the AI, an answer to a closed question, or assent to asked
+permission or an offered choice (a yes to a proposal put as a question is read), is scored by the exchange model, a logistic regression on the AI turn's and the
 reply's embeddings and a few cues of misattunement (an unasked-for suggestion, a platitude, exclamations, how minimal
 the reply is). It is trained on the team corpus's short replies, withdrawn or not; its exchanges pair each withdrawn
 reply with an attuned contrast to the same disclosure (grouped 5-fold ROC-AUC {sel["exchange_cv_roc_auc"]} on

@@ -379,7 +379,9 @@ def summary(r: dict[str, Any]) -> str:
         )
     lines += [
         f"  rated turns ({e['rated']['low']} low, {e['rated']['high']} high): "
-        f"rupture ROC-AUC {fmt(e['rated']['roc_auc'])}",
+        f"rupture ROC-AUC {fmt(e['rated']['roc_auc'])} (withdrawal alone "
+        f"{fmt(e['rated']['roc_auc_withdrawal'])}, confrontation alone "
+        f"{fmt(e['rated']['roc_auc_confrontation'])})",
         f"C-SSRS dev users {c['users']} (grouped cross-validation):",
         f"  ROC-AUC ideation+ {fmt(c['roc_auc_ideation_plus'])}; behaviour+attempt vs "
         f"supportive {fmt(c['roc_auc_behaviour_attempt_vs_supportive'])}",

@@ -84,7 +84,7 @@ def esconv(scorer: ModelScorer, config: PolicyConfig) -> dict[str, Any]:
 
 def rated_turns(convs: list[dialogues.Dialogue], replayed: list[replay.Replayed]) -> dict[str, Any]:
     """Seeker turns rated 1-2 against 4-5: is the rupture score higher on the low ones?"""
-    y, score, groups = [], [], []
+    y, score, withdrawal, confrontation, groups = [], [], [], [], []
     for d, r in zip(convs, replayed, strict=True):
         by_message = {a.message_id: a for a in r.assessments if a.message_id is not None}
         for i, turn in enumerate(d.turns):
@@ -95,13 +95,23 @@ def rated_turns(convs: list[dialogues.Dialogue], replayed: list[replay.Replayed]
                 continue
             y.append(turn.feedback is not None and turn.feedback <= 2)
             score.append(a.scores.rupture)
+            withdrawal.append(a.scores.withdrawal)
+            confrontation.append(a.scores.confrontation)
             groups.append(d.conversation_id)
-    truth, values = np.array(y), np.array(score)
+    truth = np.array(y)
+
+    def auc(values: list[float]) -> Interval:
+        v = np.array(values)
+        return bootstrap(groups, lambda i: float(roc_auc_score(truth[i], v[i])))
+
     return {
         "low": int(truth.sum()),
         "high": int((~truth).sum()),
         "conversations": len(set(groups)),
-        "roc_auc": bootstrap(groups, lambda i: float(roc_auc_score(truth[i], values[i]))),
+        "roc_auc": auc(score),
+        # Which half of the rupture score ranks them: read, not tuned on.
+        "roc_auc_withdrawal": auc(withdrawal),
+        "roc_auc_confrontation": auc(confrontation),
     }
 
 

@@ -111,16 +111,18 @@ Array = np.ndarray[Any, Any]
 
 
 def fit_exchange(corpus: Corpus) -> tuple[Pipeline, dict[str, Any]]:
-    """Short replies to an AI turn, withdrawn or not, as the service will score them.
+    """Short replies to an AI turn, withdrawn or not (`exchange.candidate`).
 
     The team's exchanges (`ex-`) pair each withdrawn reply with an attuned contrast to the same
-    disclosure; the other short replies of the train split add the registers around them.
+    disclosure; the other short replies of the train split add the registers around them. The
+    service scores only the candidates in a withdrawn form (`exchange.eligible`), but the model
+    learns from all of them: the contrasts are what teach it the AI turn's part.
     """
     chosen = sorted(
         (
             e
             for e in corpus.train
-            if e.label in ("none", "withdrawal") and exchange.eligible(e.scoring_input())
+            if e.label in ("none", "withdrawal") and exchange.candidate(e.scoring_input())
         ),
         key=lambda e: e.id,
     )

@@ -299,11 +299,14 @@ def _marker_evidence(
     ]
 
 
+EXCHANGE_MARKER = "shrank_after_misattuned_turn"
+
+
 def _exchange_evidence(event: ConversationEvent, message_id: str | None) -> Evidence:
     """The whole reply, named for the exchange that makes it a withdrawal."""
     text = event.text if isinstance(event, MessageSent) else ""
     return Evidence(
-        marker="shrank_after_misattuned_turn",
+        marker=EXCHANGE_MARKER,
         family=MarkerFamily.WITHDRAWAL,
         message_id=message_id,
         start=0,

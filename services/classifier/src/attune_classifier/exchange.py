@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from attune_classifier.features import is_short, steers
+from attune_classifier.features import steers
 from attune_classifier.lexicon import normalise
 from attune_classifier.scoring import (
     ScoringInput,
     is_closed_question,
+    last_question,
     preceding_assistant_turn,
 )
 
@@ -40,7 +41,10 @@ UNKNOWN_SHRINK = 0.5
 _NOT_WITHDRAWAL = re.compile(
     r"\b(?:thanks?|thank (?:you|u)|thx|ty|cheers|appreciate\w*|helpful|helps|"
     r"you too|u too|bye|goodbye|good ?night|see you|take care|hello|hi|hey|"
-    r"have a (?:good|great|nice|lovely)|please)\b",
+    r"have a (?:good|great|nice|lovely)|please|"
+    # Enthusiasm is not a door closing: "yeah, absolutely", "of course", "good idea".
+    r"absolutely|of course|for sure|(?:good|great) idea|i'?d love|would love|love to|can'?t wait|"
+    r"sounds (?:great|perfect|brilliant|lovely|amazing))\b",
     re.IGNORECASE,
 )
 
@@ -50,7 +54,8 @@ _NOT_WITHDRAWAL = re.compile(
 # close the door.
 _ASSENT = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|yup|ya|mm+|m+-?hm+|uh-?huh|ok(?:ay)?|k|right|sure|true|exactly|"
-    r"definitely|it is|i do|uh|um|no|nope|nah)\W*)+$",
+    r"definitely|it is|i do|uh|um|no|nope|nah|same|me too|fair enough|agreed|not really|"
+    r"sounds (?:good|fine|ok(?:ay)?)|alright|all right|i see|got it)\W*)+$",
     re.IGNORECASE,
 )
 
@@ -63,32 +68,131 @@ _WITHDRAWN_FORM = re.compile(
     r"sure|meh|eh|i guess|guess so|i suppose|maybe|probably|nothing|not really|really|nah|"
     r"mhm+|mm+|hm+|cool|same|right|yeah|yea|yep|yes|no|nope|if you (?:say so|want|like|think so)|"
     r"you'?re (?:probably )?right|sorry|whatever you think|i'?ll (?:try|do) (?:it|that)|"
-    r"sounds (?:good|fine)|forget it|never ?mind|nvm|it'?s fine|(?:it )?doesn'?t matter)\W*)+$",
+    r"sounds (?:good|fine)|forget it|never ?mind|nvm|it'?s fine|(?:it )?doesn'?t matter|"
+    r"(?:just )?(?:stuff|things)|not much|nothing much|wherever|whenever|all good)\W*)+$",
     re.IGNORECASE,
 )
 _PARTS = re.compile(r"[.,;!]+")
-_YES_NO = re.compile(r"^\W*(?:yes|yeah|yea|yep|yup|no|nope|nah)\W*$", re.IGNORECASE)
+# How a closed question is answered: its first part, whatever follows ("yes, feeling very stuck").
+_CLOSED_ANSWER = re.compile(
+    r"^\W*(?:yes|yeah|yea|yep|yup|no|nope|nah|nothing|not really|maybe|sometimes|a bit|"
+    r"kind of|sort of|i (?:have|did|do|am|was)|i (?:haven|didn|don)'?t)\W*$",
+    re.IGNORECASE,
+)
+
+
+# Longer than this, a reply says something of its own, however it is put.
+FORMULAIC_WORDS = 8
+
+
+# A closed question that presses a future act ("Would you be willing to try it this week?",
+# "Can you talk to them tomorrow?") is a suggestion in question form: "yeah" to it can close the
+# door. One that asks about the past or the present ("Have you told your sister?") or offers a
+# choice ("Would you like to keep the same plan?", "Do you want me to pin it?") is answered by a
+# yes or a no.
+_PROPOSING_QUESTION = re.compile(
+    r"^\W*(?:(?:so|and|but|ok(?:ay)?|well|then)\W+)*(?:would you (?!like|prefer|rather)|"
+    r"could you|can you|will you|shall we|how about|why don'?t you|do you think you could)",
+    re.IGNORECASE,
+)
+
+
+def proposes(turn: str) -> bool:
+    question = last_question(turn)
+    return question is not None and bool(_PROPOSING_QUESTION.match(question))
+
+
+def answers(text: str) -> bool:
+    """Does the reply answer a closed question: it opens with an answer, and what follows adds
+    content or more answer ("yes, very stuck", "No. Just me.") rather than closing the door
+    ("no. forget it", "no. doesn't matter")?"""
+    parts = _parts(text)
+    return (
+        bool(parts)
+        and bool(_CLOSED_ANSWER.match(parts[0]))
+        and not any(
+            _WITHDRAWN_FORM.match(p) and not _CLOSED_ANSWER.match(p) and not _ASSENT.match(p)
+            for p in parts[1:]
+        )
+    )
+
+
+# Hesitations and transcript marks that open a part: "Oh, okay.", "[pause] No."
+_FILLER = re.compile(r"^\W*(?:(?:oh|uh|um+|erm|er|hmm+|well|\[[^\]]*\])(?:\W+|$))*", re.IGNORECASE)
+# What shuts the door after words of the reply's own: "Just me. It doesn't matter."
+_DOOR_CLOSER = re.compile(
+    r"^\W*(?:whatever|forget it|never ?mind|nvm|(?:it )?doesn'?t matter|it'?s fine|fine|"
+    r"i don'?t know|don'?t know|idk|dunno|no idea|if you (?:say so|want|like|think so)|"
+    r"whatever you think|not really|nothing|it'?s nothing)\W*$",
+    re.IGNORECASE,
+)
+
+
+def assents(text: str) -> bool:
+    """Assent, a plain no or a backchannel, fillers aside ("Oh, no. No.", "Uh, yeah.")."""
+    parts = _parts(text)
+    return bool(parts) and all(_ASSENT.match(p) for p in parts)
+
+
+def _parts(text: str) -> list[str]:
+    stripped = (_FILLER.sub("", part, count=1) for part in _PARTS.split(text))
+    return [part for part in stripped if part.strip()]
 
 
 def withdrawn_form(text: str) -> bool:
-    return any(_WITHDRAWN_FORM.match(part) for part in _PARTS.split(text) if part.strip())
+    """Every part of the reply a stock form ("ok sure sounds good i guess"), or words of its own
+    closed by one that shuts the door ("nope. forget it"); "Sure. I can quit." is content."""
+    parts = _parts(text)
+    return bool(parts) and (
+        all(_WITHDRAWN_FORM.match(p) for p in parts) or bool(_DOOR_CLOSER.match(parts[-1]))
+    )
+
+
+# What the AI turn offers rather than presses: asking permission, or a choice put to the client
+# ("Would that be okay with you?", "Would you be interested in knowing?"). Assent to it answers,
+# unless the turn also steered: a helpline and a journaling tip, then "want me to share a number?"
+_OFFER = re.compile(
+    r"\b(?:(?:is that|would that be|is it|would it be|if (?:that'?s|it'?s)) (?:ok(?:ay)?|alright|"
+    r"all right)|(?:can|could|may|might) i (?:ask|share|offer|run|give|suggest|tell|check)|"
+    r"if i (?:could|can|may|might) (?:just )?(?:ask|share|offer|run|give|check)|"
+    r"would you (?:be )?(?:interested|open|like|prefer|rather)|do you want (?:me|to)|want me to|"
+    r"if you(?:'re| are)? (?:interested|open)|how would you feel about)\b",
+    re.IGNORECASE,
+)
+
+
+def offers(turn: str) -> bool:
+    return bool(_OFFER.search(turn))
+
+
+def candidate(item: ScoringInput) -> bool:
+    """A reply of a few words to an AI turn, after the client had said something the turn could
+    miss, that is not thanks, enthusiasm, a greeting or a question to the AI: what the exchange
+    model learns from, withdrawn or not."""
+    text = normalise(item.text).strip()
+    return (
+        bool(text)
+        and preceding_assistant_turn(item.context) is not None
+        and any(t.sender == "client" for t in item.context)  # an exchange to misattune
+        and len(text.split()) <= FORMULAIC_WORDS
+        and not text.endswith("?")
+        and not _NOT_WITHDRAWAL.search(text)
+    )
 
 
 def eligible(item: ScoringInput) -> bool:
-    """A short reply to an AI turn in a withdrawn form: not thanks, a greeting, a question to
-    the AI, a content answer, a yes or no to a closed question, nor assent to a turn that
-    steered nowhere."""
+    """A candidate reply in a withdrawn form that the AI turn could have closed: not a content
+    answer, an answer to a closed question, assent to asked permission or an offered choice,
+    nor assent to a turn that steered nowhere. Only these are scored."""
+    if not candidate(item):
+        return False
     text = normalise(item.text).strip()
-    before = preceding_assistant_turn(item.context)
+    before = preceding_assistant_turn(item.context) or ""
     return (
-        bool(text)
-        and before is not None
-        and is_short(text)
-        and not text.endswith("?")
-        and not _NOT_WITHDRAWAL.search(text)
-        and withdrawn_form(text)
-        and not (_YES_NO.match(text) and is_closed_question(before))
-        and (not _ASSENT.match(text) or steers(before))
+        withdrawn_form(text)
+        and not (answers(text) and is_closed_question(before) and not proposes(before))
+        and not ((assents(text) or answers(text)) and offers(before) and not steers(before))
+        and (not assents(text) or steers(before) or proposes(before))
     )
 
 

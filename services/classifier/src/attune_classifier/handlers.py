@@ -12,7 +12,7 @@ import structlog
 from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, KafkaMessage
 
-from attune_classifier.assess import Assessor
+from attune_classifier.assess import EXCHANGE_MARKER, Assessor
 from attune_classifier.metrics import ClassifierMetrics
 from attune_classifier.settings import ClassifierSettings
 from attune_classifier.window import Windows
@@ -33,6 +33,7 @@ from attune_schemas import (
     ConversationEvent,
     InvalidMessage,
     MessageSent,
+    RuptureAssessment,
     Sender,
     conversation_event_adapter,
     decode,
@@ -42,6 +43,16 @@ from attune_schemas.topics import CONVERSATION_EVENTS, CONVERSATION_EVENTS_DLQ, 
 log = structlog.get_logger(__name__)
 NOTABLE = 0.5  # assessments at or above this are logged at INFO; routine ones at DEBUG
 EventRecord = Annotated[bytes, payload(CONVERSATION_EVENTS)]
+
+
+def notable(a: RuptureAssessment) -> bool:
+    """Logged at INFO: crisis, a high score, or a withdrawn exchange (at its own threshold,
+    which its evidence says it passed)."""
+    return (
+        a.crisis
+        or max(a.scores.rupture, a.scores.disengagement) >= NOTABLE
+        or any(e.marker == EXCHANGE_MARKER for e in a.evidence)
+    )
 
 
 def decode_event(record: Any, *, bounds: EventTimeBounds, now: datetime) -> ConversationEvent:
@@ -149,10 +160,10 @@ def register(
         routine_logged = log.is_enabled_for(logging.DEBUG)
         for a in assessments:
             metrics.assessments.labels(a.rupture_type.value, str(a.crisis).lower()).inc()
-            notable = a.crisis or max(a.scores.rupture, a.scores.disengagement) >= NOTABLE
-            if not (notable or routine_logged):
+            worth_info = notable(a)
+            if not (worth_info or routine_logged):
                 continue
-            (log.info if notable else log.debug)(
+            (log.info if worth_info else log.debug)(
                 "assessment_published",
                 assessment_id=str(a.event_id),
                 trace_id=tracing.trace_id(traces.get(a.source_event_id)),
@@ -161,6 +172,7 @@ def register(
                 rupture=a.scores.rupture,
                 rupture_type=a.rupture_type.value,
                 disengagement=a.scores.disengagement,
+                exchange=a.scores.exchange,
                 crisis=a.crisis,
                 markers=sorted({e.marker for e in a.evidence}),
             )

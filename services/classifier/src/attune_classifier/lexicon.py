@@ -337,6 +337,10 @@ CRISIS_EXCLUSIONS = _c(
     # Jokes and hyperbole: "i wanted to die 😂", "i'd rather die than see him again", "mum'll kill me if".
     r"\b(?:wanted|want|wanna|could|would|gonna) (?:to )?die\b(?=[^.!?]{0,50}(?:😂|🤣|🙈|\blol\b|\blmao\b|\bhaha|\[laughs\]|of (?:embarrassment|shame|laughter)))",
     r"\brather die than\b",
+    # Injuries nobody inflicted: "I'll fall and hurt myself", "slipped on the ice and cut myself".
+    r"\b(?:fall|falls|fell|falling|trip(?:ped)?|slip(?:ped)?|crash(?:ed)?)\b[^.!?]{0,30}?\b(?:and )?(?:hurt|injur\w*|cut|bruis\w*) myself\b",
+    # A denial by contrast: "it's not like I'm out killing people".
+    r"\b(?:it'?s|its|it is) not like (?:i'?m|i am|im|i was|i'?d|i)\b[^.!?]{0,40}",
     r"\b(?:she|he|they|mum|mom|dad|my \w+)(?:'ll| will| would|'d|'s going to|'s gonna) (?:literally |actually |absolutely )?kill me (?:if|when|for|lol|haha)\b",
     # Remote history with stated current safety ("I used to cut years ago, I've been safe since").
     r"[^.!?]{0,80}\b(?:used to|years ago|back when|when i was (?:\d+|younger|a teen(?:ager)?|in (?:school|uni|college))|in my (?:teens|twenties)|as a (?:teen(?:ager)?|kid))\b"
@@ -389,14 +393,21 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
 }
 
 
+def _cue_matches(norm: str) -> list[tuple[int, int, int]]:
+    """(family index, start, end) of each cue match outside an everyday idiom."""
+    found = _candidates(norm)
+    idioms = [m.span() for k in found.idioms for m in CUE_IDIOMS[k].finditer(norm)]
+    return [
+        (k, *m.span())
+        for k in found.cues
+        for m in _CUE_PATTERNS[k].finditer(norm)
+        if not (idioms and _excluded(idioms, *m.span()))
+    ]
+
+
 def crisis_cue_spans(text: str) -> list[tuple[str, int, int]]:
     """Where each risk-cue family matched, first match first: what the crisis model saw."""
-    norm = normalise(text)
-    spans = [
-        (_CUE_NAMES[k], *m.span())
-        for k in _candidates(norm).cues
-        for m in _CUE_PATTERNS[k].finditer(norm)
-    ]
+    spans = [(_CUE_NAMES[k], start, end) for k, start, end in _cue_matches(normalise(text))]
     return sorted(spans, key=lambda s: (s[1], s[2]))
 
 
@@ -415,10 +426,9 @@ def has_risk_cue(text: str) -> bool:
 
 def crisis_cue_counts(text: str) -> list[int]:
     """How often each risk-cue family matched, in `CRISIS_CUES` order."""
-    norm = normalise(text)
     counts = [0] * len(_CUE_NAMES)
-    for k in _candidates(norm).cues:
-        counts[k] = len(_CUE_PATTERNS[k].findall(norm))
+    for k, _, _ in _cue_matches(normalise(text)):
+        counts[k] += 1
     return counts
 
 
@@ -426,6 +436,30 @@ def crisis_cue_counts(text: str) -> list[int]:
 def cue_counts(text: str) -> tuple[int, ...]:
     """`crisis_cue_counts`, cached: the crisis features, the cue gate and the evidence read it."""
     return tuple(crisis_cue_counts(text))
+
+
+# Everyday phrases in which a cue word says nothing of risk: health talk ("cut down on
+# drinking", "blood pressure", "burn off the calories"), idioms ("take the edge off", "keep
+# track", "hit the gym") and routine ("wake up at six"). A cue match inside one is not counted,
+# so the phrase neither opens the cue gate nor reaches the crisis model; the marker rules and
+# their own exclusions are unaffected.
+CUE_IDIOMS = _c(
+    r"\bcut(?:s|ting)? (?:(?:right|way) )?(?:down|back|out|off|it out|that out|corners|ties|costs?|the cord|in line|class(?:es)?|school)\b",
+    r"\bcut(?:s|ting)? (?:up )?(?:the |my |your )?(?:credit )?cards\b",
+    r"\bcut(?:s|ting)? (?:my |his |her |the |your )?(?:hair|grass|lawn|nails|losses|hours|budget|spending|salt|sugar)\b",
+    r"\b(?:short|hair|pay|price|job|budget|tax|paper|power|spending)[ -]?cuts?\b",
+    r"\bburn(?:s|ed|t|ing)? (?:off |through )?(?:the |some |more |extra |my |your )?(?:calories|fat|energy|money|cash|savings)\b",
+    r"\b(?:burn(?:ed|t)?[ -]?out|burnout|heartburn|sunburn\w*|burning (?:question|desire|ambition))\b",
+    r"\btakes? the edge off\b|\bon the edge of (?:my|your|the|our) seats?\b|\bcutting[- ]edge\b",
+    r"\bblood (?:pressure|sugars?|tests?|work|glucose|levels?|results?|type|donors?|donation|bank|cells?|counts?|alcohol)\b",
+    r"\bfinal (?:say|exams?|year|round|answer|draft|score|stretch|whistle|grades?)\b|\b(?:semi-?)?finals\b",
+    r"\b(?:keep(?:ing)?|kept|lose|lost|losing) track\b|\b(?:back )?on track\b|\btrack record\b|\btrack(?:ing)? (?:my|your|the) (?:spending|steps|calories|progress|mood|sleep|food|weight|habits|time|drinking)\b",
+    r"\bjump(?:s|ing|ed)? (?:on board|at the chance|to conclusions|the gun|through hoops|start|in at the deep end|in with both feet)\b|\bjumping jacks\b|\bjump rope\b",
+    r"\b(?:hit|hits|hitting) (?:the (?:gym|road|books|hay|sack|jackpot|target|shops)|it off|a (?:snag|milestone|target|goal))\b",
+    r"\b(?:harmless|harm reduction|no harm (?:done|in))\b",
+    r"\bwake up (?:at|early|late|on time|every (?:day|morning)|in the morning|around)\b",
+    r"\b(?:i'?m|i am|im|we'?re|so|just) starving\b(?! (?:my|her|him|them)sel(?:f|ves))",
+)
 
 
 FAMILIES: tuple[tuple[MarkerFamily, dict[str, tuple[re.Pattern[str], ...]]], ...] = (
@@ -447,10 +481,16 @@ _MARKER_PATTERNS = tuple(
 _CUE_NAMES = tuple(CRISIS_CUES)
 _CUE_PATTERNS = tuple(CRISIS_CUES.values())
 _PREFILTER = Prefilter(
-    [*(pattern for _, _, pattern in _MARKER_PATTERNS), *CRISIS_EXCLUSIONS, *_CUE_PATTERNS]
+    [
+        *(pattern for _, _, pattern in _MARKER_PATTERNS),
+        *CRISIS_EXCLUSIONS,
+        *_CUE_PATTERNS,
+        *CUE_IDIOMS,
+    ]
 )
 _EXCLUSIONS_AT = len(_MARKER_PATTERNS)
 _CUES_AT = _EXCLUSIONS_AT + len(CRISIS_EXCLUSIONS)
+_IDIOMS_AT = _CUES_AT + len(_CUE_PATTERNS)
 
 
 class _Candidates(NamedTuple):
@@ -459,6 +499,7 @@ class _Candidates(NamedTuple):
     markers: tuple[int, ...]
     exclusions: tuple[int, ...]
     cues: tuple[int, ...]
+    idioms: tuple[int, ...]
 
 
 @lru_cache(maxsize=1024)
@@ -466,10 +507,12 @@ def _candidates(norm: str) -> _Candidates:
     # One search per message, cached: its markers, cues and exclusions are read separately.
     selected = _PREFILTER.select(norm)  # ascending, so each table's share is a slice
     e, c = bisect_left(selected, _EXCLUSIONS_AT), bisect_left(selected, _CUES_AT)
+    i = bisect_left(selected, _IDIOMS_AT)
     return _Candidates(
         tuple(selected[:e]),
         tuple(k - _EXCLUSIONS_AT for k in selected[e:c]),
-        tuple(k - _CUES_AT for k in selected[c:]),
+        tuple(k - _CUES_AT for k in selected[c:i]),
+        tuple(k - _IDIOMS_AT for k in selected[i:]),
     )
 
 

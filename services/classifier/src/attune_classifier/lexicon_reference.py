@@ -12,6 +12,7 @@ from attune_classifier.lexicon import (
     _NEGATION_BEFORE,
     CRISIS_CUES,
     CRISIS_EXCLUSIONS,
+    CUE_IDIOMS,
     FAMILIES,
     MarkerHit,
     _dedupe,
@@ -52,13 +53,19 @@ def find_markers(text: str) -> list[MarkerHit]:
 
 def crisis_cue_spans(text: str) -> list[tuple[str, int, int]]:
     norm = normalise(text)
-    spans = [(name, *m.span()) for name, p in CRISIS_CUES.items() for m in p.finditer(norm)]
+    idioms = [m.span() for p in CUE_IDIOMS for m in p.finditer(norm)]
+    spans = [
+        (name, *m.span())
+        for name, p in CRISIS_CUES.items()
+        for m in p.finditer(norm)
+        if not _excluded(idioms, *m.span())
+    ]
     return sorted(spans, key=lambda s: (s[1], s[2]))
 
 
 def crisis_cue_counts(text: str) -> list[int]:
-    norm = normalise(text)
-    return [len(p.findall(norm)) for p in CRISIS_CUES.values()]
+    spans = crisis_cue_spans(text)
+    return [sum(name == n for n, _, _ in spans) for name in CRISIS_CUES]
 
 
 def crisis_exclusion_spans(text: str) -> list[tuple[int, int]]:

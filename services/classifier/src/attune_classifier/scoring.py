@@ -72,14 +72,22 @@ class Scorer(Protocol):
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]: ...
 
 
-_CLOSED_QUESTION = re.compile(
-    r"\b(?:do|does|did|is|are|was|were|have|has|had|can|could|would|will|should|shall|am|may|"
-    r"any|ready|okay|ok|right)\b[^?]*\?\s*$",
+# A question is read by how it opens, past discourse fillers: an auxiliary asks for yes or no
+# ("Are you asking how to end the chat?"), a wh-word or "tell me" asks for content. A question
+# that opens with neither ("You okay?", "your mum lives nearby, doesn't she?") is elliptical or
+# a tag: yes or no answers it.
+_FILLERS = re.compile(
+    r"^\W*(?:(?:so|and|but|or|ok(?:ay)?|well|right|now|then|also|oh|hmm)\b\W*)*", re.I
+)
+_AUXILIARY = re.compile(
+    r"(?:do|does|did|is|are|was|were|have|has|had|can|could|would|will|should|shall|am|may|might|"
+    r"ready|any)(?:n'?t)?\b",
     re.IGNORECASE,
 )
-_OPEN_QUESTION = re.compile(
-    r"\b(?:what|how|why|tell me|describe|say more)\b[^?]*\?\s*$", re.IGNORECASE
+_OPEN = re.compile(
+    r"\b(?:what|what'?s|how|why|where|when|who|which|whose|tell me|describe|say more)\b", re.I
 )
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
 def preceding_assistant_turn(context: Sequence[ContextTurn]) -> str | None:
@@ -90,23 +98,46 @@ def preceding_assistant_turn(context: Sequence[ContextTurn]) -> str | None:
     return None
 
 
+# Chat often drops the question mark: "have you tried to talk to him about it" still asks.
+_UNMARKED_QUESTION = re.compile(
+    r"^\W*(?:(?:so|and|but|ok(?:ay)?|well)\W+)*(?:have|do|did|are|were|would|could|can|will)"
+    r"(?:n'?t)? you\b",
+    re.IGNORECASE,
+)
+
+
+def last_question(turn: str) -> str | None:
+    """The turn's last question, wherever it stands: "Have you tried a counsellor? It often
+    helps." asks the first sentence, not the second."""
+    sentences = _SENTENCES.split(turn.strip())
+    asked = [s for s in sentences if s.rstrip().endswith("?")]
+    if not asked:
+        asked = [s for s in sentences if _UNMARKED_QUESTION.match(s)]
+    return asked[-1] if asked else None
+
+
 @lru_cache(maxsize=1024)  # one AI turn is read for its reply, each window and each model
 def is_closed_question(turn: str | None) -> bool:
     """'Did you sleep?' invites 'yes'; a one-word reply to it is not a withdrawal."""
-    if not turn:
+    question = last_question(turn) if turn else None
+    if question is None:
         return False
-    last = re.split(r"(?<=[.!?])\s+", turn.strip())[-1]
-    return bool(_CLOSED_QUESTION.search(last)) and not _OPEN_QUESTION.search(last)
+    head = _FILLERS.sub("", question, count=1)
+    if _AUXILIARY.match(head):
+        return True
+    # Open when a wh-word opens the question or one of its clauses ("You mentioned your mum, how
+    # is she?"); "So you feel she was upset when you met her?" asks for yes or no.
+    clauses = (_FILLERS.sub("", c, count=1) for c in re.split(r"[,;:]", head))
+    return not any(_OPEN.match(c) for c in clauses)
 
 
 def invites_elaboration(turn: str | None) -> bool:
     """An open question or an explicit invitation to say more."""
     if not turn:
         return False
-    last = re.split(r"(?<=[.!?])\s+", turn.strip())[-1]
     if re.search(r"\b(?:tell me (?:more|about)|say more|go on|what else)\b", turn, re.IGNORECASE):
         return True
-    return last.endswith("?") and not is_closed_question(turn)
+    return last_question(turn) is not None and not is_closed_question(turn)
 
 
 # How strongly one marker hit speaks for its family (combined by noisy-OR).

@@ -18,11 +18,11 @@ class RouterSettings(ServiceSettings):
     batch_timeout_ms: int = Field(default=50, ge=0)
     # Chosen once on real dev conversations for an alert budget (models/MODEL_CARD.md); `make
     # train` records the same numbers in the model manifest and a test keeps them equal.
-    rupture_fire: float = Field(default=0.94, ge=0, le=1)
-    rupture_accumulate_floor: float = Field(default=0.68, ge=0, le=1)
+    rupture_fire: float = Field(default=0.93, ge=0, le=1)
+    rupture_accumulate_floor: float = Field(default=0.69, ge=0, le=1)
     # A minimal reply right after a misattuned AI turn (the assessment's `exchange` score) opens
     # a withdrawal alert on its own at this threshold, within its own share of the budget.
-    rupture_exchange_fire: float = Field(default=0.43, ge=0, le=1)
+    rupture_exchange_fire: float = Field(default=0.3, ge=0, le=1)
     rupture_resolve: float = Field(default=0.3, ge=0, le=1)
     disengagement_fire: float = Field(default=0.55, ge=0, le=1)
     disengagement_resolve: float = Field(default=0.25, ge=0, le=1)

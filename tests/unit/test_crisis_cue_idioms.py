@@ -1,0 +1,82 @@
+"""Everyday phrases that hold a risk-cue word do not open the crisis model's cue gate; the same
+words as the speaker's own acts still do. Accidents and denials by contrast are not crisis."""
+
+from __future__ import annotations
+
+import pytest
+
+from attune_classifier.features import asks_about_safety
+from attune_classifier.lexicon import crisis_cue_spans, find_markers, has_risk_cue
+from attune_schemas import MarkerFamily
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i need to cut down on my drinking before the wedding",
+        "cut out fizzy drinks and cut back on bread, feeling better for it",
+        "they cut my hours again so money is tight",
+        "first step is cutting up the credit cards",
+        "the doctor says my blood pressure is too high",
+        "i burn off the calories at the gym anyway",
+        "a glass of wine just takes the edge off after work",
+        "i get the final say on the budget at home",
+        "i've been keeping track of my spending this month",
+        "i hit the gym three times last week",
+        "i wake up at six every day for work",
+        "honestly i'm starving, what should i have for dinner",
+        "i think i'm heading for burnout at this job",
+    ],
+)
+def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
+    assert not has_risk_cue(text), crisis_cue_spans(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i cut my arm again last night",
+        "i've been burning myself with a lighter",
+        "i've been thinking about jumping in front of the train",
+        "i cut down on food until i'm not eating at all, i want to disappear",
+        "i'm starving myself on purpose",
+        "they cut my hours and honestly everyone would be better off without me",
+    ],
+)
+def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:
+    assert has_risk_cue(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if i go out on the ice i'll fall and hurt myself",
+        "i slipped in the kitchen and cut myself on a glass",
+        "well it's not like i'm out killing people or anything",
+    ],
+)
+def test_accidents_and_denials_by_contrast_are_not_crisis(text: str) -> None:
+    assert not [h for h in find_markers(text) if h.family is MarkerFamily.CRISIS]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i want to hurt myself", "i keep cutting myself", "i've thought about killing people"],
+)
+def test_the_speakers_own_acts_stay_crisis(text: str) -> None:
+    assert [h for h in find_markers(text) if h.family is MarkerFamily.CRISIS]
+
+
+@pytest.mark.parametrize(
+    ("turn", "asks"),
+    [
+        ("Do you have a plan?", True),
+        ("Have you made any plans to end your life?", True),
+        ("Do you have a plan for how you'd do it?", True),
+        ("Are you safe right now?", True),
+        ("What a great plan, and you said you're going to start tomorrow.", False),
+        ("What's your plan for the weekend?", False),
+    ],
+)
+def test_a_plan_is_a_safety_question_only_when_it_asks_about_risk(turn: str, asks: bool) -> None:
+    assert asks_about_safety(turn) is asks
