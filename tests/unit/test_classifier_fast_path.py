@@ -181,6 +181,14 @@ def test_embedding_equals_wordllama_bit_for_bit() -> None:
     expected = np.asarray(model.embed(blank, norm=True, batch_size=256), dtype=np.float32)
     assert got.dtype == np.float32
     assert np.array_equal(got, expected)
+    # Small batches (fewer texts than tokens) are pooled text by text: the same sums.
+    for start in range(0, 120, 3):
+        embedding.clear_cache()
+        assert np.array_equal(
+            embedding.embed(texts[start : start + 3]), expected[start : start + 3]
+        )
+    embedding.clear_cache()
+    assert np.array_equal(embedding.embed(texts[-7:]), expected[-7:])
 
 
 def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, ModelScorer]) -> None:

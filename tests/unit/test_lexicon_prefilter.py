@@ -162,7 +162,10 @@ def test_fold_matches_ignorecase_for_every_code_point() -> None:
     for c in ascii_like:
         equals = {a.lower() for a in map(chr, range(128)) if re.fullmatch(re.escape(a), c, re.I)}
         assert equals == {fold(c)}, (c, equals)
-    assert all(fold(c) == c for c in chars if c not in ascii_like and not c.isascii())
+    # A digit of another script is a `\d` like 0-9: it folds to an ASCII digit.
+    digits = set(re.findall(r"(?![0-9])\d", chars))
+    assert digits and all(fold(c) == "0" for c in digits)
+    assert all(fold(c) == c for c in chars if c not in ascii_like | digits and not c.isascii())
 
 
 def test_literals_are_derived_from_the_pattern() -> None:
@@ -181,6 +184,15 @@ def test_literals_are_derived_from_the_pattern() -> None:
     }
     # An alternation with an unknown branch requires nothing; what follows it still counts.
     assert derived(r"(?:no|\w+) way") == (frozenset({" way"}),)
+    # `\d` is any of the ten digits; `fold` makes every digit `\d` matches an ASCII one.
+    assert derived(r"\bthe \d(?:st|nd)\b") == (
+        frozenset(f"the {d}{s}" for d in "0123456789" for s in ("st", "nd")),
+    )
+    table = Prefilter([re.compile(r"\bon the \d{1,2}(?:st|th)\b", re.I)])
+    assert table.select("see you on the 21st") == [0]
+    assert table.select("see you on the \u0662\u0661st") == [0]  # Arabic-Indic digits
+    assert re.search(r"\bon the \d{1,2}(?:st|th)\b", "see you on the \u0662\u0661st", re.I)
+    assert table.select("see you on the first") == []
     # Nothing safe to require: such a pattern always runs.
     for pattern in (r"\w+", r"^\W*$", r"(?:no|\w+)!?", r"(?:😂|🙃)", r"(a)?\1", r"x*"):
         assert derived(pattern) == (), pattern

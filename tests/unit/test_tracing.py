@@ -19,6 +19,9 @@ from faststream.kafka import KafkaMessage, TestKafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
 from prometheus_client import CollectorRegistry
 
+from attune_classifier.app import build as build_classifier
+from attune_classifier.scoring import LexiconScorer
+from attune_classifier.settings import ClassifierSettings
 from attune_escalation.notify.webhook import WebhookNotifier
 from attune_router.app import build as build_router
 from attune_router.policy import AlertPolicy, PolicyConfig, Thresholds
@@ -33,6 +36,7 @@ from attune_schemas import (
     FieldError,
     InvalidMessage,
     MessageSent,
+    RuptureAssessment,
     Sender,
     encode,
 )
@@ -324,3 +328,50 @@ async def test_each_alert_of_the_router_carries_its_assessments_trace(clock: Man
         line["conversation_id"]: line["trace_id"] for line in logs if line["event"] == "alert_fired"
     }
     assert fired == {c: tracing.trace_id(t) for c, t in sent.items()}
+
+
+# --- the classifier: an assessment continues the trace of the message it assesses -------------
+
+
+async def test_each_assessment_continues_its_messages_trace_and_one_without_starts_its_own(
+    clock: ManualClock,
+) -> None:
+    settings = ClassifierSettings(retry_backoff_seconds=0, retry_backoff_max_seconds=0)
+    service = build_classifier(
+        settings, clock=clock, registry=CollectorRegistry(), scorer=LexiconScorer(),
+        rebuild_on_assign=False,
+    )  # fmt: skip
+    received: dict[str, str | None] = {}
+
+    @service.broker.subscriber("rupture.assessments")
+    async def assessments(msg: KafkaMessage) -> None:
+        found = RuptureAssessment.model_validate_json(msg.body)
+        received[str(found.message_id)] = msg.headers.get("traceparent")
+
+    def message(n: int, sender: Sender, text: str) -> MessageSent:
+        return MessageSent(
+            event_id=UUID(int=n + 1), conversation_id="c-trace", tenant_id="t",
+            occurred_at=T0 + timedelta(seconds=30 * n), message_id=f"m{n}", sender=sender,
+            text=text,
+        )  # fmt: skip
+
+    traced = tracing.start()
+    sent = [
+        (message(0, Sender.AI, "What's been on your mind?"), None),
+        (message(1, Sender.CLIENT, "work mostly, and I am not sleeping"), traced),
+        (message(2, Sender.AI, "That sounds hard. What keeps you up?"), None),
+        (message(3, Sender.CLIENT, "whatever"), None),  # no header: a trace of its own
+    ]
+    async with TestKafkaBroker(service.broker):
+        for event, header in sent:
+            await service.broker.publish(
+                encode(event), topic="conversation.events", key=b"c-trace",
+                headers={"traceparent": header} if header else None,
+            )  # fmt: skip
+
+    assert set(received) == {"m1", "m3"}  # AI turns are not assessed
+    continued, own = received["m1"], received["m3"]
+    assert continued is not None and TRACEPARENT.match(continued)
+    assert tracing.trace_id(continued) == tracing.trace_id(traced) and continued != traced
+    assert own is not None and TRACEPARENT.match(own)
+    assert tracing.trace_id(own) != tracing.trace_id(traced)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from attune_classifier import disengagement
@@ -56,6 +57,11 @@ _MINIMAL = re.compile(
     r"nothing|not really|no idea|cool|mhm+|hm+|eh|nah|same|if you say so|yeah|yep|no|yes)\W*$",
     re.IGNORECASE,
 )
+
+
+# Every client reply reads the AI turn before it; a conversation's AI turns recur (openers,
+# check-ins), so each is read once.
+_invites_elaboration = lru_cache(maxsize=1024)(invites_elaboration)
 
 
 def is_minimal(text: str) -> bool:
@@ -139,9 +145,7 @@ class Assessor:
             return None
         window.mark_seen(event.event_id, event.occurred_at)
         if isinstance(event, MessageSent):
-            context = tuple(
-                ContextTurn(t.sender.value, t.text) for t in list(window.turns)[-CONTEXT_TURNS:]
-            )
+            before = window.turns[-CONTEXT_TURNS:]  # the context, read before this turn joins it
             turn = Turn(
                 event.message_id,
                 event.sender,
@@ -155,14 +159,14 @@ class Assessor:
             invited = (
                 previous is not None
                 and previous.sender is Sender.AI
-                and invites_elaboration(previous.text)
+                and _invites_elaboration(previous.text)
             )
-            behaviour = window.add_turn(turn, minimal=is_minimal(event.text) and invited)
+            behaviour = window.add_turn(turn, minimal=invited and is_minimal(event.text))
             if event.sender is not Sender.CLIENT or behaviour is None:
                 return None
             scoring = ScoringInput(
                 text=event.text,
-                context=context,
+                context=tuple(ContextTurn(t.sender.value, t.text) for t in before),
                 latency_s=behaviour.latency_s,
                 length_ratio=behaviour.length_ratio,
                 latency_ratio=behaviour.latency_ratio,

@@ -174,7 +174,8 @@ class WordGrams:
         tokens: list[str] = self.token.findall(doc.lower())
         out = list(tokens) if self.low == 1 else []
         for n in range(max(self.low, 2), self.high + 1):
-            out += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
+            shifted = [tokens[k:] for k in range(n)]  # a list: zip over a generator costs more
+            out += map(" ".join, zip(*shifted, strict=False))
         return out
 
     def entries(self, docs: Sequence[str]) -> tuple[Array, Array, Array]:

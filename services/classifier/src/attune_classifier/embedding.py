@@ -113,7 +113,8 @@ class Segments:
         config = json.loads(tokenizer.to_str())
         self.special = tuple(str(a["content"]) for a in config.get("added_tokens", []))
         self.exact = _segmentable(config)
-        self._cache: dict[str, list[int]] = {}
+        # Tuples: the collector stops tracking them, and the cache holds up to SEGMENTS_KEEP.
+        self._cache: dict[str, tuple[int, ...]] = {}
 
     def ids(self, texts: list[str]) -> list[list[int]]:
         if not self.exact:
@@ -131,7 +132,9 @@ class Segments:
         for segment in _SEGMENT.findall(_MARK + text.replace(" ", _MARK)):
             got = self._cache.get(segment)
             if got is None:
-                got = self._cache[segment] = [t.id for t in self.tokenizer.model.tokenize(segment)]
+                got = self._cache[segment] = tuple(
+                    t.id for t in self.tokenizer.model.tokenize(segment)
+                )
             out += got
         return out
 
@@ -170,13 +173,29 @@ def _pooled(model: Any, tokenizer: Segments, texts: list[str]) -> NDArray[np.flo
     lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
     flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=lengths.sum())
     np.clip(flat, 0, table.shape[0] - 1, out=flat)
-    vectors = table[flat]
-    out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
-    start = 0
-    for k, n in enumerate(lengths.tolist()):
-        # The text's token vectors summed one after another, as WordLlama's pooling sums them.
-        out[k] = vectors[start : start + n].sum(axis=0, dtype=np.float32)
-        start += n
+    # Each text's token vectors summed one after another, as WordLlama's pooling sums them.
+    # Either text by text, or, for a batch of more texts than its longest has tokens, position
+    # by position: step j adds the j-th token of every text that has one; with the texts
+    # longest first those are a prefix, so a step is one gather and one add. The same additions
+    # in the same order either way; the fewer numpy calls win.
+    order = np.argsort(-lengths, kind="stable")
+    starts = (np.cumsum(lengths) - lengths)[order]
+    by_length = lengths[order]
+    longest = int(by_length[0]) if len(texts) else 0
+    sums = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+    if len(texts) <= longest:
+        vectors = table[flat]
+        for k, (start, n) in enumerate(zip(starts.tolist(), by_length.tolist(), strict=True)):
+            sums[k] = vectors[start : start + n].sum(axis=0, dtype=np.float32)
+    elif longest:
+        # How many texts have more than j tokens, for each position j.
+        active = len(texts) - np.searchsorted(by_length[::-1], np.arange(longest), side="right")
+        sums[: active[0]] = table[flat[starts[: active[0]]]]
+        for j in range(1, longest):
+            n = active[j]
+            sums[:n] += table[flat[starts[:n] + j]]
+    out = np.empty_like(sums)
+    out[order] = sums
     # WordLlama divides by the token count (at least one) as float32.
     out /= np.maximum(lengths, 1).astype(np.float32)[:, None]
     out /= np.linalg.norm(out, axis=1, keepdims=True)

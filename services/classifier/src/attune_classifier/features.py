@@ -103,6 +103,7 @@ class TextColumn(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return client_text(items)
 
 
+@lru_cache(maxsize=4096)  # the rupture, exchange and embedding features each ask of one reply
 def is_short(text: str) -> bool:
     return len(text.split()) <= SHORT_WORDS or bool(_MINIMAL.match(text))
 
@@ -309,22 +310,26 @@ def windows(text: str) -> list[str]:
     """A message cut into windows of a few sentences: one risk sentence in a long post counts."""
     # At most one sentence break (`_SENTENCES` needs a newline or one of .!?): one window.
     breaks = text.count(".") + text.count("!") + text.count("?")
-    if "\n" not in text and breaks <= 1 and len(text.split()) <= WINDOW_WORDS:
+    short = len(text.split()) <= WINDOW_WORDS
+    if "\n" not in text and breaks <= 1 and short:
         return [text]
     sentences = [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
-    if len(sentences) <= WINDOW_SENTENCES and len(text.split()) <= WINDOW_WORDS:
+    if len(sentences) <= WINDOW_SENTENCES and short:
         return [text]
     out: list[str] = []
     current: list[str] = []
+    current_words = 0  # the words of `current`: each part is whole words joined by one space
     for sentence in sentences:
         words = sentence.split()
         while len(words) > WINDOW_WORDS:  # a run-on "sentence" of a forum post
             out.append(" ".join(words[:WINDOW_WORDS]))
             words = words[WINDOW_WORDS:]
         current.append(" ".join(words))
-        if len(current) >= WINDOW_SENTENCES or sum(len(c.split()) for c in current) >= WINDOW_WORDS:
+        current_words += len(words)
+        if len(current) >= WINDOW_SENTENCES or current_words >= WINDOW_WORDS:
             out.append(" ".join(current))
             current = []
+            current_words = 0
     if current:
         out.append(" ".join(current))
     return [w for w in out if w] or [text]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -129,12 +130,16 @@ def register(
         now = clock.now()
         decoded = await decode_batch_or_dead_letter(
             records,
-            lambda r: (decode_event(r, bounds=bounds, now=now), tracing.carried(r)),
+            lambda r: (
+                decode_event(r, bounds=bounds, now=now),
+                tracing.from_headers(getattr(r, "headers", None)),
+            ),
             dead_letters,
         )
         events = [(event, partition) for (event, _), partition in decoded]
-        # Each event's trace, continued by its assessment.
-        traces = {event.event_id: trace for (event, trace), _ in decoded}
+        # The trace each record carries; one without starts its own (`tracing.carried`), but
+        # only once it has an assessment to continue it: most events (AI turns) have none.
+        carried = {event.event_id: trace for (event, trace), _ in decoded}
         # The batch applies atomically: if its output is not acknowledged, the windows are put
         # back as they were, so the redelivered batch is assessed again rather than skipped.
         snapshot = windows.snapshot({(e.tenant_id, e.conversation_id) for e, _ in events})
@@ -142,6 +147,11 @@ def register(
             started = time.perf_counter()
             assessments = assessor.process(events)
             metrics.scoring_seconds.observe(time.perf_counter() - started)
+            # Each assessment continues its event's trace.
+            traces = {
+                a.source_event_id: carried.get(a.source_event_id) or tracing.start()
+                for a in assessments
+            }
             # Commit (on return) only after every assessment is acknowledged by the broker.
             await publish_all(
                 [(assessments_out, a) for a in assessments],
@@ -155,13 +165,16 @@ def register(
         metrics.client_turns.inc(
             sum(isinstance(e, MessageSent) and e.sender is Sender.CLIENT for e, _ in events)
         )
-        # Routine assessments log at DEBUG: their fields (the trace id, parsed from its
-        # header, among them) are only worked out when that level is on.
+        # Routine assessments log at DEBUG, notable ones at INFO: their fields (the trace id,
+        # parsed from its header, among them) are only worked out when that level is on.
         routine_logged = log.is_enabled_for(logging.DEBUG)
+        notable_logged = log.is_enabled_for(logging.INFO)
+        kinds = Counter((a.rupture_type.value, str(a.crisis).lower()) for a in assessments)
+        for labels, count in kinds.items():
+            metrics.assessments.labels(*labels).inc(count)
         for a in assessments:
-            metrics.assessments.labels(a.rupture_type.value, str(a.crisis).lower()).inc()
             worth_info = notable(a)
-            if not (worth_info or routine_logged):
+            if not (notable_logged if worth_info else routine_logged):
                 continue
             (log.info if worth_info else log.debug)(
                 "assessment_published",

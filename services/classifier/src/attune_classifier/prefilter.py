@@ -39,19 +39,25 @@ _CHECK_MIN = 3
 # How each text character is folded before the search: to the lower-case ASCII letter that
 # `re.IGNORECASE` treats it as. Besides A-Z only four characters are equal to an ASCII letter
 # under Unicode case-insensitive matching (the dotted and dotless i, the long s, the Kelvin sign);
-# the tests check every code point against `re`. Other non-ASCII characters are kept as they are
-# and never form part of a literal.
+# the tests check every code point against `re`. A digit of another script, which `\d` matches
+# as it matches 0-9, folds to "0": `\d` stands for all ten ASCII digits in a literal, so any one
+# of them keeps it. Other non-ASCII characters are kept as they are and never form part of a
+# literal.
 _FOLD = {ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} | {
     0x130: "i",  # İ
     0x131: "i",  # ı
     0x17F: "s",  # ſ
     0x212A: "k",  # Kelvin sign
 }
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_DIGITS = frozenset("0123456789")
 
 
 def fold(text: str) -> str:
     """Same length as the text; a pattern's literal, lower-cased, occurs in it where it matches."""
-    return text.lower() if text.isascii() else text.translate(_FOLD)
+    if text.isascii():
+        return text.lower()
+    return _OTHER_DIGIT.sub("0", text.translate(_FOLD))
 
 
 Literals = frozenset[str]
@@ -173,8 +179,11 @@ def _char_class(items: Sequence[tuple[Any, Any]]) -> _Info:
             chars.add(chr(av).lower())
         elif name == "RANGE" and av[1] < 128 and av[1] - av[0] < _RANGE_MAX:
             chars.update(chr(c).lower() for c in range(av[0], av[1] + 1))
+        elif name == "CATEGORY" and av.name == "CATEGORY_DIGIT":
+            # `\d`: any digit, which `fold` turns into an ASCII one ("the 3rd" needs "the 3").
+            chars.update(_DIGITS)
         else:
-            return _UNKNOWN  # NEGATE, CATEGORY (\w, \s, \d), wide or non-ASCII ranges
+            return _UNKNOWN  # NEGATE, CATEGORY (\w, \s), wide or non-ASCII ranges
     return _Info(frozenset(chars))
 
 
