@@ -165,34 +165,44 @@ def offers(turn: str) -> bool:
     return bool(_OFFER.search(turn))
 
 
-def candidate(item: ScoringInput) -> bool:
-    """A reply of a few words to an AI turn, after the client had said something the turn could
-    miss, that is not thanks, enthusiasm, a greeting or a question to the AI: what the exchange
-    model learns from, withdrawn or not."""
+def _candidate(item: ScoringInput) -> tuple[str, str] | None:
+    """The reply's text and the AI turn it answers, when the reply is a candidate."""
     text = normalise(item.text).strip()
-    return (
-        bool(text)
-        and preceding_assistant_turn(item.context) is not None
+    before = preceding_assistant_turn(item.context)
+    if (
+        text
+        and before is not None
         and any(t.sender == "client" for t in item.context)  # an exchange to misattune
         and len(text.split()) <= FORMULAIC_WORDS
         and not text.endswith("?")
         and not _NOT_WITHDRAWAL.search(text)
-    )
+    ):
+        return text, before
+    return None
+
+
+def candidate(item: ScoringInput) -> bool:
+    """A reply of a few words to an AI turn, after the client had said something the turn could
+    miss, that is not thanks, enthusiasm, a greeting or a question to the AI: what the exchange
+    model learns from, withdrawn or not."""
+    return _candidate(item) is not None
 
 
 def eligible(item: ScoringInput) -> bool:
     """A candidate reply in a withdrawn form that the AI turn could have closed: not a content
     answer, an answer to a closed question, assent to asked permission or an offered choice,
     nor assent to a turn that steered nowhere. Only these are scored."""
-    if not candidate(item):
+    reply = _candidate(item)
+    if reply is None:
         return False
-    text = normalise(item.text).strip()
-    before = preceding_assistant_turn(item.context) or ""
+    text, before = reply
+    if not withdrawn_form(text):
+        return False
+    agrees, answered, steered = assents(text), answers(text), steers(before)
     return (
-        withdrawn_form(text)
-        and not (answers(text) and is_closed_question(before) and not proposes(before))
-        and not ((assents(text) or answers(text)) and offers(before) and not steers(before))
-        and (not assents(text) or steers(before) or proposes(before))
+        not (answered and is_closed_question(before) and not proposes(before))
+        and not ((agrees or answered) and offers(before) and not steered)
+        and (not agrees or steered or proposes(before))
     )
 
 
