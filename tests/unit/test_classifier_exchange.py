@@ -384,3 +384,22 @@ def test_try_steers_as_an_imperative_and_not_inside_a_reflection() -> None:
     assert steers("Try to get some sleep tonight.")
     assert steers("Why don't you try journaling?")
     assert not steers("So you go along with your peers to try to fit in more.")
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "And it sounds like you really feel you need some kind of-",
+        "So, if I could just ask you a couple of questions—",
+        "Like some immediate feedback in terms of like [inaudible 00:05:53]",
+    ],
+)
+def test_a_backchannel_to_a_turn_broken_off_mid_sentence_is_not_read(turn: str) -> None:
+    item = reply("Uh-huh.", ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+    assert not exchange.candidate(item)
+
+
+def test_a_finished_turn_or_a_smiley_is_not_broken_off() -> None:
+    for turn in (SUGGESTION, "Have you considered a support group? Many find it helps :-)"):
+        item = reply("ok", ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+        assert exchange.eligible(item)

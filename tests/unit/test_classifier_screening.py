@@ -36,6 +36,10 @@ DISCLOSURES = [
     ("Have you had any thoughts of hurting anyone?", "honestly, yes. my brother", [HTO]),
     ("Any thoughts of suicide, or of hurting yourself?", "yes", [SI, SH]),
     ("Are you thinking about killing yourself?", "I think so", [SI]),
+    # A count answers "have you ever...?".
+    ("Have you ever tried to end your life?", "twice. the second time was three weeks ago", [SI]),
+    ("Have you hurt yourself on purpose this month?", "three times", [SH]),
+    ("Have you ever tried to take your own life?", "more than once", [SI]),
 ]
 
 ANSWERS = [
@@ -55,6 +59,11 @@ ANSWERS = [
     ("Lots of people have thoughts of suicide at some point. How was your week?", "yeah good"),
     ("Remember the plan we made to keep yourself safe.", "no"),
     (None, "yes"),
+    # Remote history with nothing in the present is history, however it is put.
+    ("Have you ever had thoughts of suicide?", "once, briefly, during my divorce 8 years ago"),
+    ("Any thoughts of suicide or self-harm?", "I have in the past. Recently, no."),
+    ("Have you ever tried to end your life?", "never. once my brother did"),
+    ("How was the walk?", "long. yes. tiring"),
 ]
 
 
@@ -72,6 +81,29 @@ def test_a_denial_a_stated_safety_or_another_question_is_not_a_disclosure(
     question: str | None, reply: str
 ) -> None:
     assert screening_hits(question, reply) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "answer"),
+    [
+        (
+            "I need to ask you directly: are you thinking about suicide?",
+            "why does everyone ask like its a tick box. yes. happy now?",
+            "yes",
+        ),
+        (
+            "Are you having thoughts of ending your life?",
+            "what do you want me to say. yeah",
+            "yeah",
+        ),
+    ],
+)
+def test_a_bare_yes_after_other_words_is_still_the_answer(
+    question: str, reply: str, answer: str
+) -> None:
+    [hit] = screening_hits(question, reply)
+    assert hit.marker == SI.value
+    assert reply[hit.start : hit.end] == answer
 
 
 @pytest.fixture(scope="module", params=["model", "lexicon"])

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from attune_classifier.features import asks_about_safety
-from attune_classifier.lexicon import crisis_cue_spans, find_markers, has_risk_cue
+from attune_classifier.lexicon import crisis_cue_spans, excluded, find_markers, has_risk_cue
+from attune_classifier.screening import explicit_hits
 from attune_schemas import MarkerFamily
 
 
@@ -26,6 +27,9 @@ from attune_schemas import MarkerFamily
         "i wake up at six every day for work",
         "honestly i'm starving, what should i have for dinner",
         "i think i'm heading for burnout at this job",
+        "she has to pay for the food and the uniforms, to keep a roof over our heads",
+        "i was drinking the last time i had sex",
+        "the last time we spoke you said the same",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -41,6 +45,8 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "i cut down on food until i'm not eating at all, i want to disappear",
         "i'm starving myself on purpose",
         "they cut my hours and honestly everyone would be better off without me",
+        "this is the last time i'll talk to anyone",
+        "i'm going up on the roof tonight",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:
@@ -57,6 +63,48 @@ def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:
 )
 def test_accidents_and_denials_by_contrast_are_not_crisis(text: str) -> None:
     assert not [h for h in find_markers(text) if h.family is MarkerFamily.CRISIS]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I did fall on my way home from the bar and hurt my shoulder. The drinking made me fall",
+        "tripped on the stairs and sprained my ankle, it made me so angry",
+    ],
+)
+def test_a_fall_that_hurt_a_named_body_part_opens_no_cue_gate(text: str) -> None:
+    assert excluded(text)
+
+
+def test_a_fall_does_not_excuse_harm_done_on_purpose() -> None:
+    assert not excluded("i cut my wrist on purpose last night")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What, like suicidal?",
+        "you mean self-harm?",
+        "Yeah, yeah. I'm only here because my wife forced me to come, you know.",
+        "my probation officer made me come here",
+        'If somebody says that they wanna beat me up, I go "okay then, hit me"',
+    ],
+)
+def test_a_question_back_being_sent_and_a_hypothetical_are_no_crisis_rule(text: str) -> None:
+    assert not [h for h in explicit_hits(text, None) if h.family is MarkerFamily.CRISIS]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you mean am i suicidal? yes i am",
+        "he forced me to have sex",
+        "my husband forced me to go to rehab and then he hit me",
+        "my dad beats me when he's drunk",
+    ],
+)
+def test_the_same_words_as_ones_own_risk_stay_crisis(text: str) -> None:
+    assert [h for h in explicit_hits(text, None) if h.family is MarkerFamily.CRISIS]
 
 
 @pytest.mark.parametrize(

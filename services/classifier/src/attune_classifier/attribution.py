@@ -211,8 +211,33 @@ _DESCRIBES = re.compile(
     r"behaviou?rs?|folks|ones|individuals|users|posts?|thoughts are|urges are)\b",
     _I,
 )
+# A question back about what the assistant meant ("What, like suicidal?", "you mean self-harm?"),
+# with no "I" in it: the word is the assistant's, asked about, not the speaker's own.
+_CLARIFYING = re.compile(
+    r"^\W*(?:(?:so|oh|wait|um+|uh+|sorry)\W+)?"
+    r"(?:what,?\s+like|you mean|do you mean|meaning|as in)\b"
+    r"(?![^?]*\b(?:i|i'?m|im|me|my|myself)\b)[^.!?]{0,40}\?",
+    _I,
+)
+# Abuse by someone hypothetical: "if somebody says they wanna beat me up, I go on at them".
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if|when|whenever|in case)\s+(?:somebody|someone|anyone|anybody|people|some \w+)\b", _I
+)
+# Made to come to the session, a common start to counselling: "my wife forced me to come".
+_MANDATED = re.compile(
+    r"^\W*(?:to\s+)?(?:come(?: here| in| along)?|be here|see you|talk to you|attend|sign up|"
+    r"go (?:to )?(?:therapy|counsel\w*|rehab|treatment|meetings?|the doctor|the clinic|"
+    r"(?:this|these) (?:sessions?|appointments?|classes|meetings?)))\b",
+    _I,
+)
 # Someone else's words quoted on a forum ("> ...", "&gt; ...") or a chat.
 _FORUM_QUOTE = re.compile(r"(?:^|\n|[.!?]\s*)\s*(?:>|&gt;)[^\n]*$", _I)
+
+
+def remote_history(text: str) -> bool:
+    """Told as history with nothing bringing it into the present: "once, 8 years ago"."""
+    norm = normalise(text)
+    return bool(_PAST.search(norm)) and not _PRESENT.search(norm)
 
 
 def _span(pattern: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
@@ -277,6 +302,8 @@ def attribute(text: str, hit: MarkerHit) -> Attribution:
 
     if _quoted(norm, start, end) or _FORUM_QUOTE.search(norm[max(0, s_lo - 2) : start]):
         return result(Who.OTHER)
+    if _CLARIFYING.match(sentence):
+        return result(Who.ADDRESSEE)
     inside = list(_IN_HIT.finditer(phrase))
     possessive = _POSSESSIVE.search(norm[max(c_lo, start - 25) : start])
     subjects = list(_SUBJECT.finditer(before))
@@ -286,6 +313,10 @@ def attribute(text: str, hit: MarkerHit) -> Attribution:
     nearest = _who(people[-1]) if people else None
 
     if hit.marker == ABUSE:
+        if _HYPOTHETICAL.search(norm[s_lo:start]):
+            return result(Who.GENERIC)
+        if _MANDATED.match(norm[end : end + 50]):
+            return result(Who.TOPIC)  # made to attend, not abused
         # Abuse is disclosed by its victim: "he hits me", "my abusive ex", "I was abused".
         if inside and any(m.group("self") for m in inside):
             return result(Who.SELF)

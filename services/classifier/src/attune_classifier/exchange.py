@@ -165,6 +165,15 @@ def offers(turn: str) -> bool:
     return bool(_OFFER.search(turn))
 
 
+# A turn broken off mid-sentence, as transcribed speech marks it ("...you need some kind of-",
+# "[inaudible 00:05:55]"): "uh-huh" to it is a backchannel while the other is still speaking,
+# not a reply to what they said.
+_BROKEN_OFF = re.compile(
+    r"(?:[\w,\s][-\u2013\u2014]{1,2}[\"'\u201d]?|\[(?:inaudible|crosstalk|unintelligible)[^\]]*\])\s*$",
+    re.IGNORECASE,
+)
+
+
 def _candidate(item: ScoringInput) -> tuple[str, str] | None:
     """The reply's text and the AI turn it answers, when the reply is a candidate."""
     text = normalise(item.text).strip()
@@ -172,6 +181,7 @@ def _candidate(item: ScoringInput) -> tuple[str, str] | None:
     if (
         text
         and before is not None
+        and not _BROKEN_OFF.search(before)
         and any(t.sender == "client" for t in item.context)  # an exchange to misattune
         and len(text.split()) <= FORMULAIC_WORDS
         and not text.endswith("?")

@@ -339,6 +339,8 @@ CRISIS_EXCLUSIONS = _c(
     r"\brather die than\b",
     # Injuries nobody inflicted: "I'll fall and hurt myself", "slipped on the ice and cut myself".
     r"\b(?:fall|falls|fell|falling|trip(?:ped)?|slip(?:ped)?|crash(?:ed)?)\b[^.!?]{0,30}?\b(?:and )?(?:hurt|injur\w*|cut|bruis\w*) myself\b",
+    # ... or a named body part: "fell on my way home and hurt my shoulder".
+    r"\b(?:fall|falls|fell|falling|trip(?:ped)?|slip(?:ped)?|crash(?:ed)?)\b[^.!?]{0,50}?\b(?:hurt|injur\w*|bruis\w*|broke|sprain\w*|twist\w*|banged) my (?:shoulder|arm|elbow|wrist|hand|finger|hip|leg|knee|ankle|foot|toe|back|neck|head|ribs?|face|nose|tooth|teeth)\b",
     # A denial by contrast: "it's not like I'm out killing people".
     r"\b(?:it'?s|its|it is) not like (?:i'?m|i am|im|i was|i'?d|i)\b[^.!?]{0,40}",
     r"\b(?:she|he|they|mum|mom|dad|my \w+)(?:'ll| will| would|'d|'s going to|'s gonna) (?:literally |actually |absolutely )?kill me (?:if|when|for|lol|haha)\b",
@@ -459,6 +461,9 @@ CUE_IDIOMS = _c(
     r"\b(?:harmless|harm reduction|no harm (?:done|in))\b",
     r"\bwake up (?:at|early|late|on time|every (?:day|morning)|in the morning|around)\b",
     r"\b(?:i'?m|i am|im|we'?re|so|just) starving\b(?! (?:my|her|him|them)sel(?:f|ves))",
+    r"\b(?:a |the )?roof over (?:my|our|their|his|her|your|the kids'?|\w+'s) heads?\b",
+    # "the last time I had a drink": a past occasion, not a last time still to come.
+    r"\b(?:the |since (?:the )?|when |that )?last time (?:i|we|you|he|she|they|my \w+)(?: \w+)? (?:was|were|had|did|went|saw|got|made|felt|spoke|talked|came|drank|used|smoked|ate|met|checked|asked|heard|visited|played|worked|stayed|called|texted|slept|drove|\w+ed)\b(?<!tried)",
 )
 
 

@@ -8,6 +8,7 @@ answers), so only the choice of which patterns to run differs.
 
 from __future__ import annotations
 
+from attune_classifier.attribution import remote_history
 from attune_classifier.lexicon import (
     _NEGATION_BEFORE,
     CRISIS_CUES,
@@ -21,6 +22,7 @@ from attune_classifier.lexicon import (
     normalise,
 )
 from attune_classifier.screening import (
+    _LATER_YES,
     _NO,
     _QUESTION,
     _RISK_QUESTIONS,
@@ -87,10 +89,12 @@ def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
 def screening_hits(question: str | None, reply: str) -> list[MarkerHit]:
     text = normalise(reply)
     yes, no = _YES.match(text), _NO.match(text)
+    if not (yes or no):
+        yes = _LATER_YES.search(text)
     if not (question and (yes or no)):
         return []
     asked = " ".join(m.group(0) for m in _QUESTION.finditer(normalise(question)))
-    if not asked or any(p.search(text) for p in CRISIS_EXCLUSIONS):
+    if not asked or any(p.search(text) for p in CRISIS_EXCLUSIONS) or remote_history(text):
         return []
     hits: list[MarkerHit] = []
     if yes:

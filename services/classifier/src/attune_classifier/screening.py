@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from attune_classifier.attribution import own_risk
+from attune_classifier.attribution import own_risk, remote_history
 from attune_classifier.lexicon import MarkerHit, crisis_excluded, find_markers, normalise
 from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
@@ -70,6 +70,9 @@ _YES = re.compile(
     r"i think so|i guess|maybe|probably|sometimes|often|lately|recently|a (?:bit|little)|"
     r"a few times|once or twice|a couple of times|kind of|kinda|sort of|sorta|mm+|uh[- ]?huh|"
     r"every (?:day|night)|all the time|most (?:days|nights)|at night|honestly,? yes|"
+    # A count answers "have you ever...?": "twice", "three times", "more than once".
+    r"once|twice|(?:two|three|four|five|six|several|many|multiple|loads of|lots of|\d+) times|"
+    r"more than (?:once|twice)|"
     r"if i'?m honest|tbh,? yes?|more than i'?d like)\b"
     # "I have never", "I do not": an opening that turns into a denial is not a yes.
     r"(?!\W*(?:n'?t|not|never|no)\b)",
@@ -84,6 +87,8 @@ _NO = re.compile(
     r"(?:fine|ok|okay|safe|good|alright|all right)\b)",
     _I,
 )
+# A bare yes after something else: "why does everyone ask like it's a tick box. yes. happy now?"
+_LATER_YES = re.compile(r"(?:^|[.!?\n]\s*)(?P<answer>yes|yeah|yep|yup|aye)\s*(?:[.!?\n]|$)", _I)
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 
 # Run only the question patterns whose words occur in the question (see prefilter.py).
@@ -107,10 +112,12 @@ def screening_hits(question: str | None, reply: str) -> list[MarkerHit]:
     # Cheapest test first: on the hot path most replies open with neither a yes nor a no.
     text = normalise(reply)
     yes, no = _YES.match(text), _NO.match(text)
+    if question and not (yes or no) and "y" in text:
+        yes = _LATER_YES.search(text)
     if not (question and (yes or no)):
         return []
     asked = " ".join(m.group(0) for m in _QUESTION.finditer(normalise(question)))
-    if not asked or crisis_excluded(text):
+    if not asked or crisis_excluded(text) or remote_history(text):
         return []
     hits: list[MarkerHit] = []
     if yes:
