@@ -88,6 +88,8 @@ def test_a_fall_does_not_excuse_harm_done_on_purpose() -> None:
         "Yeah, yeah. I'm only here because my wife forced me to come, you know.",
         "my probation officer made me come here",
         'If somebody says that they wanna beat me up, I go "okay then, hit me"',
+        "i said my FEET are killing me. not that i'm killing myself",
+        "My uncle abused me when I was small. He was convicted, I've done a lot of work. I'm okay.",
     ],
 )
 def test_a_question_back_being_sent_and_a_hypothetical_are_no_crisis_rule(text: str) -> None:
@@ -98,6 +100,10 @@ def test_a_question_back_being_sent_and_a_hypothetical_are_no_crisis_rule(text: 
     "text",
     [
         "you mean am i suicidal? yes i am",
+        # A denial by contrast denies only the act right after it, in its own clause.
+        "not that i care, but i want to die",
+        "it's not like i care, i just want to kill myself",
+        "when i was small he hit me and he still does",
         "he forced me to have sex",
         "my husband forced me to go to rehab and then he hit me",
         "my dad beats me when he's drunk",

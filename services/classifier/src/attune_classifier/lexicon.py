@@ -342,7 +342,11 @@ CRISIS_EXCLUSIONS = _c(
     # ... or a named body part: "fell on my way home and hurt my shoulder".
     r"\b(?:fall|falls|fell|falling|trip(?:ped)?|slip(?:ped)?|crash(?:ed)?)\b[^.!?]{0,50}?\b(?:hurt|injur\w*|bruis\w*|broke|sprain\w*|twist\w*|banged) my (?:shoulder|arm|elbow|wrist|hand|finger|hip|leg|knee|ankle|foot|toe|back|neck|head|ribs?|face|nose|tooth|teeth)\b",
     # A denial by contrast: "it's not like I'm out killing people".
-    r"\b(?:it'?s|its|it is) not like (?:i'?m|i am|im|i was|i'?d|i)\b[^.!?]{0,40}",
+    # The denied act follows within a few words and the same clause: "not that i care, but i
+    # want to die" denies nothing.
+    r"\b(?:(?:it'?s|its|it is) not like|not that) (?:i'?m|i am|im|i was|i'?d|i|i'?ll)"
+    r"(?: \w+){0,3} (?:kill\w*|hurt\w*|harm\w*|cut\w*|suicidal|dying|die|going to (?:kill|hurt|die)|"
+    r"gonna (?:kill|hurt|die)|out killing)\b[^.!?,;]{0,30}",
     r"\b(?:she|he|they|mum|mom|dad|my \w+)(?:'ll| will| would|'d|'s going to|'s gonna) (?:literally |actually |absolutely )?kill me (?:if|when|for|lol|haha)\b",
     # Remote history with stated current safety ("I used to cut years ago, I've been safe since").
     r"[^.!?]{0,80}\b(?:used to|years ago|back when|when i was (?:\d+|younger|a teen(?:ager)?|in (?:school|uni|college))|in my (?:teens|twenties)|as a (?:teen(?:ager)?|kid))\b"
