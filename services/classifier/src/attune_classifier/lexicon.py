@@ -396,11 +396,11 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
 def _cue_matches(norm: str) -> list[tuple[int, int, int]]:
     """(family index, start, end) of each cue match outside an everyday idiom."""
     found = _candidates(norm)
-    idioms = [m.span() for k in found.idioms for m in CUE_IDIOMS[k].finditer(norm)]
+    idioms = [m.span() for _, idiom in found.idioms for m in idiom.finditer(norm)]
     return [
         (k, *m.span())
-        for k in found.cues
-        for m in _CUE_PATTERNS[k].finditer(norm)
+        for k, cue in found.cues
+        for m in cue.finditer(norm)
         if not (idioms and _excluded(idioms, *m.span()))
     ]
 
@@ -493,26 +493,32 @@ _CUES_AT = _EXCLUSIONS_AT + len(CRISIS_EXCLUSIONS)
 _IDIOMS_AT = _CUES_AT + len(_CUE_PATTERNS)
 
 
-class _Candidates(NamedTuple):
-    """The patterns of each table that may match one message, by index in table order."""
+Candidate = tuple[int, re.Pattern[str]]
 
-    markers: tuple[int, ...]
-    exclusions: tuple[int, ...]
-    cues: tuple[int, ...]
-    idioms: tuple[int, ...]
+
+class _Candidates(NamedTuple):
+    """The patterns of each table that may match one message, by index in table order, each
+    with the pattern to run: a long alternation only with the alternatives whose words occur
+    (`Prefilter.narrowed`)."""
+
+    markers: tuple[Candidate, ...]
+    exclusions: tuple[Candidate, ...]
+    cues: tuple[Candidate, ...]
+    idioms: tuple[Candidate, ...]
 
 
 @lru_cache(maxsize=1024)
 def _candidates(norm: str) -> _Candidates:
     # One search per message, cached: its markers, cues and exclusions are read separately.
-    selected = _PREFILTER.select(norm)  # ascending, so each table's share is a slice
-    e, c = bisect_left(selected, _EXCLUSIONS_AT), bisect_left(selected, _CUES_AT)
-    i = bisect_left(selected, _IDIOMS_AT)
+    selected = _PREFILTER.narrowed(norm)  # ascending, so each table's share is a slice
+    at = [k for k, _ in selected]
+    e, c = bisect_left(at, _EXCLUSIONS_AT), bisect_left(at, _CUES_AT)
+    i = bisect_left(at, _IDIOMS_AT)
     return _Candidates(
         tuple(selected[:e]),
-        tuple(k - _EXCLUSIONS_AT for k in selected[e:c]),
-        tuple(k - _CUES_AT for k in selected[c:i]),
-        tuple(k - _IDIOMS_AT for k in selected[i:]),
+        tuple((k - _EXCLUSIONS_AT, p) for k, p in selected[e:c]),
+        tuple((k - _CUES_AT, p) for k, p in selected[c:i]),
+        tuple((k - _IDIOMS_AT, p) for k, p in selected[i:]),
     )
 
 
@@ -535,8 +541,8 @@ def scan_markers(text: str) -> tuple[MarkerHit, ...]:
     norm = normalise(text)
     excluded: list[tuple[int, int]] | None = None  # only a crisis hit needs them
     hits: list[MarkerHit] = []
-    for k in _candidates(norm).markers:
-        family, marker, pattern = _MARKER_PATTERNS[k]
+    for k, pattern in _candidates(norm).markers:
+        family, marker, _ = _MARKER_PATTERNS[k]
         for m in pattern.finditer(norm):
             start, end = m.span()
             if family is MarkerFamily.CRISIS:
@@ -559,15 +565,13 @@ _find_markers = lru_cache(maxsize=4096)(scan_markers)
 def crisis_exclusion_spans(text: str) -> list[tuple[int, int]]:
     """Where a denial, idiom or quote (`CRISIS_EXCLUSIONS`) matched, in table order."""
     norm = normalise(text)
-    return [
-        m.span() for k in _candidates(norm).exclusions for m in CRISIS_EXCLUSIONS[k].finditer(norm)
-    ]
+    return [m.span() for _, pattern in _candidates(norm).exclusions for m in pattern.finditer(norm)]
 
 
 def crisis_excluded(text: str) -> bool:
     """Does any of `CRISIS_EXCLUSIONS` match anywhere in the message?"""
     norm = normalise(text)
-    return any(CRISIS_EXCLUSIONS[k].search(norm) for k in _candidates(norm).exclusions)
+    return any(pattern.search(norm) for _, pattern in _candidates(norm).exclusions)
 
 
 # Cached: the crisis model's cue gate and the screening rule read the same message.

@@ -16,6 +16,7 @@ derivation does not understand contributes no literal, never a wrong one.
 from __future__ import annotations
 
 import importlib
+import itertools
 import operator
 import re
 from collections.abc import Iterable, Sequence
@@ -248,8 +249,23 @@ class Prefilter:
                 triggers[literal] |= 1 << index
             checks.append(tuple(as_ids[1:]))
         self._always = always
-        self._triggers = tuple(triggers)
         self._checks = tuple(checks)
+        # Alternatives of a long alternation, each enabled by its own literals (see `narrowed`).
+        self._alternations: dict[int, Alternation] = {}
+        enables: dict[int, list[tuple[int, int]]] = {}  # literal id -> (pattern, alternative)
+        for index, pattern in enumerate(self.patterns):
+            alternation = Alternation.of(pattern)
+            if alternation is None:
+                continue
+            self._alternations[index] = alternation
+            for branch, need in enumerate(alternation.needs):
+                for string in need:
+                    literal = ids.setdefault(string, len(ids))
+                    enables.setdefault(literal, []).append((index, branch))
+        triggers.extend([0] * (len(ids) - len(triggers)))
+        self._triggers = tuple(triggers)
+        self._enables = {literal: tuple(pairs) for literal, pairs in enables.items()}
+        self._narrow_cache: dict[tuple[int, int], re.Pattern[str] | None] = {}
         self._automaton: Any = None
         if ids:
             self._automaton = ahocorasick.Automaton()
@@ -264,12 +280,55 @@ class Prefilter:
 
     def select(self, text: str) -> list[int]:
         """Indices, in table order, of the patterns that can match `text` (and maybe a few more)."""
+        return self._select(self._found(text))
+
+    def narrowed(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
+        """`select`, each index with the pattern to run on `text`: the table's own, or, for a long
+        alternation, one made of only the alternatives whose literals occur in the text.
+
+        An alternative whose required literals are absent can match nowhere in the text, so the
+        regex engine never takes it: without it, the pattern finds the same matches, in the same
+        order, with the same spans, while the engine tries a handful of alternatives at each word
+        instead of a hundred. A pattern left with no alternative cannot match and is dropped.
+        """
+        found = self._found(text)
+        selected = self._select(found)
+        if not self._alternations:
+            return [(k, self.patterns[k]) for k in selected]
+        enabled: dict[int, int] = {}  # pattern -> bitmask of its alternatives that can match
+        for literal in found:
+            for index, branch in self._enables.get(literal, ()):
+                enabled[index] = enabled.get(index, 0) | 1 << branch
+        out: list[tuple[int, re.Pattern[str]]] = []
+        for index in selected:
+            alternation = self._alternations.get(index)
+            if alternation is None:
+                out.append((index, self.patterns[index]))
+                continue
+            pattern = self._narrow(index, alternation, enabled.get(index, 0) | alternation.always)
+            if pattern is not None:
+                out.append((index, pattern))
+        return out
+
+    def _narrow(self, index: int, alternation: Alternation, kept: int) -> re.Pattern[str] | None:
+        if kept == alternation.every:
+            return self.patterns[index]
+        key = (index, kept)
+        if key not in self._narrow_cache:
+            if len(self._narrow_cache) >= _NARROW_KEEP:
+                self._narrow_cache.clear()
+            self._narrow_cache[key] = alternation.compile(kept)
+        return self._narrow_cache[key]
+
+    def _found(self, text: str) -> set[int]:
+        if self._automaton is None:
+            return set()
+        return set(map(_SECOND, self._automaton.iter(fold(text))))
+
+    def _select(self, found: set[int]) -> list[int]:
         mask = self._always
-        found: set[int] = set()
-        if self._automaton is not None:
-            found = set(map(_SECOND, self._automaton.iter(fold(text))))
-            for i in found:
-                mask |= self._triggers[i]
+        for i in found:
+            mask |= self._triggers[i]
         selected = []
         while mask:
             low = mask & -mask
@@ -279,3 +338,103 @@ class Prefilter:
             if not checks or all(not found.isdisjoint(need) for need in checks):
                 selected.append(index)
         return selected
+
+
+# An alternation of fewer alternatives than this runs whole: narrowing it saves less than a
+# compile costs. Narrowed patterns are kept by (pattern, alternatives), up to _NARROW_KEEP.
+_NARROW_MIN = 8
+_NARROW_KEEP = 4096
+
+
+@dataclass(frozen=True)
+class Alternation:
+    """A pattern that is one alternation with fixed text around it: `\\b(?:a|b|...)\\b`.
+
+    Split on the pattern's own source, so an edited pattern is split as it now reads; each
+    alternative's literals are derived like a whole pattern's (`required_literals`).
+    """
+
+    head: str  # the source up to and including "(?:"
+    branches: tuple[str, ...]
+    tail: str  # from the alternation's closing ")" to the end
+    flags: int
+    needs: tuple[Literals, ...]  # per alternative: one of these occurs in its every match
+    always: int  # bitmask of the alternatives without a literal: they always stay
+    every: int  # bitmask of all alternatives
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str]) -> Alternation | None:
+        """The split, or None where the pattern is not of that shape or not worth narrowing."""
+        # Capturing groups would be renumbered (and backreferences broken) by dropping some.
+        if not isinstance(pattern.pattern, str) or pattern.groups or pattern.flags & re.VERBOSE:
+            return None
+        split = split_alternation(pattern.pattern)
+        if split is None or len(split[1]) < _NARROW_MIN:
+            return None
+        head, branches, tail = split
+        needs: list[Literals] = []
+        always = 0
+        try:
+            for k, branch in enumerate(branches):
+                sets = required_literals(re.compile(branch, pattern.flags))
+                if sets:
+                    needs.append(max(sets, key=_selectivity))
+                else:
+                    needs.append(frozenset())
+                    always |= 1 << k
+        except re.error:
+            return None
+        return cls(
+            head, branches, tail, pattern.flags, tuple(needs), always, (1 << len(branches)) - 1
+        )
+
+    def compile(self, kept: int) -> re.Pattern[str] | None:
+        chosen = [b for k, b in enumerate(self.branches) if kept >> k & 1]
+        if not chosen:
+            return None
+        return re.compile(self.head + "|".join(chosen) + self.tail, self.flags)
+
+
+def split_alternation(source: str) -> tuple[str, tuple[str, ...], str] | None:
+    """(head, alternatives, tail) of a pattern whose only top-level alternation is one `(?:...)`
+    group's, e.g. `\\b(?:a|b)\\b` -> ("\\b(?:", ("a", "b"), ")\\b"); None otherwise."""
+    bars: dict[int, list[int]] = {}  # "|" positions, by the opening of their innermost group
+    top: list[tuple[int, int]] = []  # (open, close) of each top-level group
+    stack: list[int] = []
+    i, n = 0, len(source)
+    while i < n:
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":  # a character class: "(", ")" and "|" inside it are plain characters
+            i += 1
+            if i < n and source[i] == "^":
+                i += 1
+            if i < n and source[i] == "]":
+                i += 1
+            while i < n and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+        elif c == "(":
+            stack.append(i)
+        elif c == ")":
+            if not stack:
+                return None
+            start = stack.pop()
+            if not stack:
+                top.append((start, i))
+        elif c == "|":
+            bars.setdefault(stack[-1] if stack else -1, []).append(i)
+        i += 1
+    if stack or -1 in bars:
+        return None
+    groups = [(start, end) for start, end in top if start in bars]
+    if len(groups) != 1 or not source.startswith("(?:", groups[0][0]):
+        return None
+    start, end = groups[0]
+    cuts = [start + 2, *bars[start], end]
+    branches = tuple(source[a + 1 : b] for a, b in itertools.pairwise(cuts))
+    head, tail = source[: start + 3], source[end:]
+    if head + "|".join(branches) + tail != source:
+        return None
+    return head, branches, tail
