@@ -214,23 +214,24 @@ def test_a_pattern_without_literals_always_runs() -> None:
     assert re.search(r"\bkms\b", "\u212ams", re.I)
 
 
-# Every table at once, as the lexicon builds it: each narrowed pattern against its original.
-_ALL = Prefilter(PATTERNS)
+# Every table at once, every pattern narrowed where it can be.
+_ALL = Prefilter(PATTERNS, narrow=range(len(PATTERNS)))
 
 
 def assert_narrowed_same(text: str) -> None:
     """A narrowed pattern finds what the whole pattern finds; a dropped one finds nothing."""
     norm = lexicon.normalise(text)
-    run = dict(_ALL.narrowed(norm))
-    assert sorted(run) == [k for k in _ALL.select(norm) if k in run]
+    found = _ALL.literals(norm)
+    assert _ALL.select_found(found) == _ALL.select(norm)
     for k, pattern in enumerate(PATTERNS):
+        narrowed = _ALL.narrowed(k, found)
         expected = [m.span() for m in pattern.finditer(norm)]
-        got = [m.span() for m in run[k].finditer(norm)] if k in run else []
+        got = [m.span() for m in narrowed.finditer(norm)] if narrowed is not None else []
         assert got == expected, (pattern.pattern, text)
 
 
 def test_narrowed_patterns_find_the_same_matches_on_the_corpus() -> None:
-    assert len(_ALL._alternations) >= 10  # the crisis cue families, among others
+    assert len(_ALL._alternations) >= 15  # the crisis cue families, among others
     for text, question in corpus_turns():
         assert_narrowed_same(text)
         if question:
@@ -256,14 +257,16 @@ def test_an_alternation_is_split_on_its_own_source() -> None:
 
 def test_a_narrowed_alternation_keeps_only_the_alternatives_that_occur() -> None:
     words = [f"w{k}ord" for k in range(10)]
-    table = Prefilter([re.compile(rf"\b(?:{'|'.join(words)}|\w+ing)\b", re.I)])
-    ((index, pattern),) = table.narrowed("W3ORD and w7ord, singing")
-    assert index == 0
+    table = Prefilter([re.compile(rf"\b(?:{'|'.join(words)}|\w+ing)\b", re.I)], narrow=[0])
+    text = "W3ORD and w7ord, singing"
+    assert table.select(text) == [0]
+    pattern = table.narrowed(0, table.literals(text))
+    assert pattern is not None
     assert pattern.pattern == r"\b(?:w3ord|w7ord|\w+ing)\b"  # "ing" occurs too
-    assert [m.group() for m in pattern.finditer("W3ORD and w7ord, singing")] == [
-        "W3ORD",
-        "w7ord",
-        "singing",
-    ]
-    assert table.narrowed("w3ord") == table.narrowed("w3ord")  # compiled once, then reused
-    assert table.narrowed("w3ord")[0][1] is table.narrowed("w3ord")[0][1]
+    assert [m.group() for m in pattern.finditer(text)] == ["W3ORD", "w7ord", "singing"]
+    assert table.narrowed(0, table.literals("w3ord")) is table.narrowed(0, table.literals("w3ord"))
+    # Every alternative's literal present: the table's own pattern.
+    every = " ".join(words) + " ing"
+    assert table.narrowed(0, table.literals(every)) is table.patterns[0]
+    # Not asked to narrow: the pattern always runs whole.
+    assert Prefilter(table.patterns).narrowed(0, frozenset()) is table.patterns[0]

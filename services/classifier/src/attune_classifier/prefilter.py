@@ -229,7 +229,8 @@ def _selectivity(literals: Literals) -> tuple[int, int]:
 class Prefilter:
     """The patterns of one table that may match a text, found with one pass over the text."""
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+    def __init__(self, patterns: Sequence[re.Pattern[str]], *, narrow: Iterable[int] = ()) -> None:
+        """`narrow`: indices of the patterns `narrowed` may rebuild (the others run whole)."""
         self.patterns = tuple(patterns)
         ids: dict[str, int] = {}
         triggers: list[int] = []  # per literal id: bitmask of patterns it lets through
@@ -251,20 +252,20 @@ class Prefilter:
         self._always = always
         self._checks = tuple(checks)
         # Alternatives of a long alternation, each enabled by its own literals (see `narrowed`).
-        self._alternations: dict[int, Alternation] = {}
-        enables: dict[int, list[tuple[int, int]]] = {}  # literal id -> (pattern, alternative)
-        for index, pattern in enumerate(self.patterns):
-            alternation = Alternation.of(pattern)
+        # Per pattern: literal id -> bitmask of the alternatives the literal lets through.
+        self._alternations: dict[int, tuple[Alternation, dict[int, int]]] = {}
+        for index in sorted(set(narrow)):
+            alternation = Alternation.of(self.patterns[index])
             if alternation is None:
                 continue
-            self._alternations[index] = alternation
+            enables: dict[int, int] = {}
             for branch, need in enumerate(alternation.needs):
                 for string in need:
                     literal = ids.setdefault(string, len(ids))
-                    enables.setdefault(literal, []).append((index, branch))
+                    enables[literal] = enables.get(literal, 0) | 1 << branch
+            self._alternations[index] = (alternation, enables)
         triggers.extend([0] * (len(ids) - len(triggers)))
         self._triggers = tuple(triggers)
-        self._enables = {literal: tuple(pairs) for literal, pairs in enables.items()}
         self._narrow_cache: dict[tuple[int, int], re.Pattern[str] | None] = {}
         self._automaton: Any = None
         if ids:
@@ -280,52 +281,17 @@ class Prefilter:
 
     def select(self, text: str) -> list[int]:
         """Indices, in table order, of the patterns that can match `text` (and maybe a few more)."""
-        return self._select(self._found(text))
+        return self.select_found(self.literals(text))
 
-    def narrowed(self, text: str) -> list[tuple[int, re.Pattern[str]]]:
-        """`select`, each index with the pattern to run on `text`: the table's own, or, for a long
-        alternation, one made of only the alternatives whose literals occur in the text.
-
-        An alternative whose required literals are absent can match nowhere in the text, so the
-        regex engine never takes it: without it, the pattern finds the same matches, in the same
-        order, with the same spans, while the engine tries a handful of alternatives at each word
-        instead of a hundred. A pattern left with no alternative cannot match and is dropped.
-        """
-        found = self._found(text)
-        selected = self._select(found)
-        if not self._alternations:
-            return [(k, self.patterns[k]) for k in selected]
-        enabled: dict[int, int] = {}  # pattern -> bitmask of its alternatives that can match
-        for literal in found:
-            for index, branch in self._enables.get(literal, ()):
-                enabled[index] = enabled.get(index, 0) | 1 << branch
-        out: list[tuple[int, re.Pattern[str]]] = []
-        for index in selected:
-            alternation = self._alternations.get(index)
-            if alternation is None:
-                out.append((index, self.patterns[index]))
-                continue
-            pattern = self._narrow(index, alternation, enabled.get(index, 0) | alternation.always)
-            if pattern is not None:
-                out.append((index, pattern))
-        return out
-
-    def _narrow(self, index: int, alternation: Alternation, kept: int) -> re.Pattern[str] | None:
-        if kept == alternation.every:
-            return self.patterns[index]
-        key = (index, kept)
-        if key not in self._narrow_cache:
-            if len(self._narrow_cache) >= _NARROW_KEEP:
-                self._narrow_cache.clear()
-            self._narrow_cache[key] = alternation.compile(kept)
-        return self._narrow_cache[key]
-
-    def _found(self, text: str) -> set[int]:
+    def literals(self, text: str) -> frozenset[int]:
+        """The ids of the literals that occur in the text (what `select_found` and `narrowed`
+        read): one Aho-Corasick pass over the folded text."""
         if self._automaton is None:
-            return set()
-        return set(map(_SECOND, self._automaton.iter(fold(text))))
+            return frozenset()
+        return frozenset(map(_SECOND, self._automaton.iter(fold(text))))
 
-    def _select(self, found: set[int]) -> list[int]:
+    def select_found(self, found: frozenset[int]) -> list[int]:
+        """`select` of a text whose `literals` are `found`."""
         mask = self._always
         for i in found:
             mask |= self._triggers[i]
@@ -338,6 +304,31 @@ class Prefilter:
             if not checks or all(not found.isdisjoint(need) for need in checks):
                 selected.append(index)
         return selected
+
+    def narrowed(self, index: int, found: frozenset[int]) -> re.Pattern[str] | None:
+        """The pattern at `index` to run on a text whose `literals` are `found`: the table's own,
+        or, for a long alternation, one made of only the alternatives whose literals occur.
+
+        An alternative whose required literals are absent can match nowhere in the text, so the
+        regex engine never takes it: without it, the pattern finds the same matches, in the same
+        order, with the same spans, while the engine tries a handful of alternatives at each word
+        instead of a hundred. None: no alternative is left, the pattern cannot match.
+        """
+        split = self._alternations.get(index)
+        if split is None:
+            return self.patterns[index]
+        alternation, enables = split
+        kept = alternation.always
+        for literal in found:
+            kept |= enables.get(literal, 0)
+        if kept == alternation.every:
+            return self.patterns[index]
+        key = (index, kept)
+        if key not in self._narrow_cache:
+            if len(self._narrow_cache) >= _NARROW_KEEP:
+                self._narrow_cache.clear()
+            self._narrow_cache[key] = alternation.compile(kept)
+        return self._narrow_cache[key]
 
 
 # An alternation of fewer alternatives than this runs whole: narrowing it saves less than a
