@@ -266,6 +266,15 @@ class Prefilter:
             self._alternations[index] = (alternation, enables)
         triggers.extend([0] * (len(ids) - len(triggers)))
         self._triggers = tuple(triggers)
+        # Most texts keep one alternative of a family: those patterns are compiled here, once;
+        # rarer combinations when first met, kept up to _NARROW_KEEP.
+        self._single: dict[tuple[int, int], re.Pattern[str] | None] = {
+            (index, alternation.always | 1 << branch): alternation.compile(
+                alternation.always | 1 << branch
+            )
+            for index, (alternation, _) in self._alternations.items()
+            for branch in range(len(alternation.branches))
+        }
         self._narrow_cache: dict[tuple[int, int], re.Pattern[str] | None] = {}
         self._automaton: Any = None
         if ids:
@@ -324,6 +333,8 @@ class Prefilter:
         if kept == alternation.every:
             return self.patterns[index]
         key = (index, kept)
+        if key in self._single:
+            return self._single[key]
         if key not in self._narrow_cache:
             if len(self._narrow_cache) >= _NARROW_KEEP:
                 self._narrow_cache.clear()
