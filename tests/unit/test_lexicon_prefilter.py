@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 
 from attune_classifier import lexicon, screening
 from attune_classifier import lexicon_reference as reference
-from attune_classifier.prefilter import Prefilter, fold, required_literals
+from attune_classifier.prefilter import (
+    Alternation,
+    Prefilter,
+    fold,
+    required_literals,
+    split_alternation,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "models" / "corpus"
 QUESTIONS = (*screening._RISK_QUESTIONS.values(), *screening._SAFETY_QUESTIONS.values())
@@ -149,6 +155,7 @@ questions = st.one_of(
 @given(text=replies, question=questions)
 def test_generated_texts_give_the_same_hits(text: str, question: str | None) -> None:
     assert_same(text, question)
+    assert_narrowed_same(text)
     if question:
         for pattern in QUESTIONS:
             assert _selected(pattern, question) or not pattern.search(question)
@@ -205,3 +212,61 @@ def test_a_pattern_without_literals_always_runs() -> None:
     assert table.select("KMS, she said") == [0, 1, 2]
     assert table.select("\u212ams") == [0, 1]  # the Kelvin sign is a k to re.IGNORECASE
     assert re.search(r"\bkms\b", "\u212ams", re.I)
+
+
+# Every table at once, every pattern narrowed where it can be.
+_ALL = Prefilter(PATTERNS, narrow=range(len(PATTERNS)))
+
+
+def assert_narrowed_same(text: str) -> None:
+    """A narrowed pattern finds what the whole pattern finds; a dropped one finds nothing."""
+    norm = lexicon.normalise(text)
+    found = _ALL.literals(norm)
+    assert _ALL.select_found(found) == _ALL.select(norm)
+    for k, pattern in enumerate(PATTERNS):
+        narrowed = _ALL.narrowed(k, found)
+        expected = [m.span() for m in pattern.finditer(norm)]
+        got = [m.span() for m in narrowed.finditer(norm)] if narrowed is not None else []
+        assert got == expected, (pattern.pattern, text)
+
+
+def test_narrowed_patterns_find_the_same_matches_on_the_corpus() -> None:
+    assert len(_ALL._alternations) >= 15  # the crisis cue families, among others
+    for text, question in corpus_turns():
+        assert_narrowed_same(text)
+        if question:
+            assert_narrowed_same(question)
+
+
+def test_an_alternation_is_split_on_its_own_source() -> None:
+    assert split_alternation(r"\b(?:a|b[|)(]|c(?:d|e))\b") == (
+        r"\b(?:",
+        ("a", "b[|)(]", "c(?:d|e)"),
+        r")\b",
+    )
+    assert split_alternation(r"\b(?:a\|b|c)") == (r"\b(?:", (r"a\|b", "c"), ")")
+    # Not one alternation with fixed text around it.
+    for source in (r"a|b", r"(?:a|b) (?:c|d)", r"(a|b)", r"(?=a|b)x", r"abc", r"[(]a|b"):
+        assert split_alternation(source) is None, source
+    words = "|".join(f"w{k}ord" for k in range(10))
+    assert Alternation.of(re.compile(rf"\b(?:{words})\b", re.I)) is not None
+    # Capturing groups would be renumbered; short alternations run whole.
+    assert Alternation.of(re.compile(rf"\b({words})\b", re.I)) is None
+    assert Alternation.of(re.compile(r"\b(?:a|b)\b", re.I)) is None
+
+
+def test_a_narrowed_alternation_keeps_only_the_alternatives_that_occur() -> None:
+    words = [f"w{k}ord" for k in range(10)]
+    table = Prefilter([re.compile(rf"\b(?:{'|'.join(words)}|\w+ing)\b", re.I)], narrow=[0])
+    text = "W3ORD and w7ord, singing"
+    assert table.select(text) == [0]
+    pattern = table.narrowed(0, table.literals(text))
+    assert pattern is not None
+    assert pattern.pattern == r"\b(?:w3ord|w7ord|\w+ing)\b"  # "ing" occurs too
+    assert [m.group() for m in pattern.finditer(text)] == ["W3ORD", "w7ord", "singing"]
+    assert table.narrowed(0, table.literals("w3ord")) is table.narrowed(0, table.literals("w3ord"))
+    # Every alternative's literal present: the table's own pattern.
+    every = " ".join(words) + " ing"
+    assert table.narrowed(0, table.literals(every)) is table.patterns[0]
+    # Not asked to narrow: the pattern always runs whole.
+    assert Prefilter(table.patterns).narrowed(0, frozenset()) is table.patterns[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from attune_classifier import handlers
 from attune_classifier.assess import Assessor
+from attune_classifier.heap import freeze_long_lived
 from attune_classifier.metrics import ClassifierMetrics
 from attune_classifier.model import load_scorer
 from attune_classifier.scoring import Scorer
@@ -40,18 +40,12 @@ _settled = False
 
 
 def settle_heap() -> None:
-    """Once per process, after start-up: keep the collector from walking what lives forever.
-
-    The imported libraries, the model and the lexicon's tables are ~200,000 objects the cyclic
-    collector walked on every full collection, which the garbage of a few thousand assessments
-    sets off: a tenth or more of the classifier's CPU. Frozen, they are never walked again
-    (memory is still freed by reference counting); the garbage of start-up is collected first.
-    """
+    """Once per process, after start-up: freeze what lives forever (`heap`), the service's
+    broker and subscribers with it."""
     global _settled
     if not _settled:
         _settled = True
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()
 
 
 def build(

@@ -27,6 +27,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
 Array = np.ndarray[Any, Any]
+_DEFAULT_TOKEN = r"(?u)\b\w\w+\b"  # scikit-learn's word pattern: a token is one or more \w
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,15 @@ class WordGrams:
         self.token = re.compile(vectorizer.token_pattern)
         self.low, self.high = vectorizer.ngram_range
         self.sublinear = bool(vectorizer.sublinear_tf)
+        # The vocabulary's n-grams (n >= 2) keyed by their tokens: a lookup by the tuple of
+        # adjacent tokens hashes strings whose hashes are known, where joining them first
+        # builds and hashes a new string per gram. Only where a token cannot hold a space, so
+        # that a gram's tokens are its space-separated parts.
+        self.tuples: dict[tuple[str, ...], int] | None = None
+        if vectorizer.token_pattern == _DEFAULT_TOKEN:
+            self.tuples = {
+                tuple(gram.split(" ")): j for gram, j in self.vocabulary.items() if " " in gram
+            }
 
     @classmethod
     def of(cls, vectorizer: TfidfVectorizer) -> WordGrams | None:
@@ -184,9 +194,20 @@ class WordGrams:
         columns: list[int] = []  # every gram's column, -1 outside the vocabulary
         lengths: list[int] = []
         for doc in docs:
-            grams = self.grams(doc)
-            columns += map(lookup, grams, itertools.repeat(-1, len(grams)))
-            lengths.append(len(grams))
+            if self.tuples is None:
+                grams = self.grams(doc)
+                columns += map(lookup, grams, itertools.repeat(-1, len(grams)))
+                lengths.append(len(grams))
+                continue
+            # The same grams as `grams(doc)`, each looked up without being joined into a string.
+            tokens: list[str] = self.token.findall(doc.lower())
+            before = len(columns)
+            if self.low == 1:
+                columns += map(lookup, tokens, itertools.repeat(-1))
+            for n in range(max(self.low, 2), self.high + 1):
+                shifted = [tokens[k:] for k in range(n)]
+                columns += map(self.tuples.get, zip(*shifted, strict=False), itertools.repeat(-1))
+            lengths.append(len(columns) - before)
         column = np.asarray(columns, dtype=np.int64)
         known = column >= 0
         width = len(self.vocabulary)

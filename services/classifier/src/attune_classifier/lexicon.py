@@ -402,11 +402,19 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
 def _cue_matches(norm: str) -> list[tuple[int, int, int]]:
     """(family index, start, end) of each cue match outside an everyday idiom."""
     found = _candidates(norm)
-    idioms = [m.span() for k in found.idioms for m in CUE_IDIOMS[k].finditer(norm)]
+    # Each cue family and idiom as `Prefilter.narrowed` rebuilds it for this text: only the
+    # alternatives whose words occur in it (the same matches, at a fraction of the cost).
+    idioms = [
+        m.span()
+        for k in found.idioms
+        if (idiom := _PREFILTER.narrowed(_IDIOMS_AT + k, found.literals)) is not None
+        for m in idiom.finditer(norm)
+    ]
     return [
         (k, *m.span())
         for k in found.cues
-        for m in _CUE_PATTERNS[k].finditer(norm)
+        if (cue := _PREFILTER.narrowed(_CUES_AT + k, found.literals)) is not None
+        for m in cue.finditer(norm)
         if not (idioms and _excluded(idioms, *m.span()))
     ]
 
@@ -489,17 +497,19 @@ _MARKER_PATTERNS = tuple(
 )
 _CUE_NAMES = tuple(CRISIS_CUES)
 _CUE_PATTERNS = tuple(CRISIS_CUES.values())
+_EXCLUSIONS_AT = len(_MARKER_PATTERNS)
+_CUES_AT = _EXCLUSIONS_AT + len(CRISIS_EXCLUSIONS)
+_IDIOMS_AT = _CUES_AT + len(_CUE_PATTERNS)
 _PREFILTER = Prefilter(
     [
         *(pattern for _, _, pattern in _MARKER_PATTERNS),
         *CRISIS_EXCLUSIONS,
         *_CUE_PATTERNS,
         *CUE_IDIOMS,
-    ]
+    ],
+    # The cue families are long alternations of words, read on every crisis window.
+    narrow=range(_CUES_AT, _IDIOMS_AT + len(CUE_IDIOMS)),
 )
-_EXCLUSIONS_AT = len(_MARKER_PATTERNS)
-_CUES_AT = _EXCLUSIONS_AT + len(CRISIS_EXCLUSIONS)
-_IDIOMS_AT = _CUES_AT + len(_CUE_PATTERNS)
 
 
 class _Candidates(NamedTuple):
@@ -509,12 +519,14 @@ class _Candidates(NamedTuple):
     exclusions: tuple[int, ...]
     cues: tuple[int, ...]
     idioms: tuple[int, ...]
+    literals: frozenset[int]  # the prefilter's literals found in the message
 
 
 @lru_cache(maxsize=1024)
 def _candidates(norm: str) -> _Candidates:
     # One search per message, cached: its markers, cues and exclusions are read separately.
-    selected = _PREFILTER.select(norm)  # ascending, so each table's share is a slice
+    literals = _PREFILTER.literals(norm)
+    selected = _PREFILTER.select_found(literals)  # ascending, so each table's share is a slice
     e, c = bisect_left(selected, _EXCLUSIONS_AT), bisect_left(selected, _CUES_AT)
     i = bisect_left(selected, _IDIOMS_AT)
     return _Candidates(
@@ -522,6 +534,7 @@ def _candidates(norm: str) -> _Candidates:
         tuple(k - _EXCLUSIONS_AT for k in selected[e:c]),
         tuple(k - _CUES_AT for k in selected[c:i]),
         tuple(k - _IDIOMS_AT for k in selected[i:]),
+        literals,
     )
 
 

@@ -26,6 +26,7 @@ import skops.io as sio
 from attune_classifier import exchange
 from attune_classifier.compiled import CompiledLinear
 from attune_classifier.features import answers_safety_question, window_inputs
+from attune_classifier.heap import freeze_long_lived
 from attune_classifier.lexicon import (
     MarkerHit,
     crisis_categories,
@@ -204,7 +205,11 @@ class ModelScorer:
     @classmethod
     def load(cls, model_dir: Path) -> ModelScorer:
         model, manifest = load_artifact(model_dir)
-        return cls(model, manifest)
+        scorer = cls(model, manifest)
+        # The model lives as long as the process: wherever it is loaded (the service, offline
+        # scoring, evaluation), full collections should not walk it again (`heap`).
+        freeze_long_lived()
+        return scorer
 
     @property
     def version(self) -> str:

@@ -16,6 +16,7 @@ derivation does not understand contributes no literal, never a wrong one.
 from __future__ import annotations
 
 import importlib
+import itertools
 import operator
 import re
 from collections.abc import Iterable, Sequence
@@ -228,7 +229,8 @@ def _selectivity(literals: Literals) -> tuple[int, int]:
 class Prefilter:
     """The patterns of one table that may match a text, found with one pass over the text."""
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+    def __init__(self, patterns: Sequence[re.Pattern[str]], *, narrow: Iterable[int] = ()) -> None:
+        """`narrow`: indices of the patterns `narrowed` may rebuild (the others run whole)."""
         self.patterns = tuple(patterns)
         ids: dict[str, int] = {}
         triggers: list[int] = []  # per literal id: bitmask of patterns it lets through
@@ -248,8 +250,32 @@ class Prefilter:
                 triggers[literal] |= 1 << index
             checks.append(tuple(as_ids[1:]))
         self._always = always
-        self._triggers = tuple(triggers)
         self._checks = tuple(checks)
+        # Alternatives of a long alternation, each enabled by its own literals (see `narrowed`).
+        # Per pattern: literal id -> bitmask of the alternatives the literal lets through.
+        self._alternations: dict[int, tuple[Alternation, dict[int, int]]] = {}
+        for index in sorted(set(narrow)):
+            alternation = Alternation.of(self.patterns[index])
+            if alternation is None:
+                continue
+            enables: dict[int, int] = {}
+            for branch, need in enumerate(alternation.needs):
+                for string in need:
+                    literal = ids.setdefault(string, len(ids))
+                    enables[literal] = enables.get(literal, 0) | 1 << branch
+            self._alternations[index] = (alternation, enables)
+        triggers.extend([0] * (len(ids) - len(triggers)))
+        self._triggers = tuple(triggers)
+        # Most texts keep one alternative of a family: those patterns are compiled here, once;
+        # rarer combinations when first met, kept up to _NARROW_KEEP.
+        self._single: dict[tuple[int, int], re.Pattern[str] | None] = {
+            (index, alternation.always | 1 << branch): alternation.compile(
+                alternation.always | 1 << branch
+            )
+            for index, (alternation, _) in self._alternations.items()
+            for branch in range(len(alternation.branches))
+        }
+        self._narrow_cache: dict[tuple[int, int], re.Pattern[str] | None] = {}
         self._automaton: Any = None
         if ids:
             self._automaton = ahocorasick.Automaton()
@@ -264,12 +290,20 @@ class Prefilter:
 
     def select(self, text: str) -> list[int]:
         """Indices, in table order, of the patterns that can match `text` (and maybe a few more)."""
+        return self.select_found(self.literals(text))
+
+    def literals(self, text: str) -> frozenset[int]:
+        """The ids of the literals that occur in the text (what `select_found` and `narrowed`
+        read): one Aho-Corasick pass over the folded text."""
+        if self._automaton is None:
+            return frozenset()
+        return frozenset(map(_SECOND, self._automaton.iter(fold(text))))
+
+    def select_found(self, found: frozenset[int]) -> list[int]:
+        """`select` of a text whose `literals` are `found`."""
         mask = self._always
-        found: set[int] = set()
-        if self._automaton is not None:
-            found = set(map(_SECOND, self._automaton.iter(fold(text))))
-            for i in found:
-                mask |= self._triggers[i]
+        for i in found:
+            mask |= self._triggers[i]
         selected = []
         while mask:
             low = mask & -mask
@@ -279,3 +313,130 @@ class Prefilter:
             if not checks or all(not found.isdisjoint(need) for need in checks):
                 selected.append(index)
         return selected
+
+    def narrowed(self, index: int, found: frozenset[int]) -> re.Pattern[str] | None:
+        """The pattern at `index` to run on a text whose `literals` are `found`: the table's own,
+        or, for a long alternation, one made of only the alternatives whose literals occur.
+
+        An alternative whose required literals are absent can match nowhere in the text, so the
+        regex engine never takes it: without it, the pattern finds the same matches, in the same
+        order, with the same spans, while the engine tries a handful of alternatives at each word
+        instead of a hundred. None: no alternative is left, the pattern cannot match.
+        """
+        split = self._alternations.get(index)
+        if split is None:
+            return self.patterns[index]
+        alternation, enables = split
+        kept = alternation.always
+        for literal in found:
+            kept |= enables.get(literal, 0)
+        if kept == alternation.every:
+            return self.patterns[index]
+        key = (index, kept)
+        if key in self._single:
+            return self._single[key]
+        if key not in self._narrow_cache:
+            if len(self._narrow_cache) >= _NARROW_KEEP:
+                self._narrow_cache.clear()
+            self._narrow_cache[key] = alternation.compile(kept)
+        return self._narrow_cache[key]
+
+
+# An alternation of fewer alternatives than this runs whole: narrowing it saves less than a
+# compile costs. Narrowed patterns are kept by (pattern, alternatives), up to _NARROW_KEEP.
+_NARROW_MIN = 8
+_NARROW_KEEP = 4096
+
+
+@dataclass(frozen=True)
+class Alternation:
+    """A pattern that is one alternation with fixed text around it: `\\b(?:a|b|...)\\b`.
+
+    Split on the pattern's own source, so an edited pattern is split as it now reads; each
+    alternative's literals are derived like a whole pattern's (`required_literals`).
+    """
+
+    head: str  # the source up to and including "(?:"
+    branches: tuple[str, ...]
+    tail: str  # from the alternation's closing ")" to the end
+    flags: int
+    needs: tuple[Literals, ...]  # per alternative: one of these occurs in its every match
+    always: int  # bitmask of the alternatives without a literal: they always stay
+    every: int  # bitmask of all alternatives
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str]) -> Alternation | None:
+        """The split, or None where the pattern is not of that shape or not worth narrowing."""
+        # Capturing groups would be renumbered (and backreferences broken) by dropping some.
+        if not isinstance(pattern.pattern, str) or pattern.groups or pattern.flags & re.VERBOSE:
+            return None
+        split = split_alternation(pattern.pattern)
+        if split is None or len(split[1]) < _NARROW_MIN:
+            return None
+        head, branches, tail = split
+        needs: list[Literals] = []
+        always = 0
+        try:
+            for k, branch in enumerate(branches):
+                sets = required_literals(re.compile(branch, pattern.flags))
+                if sets:
+                    needs.append(max(sets, key=_selectivity))
+                else:
+                    needs.append(frozenset())
+                    always |= 1 << k
+        except re.error:
+            return None
+        return cls(
+            head, branches, tail, pattern.flags, tuple(needs), always, (1 << len(branches)) - 1
+        )
+
+    def compile(self, kept: int) -> re.Pattern[str] | None:
+        chosen = [b for k, b in enumerate(self.branches) if kept >> k & 1]
+        if not chosen:
+            return None
+        return re.compile(self.head + "|".join(chosen) + self.tail, self.flags)
+
+
+def split_alternation(source: str) -> tuple[str, tuple[str, ...], str] | None:
+    """(head, alternatives, tail) of a pattern whose only top-level alternation is one `(?:...)`
+    group's, e.g. `\\b(?:a|b)\\b` -> ("\\b(?:", ("a", "b"), ")\\b"); None otherwise."""
+    bars: dict[int, list[int]] = {}  # "|" positions, by the opening of their innermost group
+    top: list[tuple[int, int]] = []  # (open, close) of each top-level group
+    stack: list[int] = []
+    i, n = 0, len(source)
+    while i < n:
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":  # a character class: "(", ")" and "|" inside it are plain characters
+            i += 1
+            if i < n and source[i] == "^":
+                i += 1
+            if i < n and source[i] == "]":
+                i += 1
+            while i < n and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+        elif c == "(":
+            stack.append(i)
+        elif c == ")":
+            if not stack:
+                return None
+            start = stack.pop()
+            if not stack:
+                top.append((start, i))
+        elif c == "|":
+            bars.setdefault(stack[-1] if stack else -1, []).append(i)
+        i += 1
+    if stack or -1 in bars:
+        return None
+    groups = [(start, end) for start, end in top if start in bars]
+    if len(groups) != 1 or not source.startswith("(?:", groups[0][0]):
+        return None
+    start, end = groups[0]
+    cuts = [start + 2, *bars[start], end]
+    branches = tuple(source[a + 1 : b] for a, b in itertools.pairwise(cuts))
+    head, tail = source[: start + 3], source[end:]
+    if head + "|".join(branches) + tail != source:
+        return None
+    return head, branches, tail

@@ -18,7 +18,10 @@ class ClassifierSettings(ServiceSettings):
 
     http_port: int = 8002
     group_id: str = "attune-classifier"
-    batch_max_records: int = Field(default=256, gt=0)
+    # A backlog is read in batches this large: each batch pays one produce round trip, one
+    # commit and the fixed cost of every model call once. Live traffic seldom fills a batch
+    # (`batch_timeout_ms` ends it first), so this bounds catching up, not everyday latency.
+    batch_max_records: int = Field(default=1024, gt=0)
     batch_timeout_ms: int = Field(default=50, ge=0)
     max_conversations: int = Field(default=200_000, gt=0)
     # Conversations idle longer than this (event time) are dropped; restarts rebuild this far back.

@@ -106,9 +106,9 @@ class ConversationWindow:
         latency = None
         if previous is not None and previous.sender is Sender.AI:
             latency = max(0.0, (turn.at - previous.at).total_seconds())
-        recent_lengths = [*list(self.lengths)[-(RECENT - 1) :], turn.words]
+        recent_lengths = [*self.lengths[-(RECENT - 1) :], turn.words]
         recent_latencies = [
-            *list(self.latencies)[-(RECENT - 1) :],
+            *self.latencies[-(RECENT - 1) :],
             *([latency] if latency is not None else []),
         ]
         behaviour = Behaviour(
@@ -179,7 +179,7 @@ def _push(items: list[T], item: T, keep: int) -> None:
 
 def _ratio(value: float, history: list[int] | list[float]) -> float | None:
     # Baseline: the client's earlier replies, leaving out the newest ones being compared.
-    usable = list(history)[: max(0, len(history) - RECENT_EXCLUDED)]
+    usable = history[: max(0, len(history) - RECENT_EXCLUDED)]
     if len(usable) < BASELINE_MIN:
         return None
     baseline = statistics.median(usable)
@@ -293,7 +293,9 @@ class Windows:
         """Insert or mark most recently active."""
         self._windows[key] = window
         self._windows.move_to_end(key)
-        active = self._active.setdefault(window.partition, OrderedDict())
+        active = self._active.get(window.partition)
+        if active is None:  # not `setdefault`: it would build an OrderedDict on every event
+            active = self._active[window.partition] = OrderedDict()
         active[key] = None
         active.move_to_end(key)
 
