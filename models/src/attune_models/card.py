@@ -173,7 +173,10 @@ more between chats than within one (a rating is best predicted by the chat's oth
 itself is usually polite; this is the measure the model is furthest from. Its two halves pull apart: the
 confrontation probability alone ranks them {fmt(e["rated"]["roc_auc_confrontation"])}, the withdrawal probability alone
 {fmt(e["rated"]["roc_auc_withdrawal"])}: low-rated turns push back more often than they withdraw, and the short replies
-the withdrawal class reads are as common in chats that went well.
+the withdrawal class reads are no sign of a low rating here: {e["rated"]["short_share"]["low"]} of the low-rated turns are short
+against {e["rated"]["short_share"]["high"]} of the high-rated ones. The reply's length alone (longer ranked lower) gives
+{fmt(e["rated"]["roc_auc_length"])}: a seeker still telling a long story rates the supporter low, which is distress not yet met
+rather than a rupture, and venting is what the rupture score must not read as rupture.
 
 What fired on ordinary chats (ids and evidence only; the text stays in `../shared`):
 {_fired(e)}

@@ -381,7 +381,9 @@ def summary(r: dict[str, Any]) -> str:
         f"  rated turns ({e['rated']['low']} low, {e['rated']['high']} high): "
         f"rupture ROC-AUC {fmt(e['rated']['roc_auc'])} (withdrawal alone "
         f"{fmt(e['rated']['roc_auc_withdrawal'])}, confrontation alone "
-        f"{fmt(e['rated']['roc_auc_confrontation'])})",
+        f"{fmt(e['rated']['roc_auc_confrontation'])}; short replies "
+        f"{e['rated']['short_share']['low']} of low-rated, {e['rated']['short_share']['high']} "
+        f"of high-rated turns; reply length alone {fmt(e['rated']['roc_auc_length'])})",
         f"C-SSRS dev users {c['users']} (grouped cross-validation):",
         f"  ROC-AUC ideation+ {fmt(c['roc_auc_ideation_plus'])}; behaviour+attempt vs "
         f"supportive {fmt(c['roc_auc_behaviour_attempt_vs_supportive'])}",

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from attune_classifier.features import is_short
 from attune_classifier.model import ModelScorer, as_objects, combine_views, cued, rule_backed
 from attune_models import cssrs, dialogues, replay
 from attune_models.corpus import Corpus, Example
@@ -85,6 +86,7 @@ def esconv(scorer: ModelScorer, config: PolicyConfig) -> dict[str, Any]:
 def rated_turns(convs: list[dialogues.Dialogue], replayed: list[replay.Replayed]) -> dict[str, Any]:
     """Seeker turns rated 1-2 against 4-5: is the rupture score higher on the low ones?"""
     y, score, withdrawal, confrontation, groups = [], [], [], [], []
+    short, words = [], []
     for d, r in zip(convs, replayed, strict=True):
         by_message = {a.message_id: a for a in r.assessments if a.message_id is not None}
         for i, turn in enumerate(d.turns):
@@ -98,7 +100,10 @@ def rated_turns(convs: list[dialogues.Dialogue], replayed: list[replay.Replayed]
             withdrawal.append(a.scores.withdrawal)
             confrontation.append(a.scores.confrontation)
             groups.append(d.conversation_id)
+            words.append(float(len(turn.text.split())))
+            short.append(is_short(turn.text))
     truth = np.array(y)
+    brief = np.array(short)
 
     def auc(values: list[float]) -> Interval:
         v = np.array(values)
@@ -112,6 +117,13 @@ def rated_turns(convs: list[dialogues.Dialogue], replayed: list[replay.Replayed]
         # Which half of the rupture score ranks them: read, not tuned on.
         "roc_auc_withdrawal": auc(withdrawal),
         "roc_auc_confrontation": auc(confrontation),
+        # Why the withdrawal half cannot rank them: short replies are as likely, or more, in
+        # turns rated well. The reply's length alone, longer ranked lower-rated, for comparison.
+        "short_share": {
+            "low": round(float(brief[truth].mean()), 3),
+            "high": round(float(brief[~truth].mean()), 3),
+        },
+        "roc_auc_length": auc(words),
     }
 
 
