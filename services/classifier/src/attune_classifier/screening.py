@@ -112,7 +112,7 @@ def screening_hits(question: str | None, reply: str) -> list[MarkerHit]:
     # Cheapest test first: on the hot path most replies open with neither a yes nor a no.
     text = normalise(reply)
     yes, no = _YES.match(text), _NO.match(text)
-    if question and not (yes or no) and "y" in text:
+    if question and not (yes or no):
         yes = _LATER_YES.search(text)
     if not (question and (yes or no)):
         return []
