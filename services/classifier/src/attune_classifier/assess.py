@@ -120,6 +120,10 @@ class Assessor:
         self.scorer = scorer
         self.windows = windows
         self.clock = clock
+        # Set from the scorer by each `process`.
+        self._elevated = 0.0
+        self._exchange_notable = 0.0
+        self._version = ""
 
     def process(
         self, events: Sequence[tuple[ConversationEvent, int | None]]
@@ -128,6 +132,10 @@ class Assessor:
         pending = [p for e, part in events if (p := self._observe(e, part)) is not None]
         to_score = [p.scoring for p in pending if p.scoring is not None]
         scores = iter(self.scorer.score_batch(to_score) if to_score else [])
+        # The scorer's thresholds and version, read once a batch rather than per assessment.
+        self._elevated = self.scorer.elevated
+        self._exchange_notable = self.scorer.exchange_notable
+        self._version = self.scorer.version
         out = []
         for p in pending:
             score = next(scores) if p.scoring is not None else None
@@ -196,7 +204,7 @@ class Assessor:
         event = p.event
         found = p.signals
         # The seed story: a minimal reply right after a misattuned AI turn (`exchange`).
-        withdrawn_exchange = score is not None and score.exchange >= self.scorer.exchange_notable
+        withdrawn_exchange = score is not None and score.exchange >= self._exchange_notable
         disengaged = disengagement.score(found)
         message_id = p.turn.message_id if p.turn else None
         evidence: list[Evidence] = []
@@ -204,8 +212,8 @@ class Assessor:
         if score is not None and p.turn is not None:
             p.turn.rupture = score.rupture
             evidence.extend(_marker_evidence(event, score, message_id))
-            if score.rupture >= self.scorer.elevated:
-                trigger = _trigger(p.turns, p.turn, self.scorer.elevated)
+            if score.rupture >= self._elevated:
+                trigger = _trigger(p.turns, p.turn, self._elevated)
             if withdrawn_exchange:
                 evidence.append(_exchange_evidence(event, message_id))
                 trigger = trigger or _replied_to(p.turns, p.turn)
@@ -221,7 +229,7 @@ class Assessor:
         confrontation = score.confrontation if score else 0.0
         rupture = score.rupture if score else 0.0
         rupture_type = RuptureType.NONE
-        if rupture >= self.scorer.elevated:
+        if rupture >= self._elevated:
             rupture_type = (
                 RuptureType.CONFRONTATION if confrontation >= withdrawal else RuptureType.WITHDRAWAL
             )
@@ -231,7 +239,7 @@ class Assessor:
         crisis = bool(score and score.crisis_detected)
         # Only what an alert may fire on carries the conversation (the router's rupture floor
         # is the scorer's `elevated`): ordinary turns stay small on the topic.
-        notable = crisis or rupture >= self.scorer.elevated or withdrawn_exchange or disengaged > 0
+        notable = crisis or rupture >= self._elevated or withdrawn_exchange or disengaged > 0
         return RuptureAssessment(
             event_id=derived_id("assessment", event.tenant_id, event.event_id),
             schema_version=SCHEMA_VERSION,
@@ -242,7 +250,7 @@ class Assessor:
             message_id=message_id,
             session_id=p.session_id,
             assessed_at=self.clock.now(),
-            model_version=self.scorer.version,
+            model_version=self._version,
             scores=Scores(
                 rupture=round(rupture, 4),
                 withdrawal=round(withdrawal, 4),

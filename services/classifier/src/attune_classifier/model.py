@@ -346,20 +346,21 @@ class _Explainer:
 
     def spans(self, text: str, label: int) -> list[tuple[int, int]]:
         lowered = normalise(text).lower()
-        tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+        found = list(_TOKEN.finditer(lowered))
+        words = [m.group() for m in found]
+        places = [m.span() for m in found]
+        # Each bigram joined once: looked up here and counted in the norm below.
+        bigrams = [f"{a} {b}" for a, b in itertools.pairwise(words)]
         table = self.weights[label]
         scored: dict[tuple[int, int], float] = {}
-        for i, (tok, s, e) in enumerate(tokens):
+        for i, (tok, (s, e)) in enumerate(zip(words, places, strict=True)):
             if (w := table.get(tok)) is not None:
                 scored[(s, e)] = w
-            if i + 1 < len(tokens):
-                nxt = tokens[i + 1]
-                if (w := table.get(f"{tok} {nxt[0]}")) is not None:
-                    scored[(s, nxt[2])] = w
+            if i < len(bigrams) and (w := table.get(bigrams[i])) is not None:
+                scored[(s, places[i + 1][1])] = w
         # The vectorizer's L2 norm of this message, so weights compare with a fixed minimum.
-        present = {tok for tok, _, _ in tokens} | {
-            f"{a[0]} {b[0]}" for a, b in itertools.pairwise(tokens)
-        }
+        # (Built element by element in token order: the set's order is the order of the sum.)
+        present = set(words) | set(bigrams)
         norm = float(np.sqrt(sum(self.idf.get(g, 0.0) ** 2 for g in present))) or 1.0
         ranked = sorted(
             ((w / norm, span) for span, w in scored.items() if w / norm >= SPAN_MIN_WEIGHT)
