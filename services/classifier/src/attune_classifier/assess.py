@@ -64,6 +64,11 @@ _MINIMAL = re.compile(
 _invites_elaboration = lru_cache(maxsize=1024)(invites_elaboration)
 
 
+# Each sender's value, looked up: an enum member's `.value` is a property call, and every client
+# message reads four context turns.
+_SENDER = {s: s.value for s in Sender}
+
+
 def is_minimal(text: str) -> bool:
     return bool(_MINIMAL.match(text)) or word_count(text) <= 1
 
@@ -174,7 +179,7 @@ class Assessor:
                 return None
             scoring = ScoringInput(
                 text=event.text,
-                context=tuple(ContextTurn(t.sender.value, t.text) for t in before),
+                context=tuple(ContextTurn(_SENDER[t.sender], t.text) for t in before),
                 latency_s=behaviour.latency_s,
                 length_ratio=behaviour.length_ratio,
                 latency_ratio=behaviour.latency_ratio,
