@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from attune_classifier import disengagement
 from attune_classifier.lexicon import MarkerHit
@@ -32,15 +32,12 @@ from attune_runtime.ids import derived_id
 from attune_schemas import (
     ConversationEvent,
     EndReason,
-    Engagement,
     Evidence,
     FeedbackSubmitted,
     MarkerFamily,
     MessageSent,
-    RecentTurn,
     RuptureAssessment,
     RuptureType,
-    Scores,
     Sender,
     SessionEnded,
     SessionMissed,
@@ -50,6 +47,7 @@ from attune_schemas import (
 from attune_schemas.common import SCHEMA_VERSION
 
 CONTEXT_TURNS = 4
+Fields = dict[str, Any]  # a contract model's fields, validated with the assessment holding them
 EXCERPT_CHARS = 300
 
 _MINIMAL = re.compile(
@@ -212,7 +210,7 @@ class Assessor:
         withdrawn_exchange = score is not None and score.exchange >= self._exchange_notable
         disengaged = disengagement.score(found)
         message_id = p.turn.message_id if p.turn else None
-        evidence: list[Evidence] = []
+        evidence: list[Evidence | Fields] = []
         trigger: TriggeringTurn | None = None
         if score is not None and p.turn is not None:
             p.turn.rupture = score.rupture
@@ -245,72 +243,78 @@ class Assessor:
         # Only what an alert may fire on carries the conversation (the router's rupture floor
         # is the scorer's `elevated`): ordinary turns stay small on the topic.
         notable = crisis or rupture >= self._elevated or withdrawn_exchange or disengaged > 0
-        return RuptureAssessment(
-            event_id=derived_id("assessment", event.tenant_id, event.event_id),
-            schema_version=SCHEMA_VERSION,
-            conversation_id=event.conversation_id,
-            tenant_id=event.tenant_id,
-            occurred_at=event.occurred_at,
-            source_event_id=event.event_id,
-            message_id=message_id,
-            session_id=p.session_id,
-            assessed_at=self.clock.now(),
-            model_version=self._version,
-            scores=Scores(
-                rupture=round(rupture, 4),
-                withdrawal=round(withdrawal, 4),
-                confrontation=round(confrontation, 4),
-                disengagement=disengaged,
-                crisis=round(score.crisis, 4) if score else 0.0,
-                exchange=score.exchange if score else 0.0,
-            ),
-            rupture_type=rupture_type,
-            crisis=crisis,
-            crisis_source=(
-                None
-                if not (score and score.crisis_detected)
-                else "rule"
-                if score.crisis_rule
-                else "model"
-            ),
-            crisis_categories=score.crisis_categories if score else (),
-            evidence=tuple(evidence),
-            triggering_turn=trigger,
-            engagement=Engagement(
-                reply_length_ratio=b.length_ratio if b else None,
-                reply_latency_ratio=b.latency_ratio if b else None,
-                minimal_response_streak=b.minimal_streak if b else p.streak,
-                client_turns_seen=p.client_turns,
-            ),
-            recent_turns=_recent(p.turns) if notable else (),
+        # One validation of the whole assessment, its parts given as fields: the same checks
+        # and the same model as building each part first, with fewer calls into pydantic.
+        return RuptureAssessment.model_validate(
+            {
+                "event_id": derived_id("assessment", event.tenant_id, event.event_id),
+                "schema_version": SCHEMA_VERSION,
+                "conversation_id": event.conversation_id,
+                "tenant_id": event.tenant_id,
+                "occurred_at": event.occurred_at,
+                "source_event_id": event.event_id,
+                "message_id": message_id,
+                "session_id": p.session_id,
+                "assessed_at": self.clock.now(),
+                "model_version": self._version,
+                "scores": {
+                    "rupture": round(rupture, 4),
+                    "withdrawal": round(withdrawal, 4),
+                    "confrontation": round(confrontation, 4),
+                    "disengagement": disengaged,
+                    "crisis": round(score.crisis, 4) if score else 0.0,
+                    "exchange": score.exchange if score else 0.0,
+                },
+                "rupture_type": rupture_type,
+                "crisis": crisis,
+                "crisis_source": (
+                    None
+                    if not (score and score.crisis_detected)
+                    else "rule"
+                    if score.crisis_rule
+                    else "model"
+                ),
+                "crisis_categories": score.crisis_categories if score else (),
+                "evidence": tuple(evidence),
+                "triggering_turn": trigger,
+                "engagement": {
+                    "reply_length_ratio": b.length_ratio if b else None,
+                    "reply_latency_ratio": b.latency_ratio if b else None,
+                    "minimal_response_streak": b.minimal_streak if b else p.streak,
+                    "client_turns_seen": p.client_turns,
+                },
+                "recent_turns": _recent(p.turns) if notable else (),
+            }
         )
 
 
-def _recent(turns: Sequence[Turn]) -> tuple[RecentTurn, ...]:
-    """The window's turns as they stood right after the event, oldest first."""
+def _recent(turns: Sequence[Turn]) -> tuple[Fields, ...]:
+    """The window's turns as they stood right after the event, oldest first (`RecentTurn`s'
+    fields, validated with the assessment)."""
     return tuple(
-        RecentTurn(message_id=t.message_id, sender=t.sender, at=t.at, text=t.text) for t in turns
+        {"message_id": t.message_id, "sender": t.sender, "at": t.at, "text": t.text} for t in turns
     )
 
 
 def _marker_evidence(
     event: ConversationEvent, score: MessageScore, message_id: str | None
-) -> list[Evidence]:
+) -> list[Fields]:
+    """Each marker hit's `Evidence` fields, validated with the assessment."""
     text = event.text if isinstance(event, MessageSent) else ""
     sources: tuple[tuple[tuple[MarkerHit, ...], Literal["model", "rule"]], ...] = (
         (score.model_spans, "model"),
         (score.markers, "rule"),
     )
     return [
-        Evidence(
-            marker=h.marker,
-            family=h.family,
-            message_id=message_id,
-            start=h.start,
-            end=h.end,
-            excerpt=text[h.start : h.end][:EXCERPT_CHARS],
-            source=source,
-        )
+        {
+            "marker": h.marker,
+            "family": h.family,
+            "message_id": message_id,
+            "start": h.start,
+            "end": h.end,
+            "excerpt": text[h.start : h.end][:EXCERPT_CHARS],
+            "source": source,
+        }
         for hits, source in sources
         for h in hits
     ]
