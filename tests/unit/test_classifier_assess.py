@@ -18,9 +18,15 @@ from attune_runtime.clock import ManualClock
 from attune_schemas import (
     ConversationEvent,
     EndReason,
+    Engagement,
+    Evidence,
+    RecentTurn,
     RuptureAssessment,
     RuptureType,
+    Scores,
     SessionEnded,
+    TriggeringTurn,
+    encode,
 )
 from tests.factories import T0, Script
 
@@ -164,3 +170,32 @@ def test_what_an_alert_may_fire_on_carries_the_recent_turns_and_ordinary_turns_d
     assert [t.at for t in turns] == sorted(t.at for t in turns)
     whatever = by_msg["m14"]  # disengagement signals: carried too, the window moved on
     assert [t.message_id for t in whatever.recent_turns] == [f"m{n}" for n in range(7, 15)]
+
+
+def _built_part_by_part(a: RuptureAssessment) -> RuptureAssessment:
+    """The assessment rebuilt as each part's own model first, then the whole."""
+    fields = a.model_dump(exclude={"type"})  # left to its default, as `_assess` leaves it
+    trigger = fields["triggering_turn"]
+    return RuptureAssessment(
+        **{
+            **fields,
+            "scores": Scores(**fields["scores"]),
+            "engagement": Engagement(**fields["engagement"]),
+            "evidence": tuple(Evidence(**e) for e in fields["evidence"]),
+            "recent_turns": tuple(RecentTurn(**t) for t in fields["recent_turns"]),
+            "triggering_turn": None if trigger is None else TriggeringTurn(**trigger),
+        }
+    )
+
+
+def test_an_assessment_validated_whole_is_the_one_built_part_by_part() -> None:
+    """`_assess` validates one set of fields, parts included: the same model and the same
+    bytes as building each part's model first."""
+    story = rupture_story()
+    out = _assessor().process([(e, 0) for e in story.events])
+    assert any(a.recent_turns and a.evidence and a.triggering_turn for a in out)
+    for a in out:
+        rebuilt = _built_part_by_part(a)
+        assert rebuilt == a
+        assert encode(rebuilt) == encode(a)
+        assert rebuilt.model_fields_set == a.model_fields_set

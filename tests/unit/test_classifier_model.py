@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from attune_classifier.assess import Assessor
+from attune_classifier.lexicon import normalise
 from attune_classifier.model import (
+    _TOKEN,
     ARTIFACT_NAME,
+    LABELS,
     MANIFEST_NAME,
+    MAX_SPANS,
     RULE_CRISIS,
+    SPAN_MIN_WEIGHT,
     ArtifactError,
     ModelScorer,
     load_artifact,
     rule_backed,
 )
 from attune_classifier.window import Windows
+from attune_models.corpus import load
 from attune_models.train import _deterministic_zip
 from attune_runtime.clock import ManualClock
 from tests.factories import T0, Script
@@ -111,3 +120,42 @@ def test_explicit_crisis_scores_at_least_the_rule_and_keeps_the_models_order(
 def test_the_artifact_zip_is_byte_reproducible() -> None:
     blob = (ARTIFACTS / ARTIFACT_NAME).read_bytes()
     assert _deterministic_zip(blob) == blob
+
+
+def _reference_spans(explainer: Any, text: str, label: int) -> list[tuple[int, int]]:
+    """`_Explainer.spans` as first written: each bigram joined where it is looked up."""
+    lowered = normalise(text).lower()
+    tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+    table = explainer.weights[label]
+    scored: dict[tuple[int, int], float] = {}
+    for i, (tok, s, e) in enumerate(tokens):
+        if (w := table.get(tok)) is not None:
+            scored[(s, e)] = w
+        if i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            if (w := table.get(f"{tok} {nxt[0]}")) is not None:
+                scored[(s, nxt[2])] = w
+    present = {tok for tok, _, _ in tokens} | {
+        f"{a[0]} {b[0]}" for a, b in itertools.pairwise(tokens)
+    }
+    norm = float(np.sqrt(sum(explainer.idf.get(g, 0.0) ** 2 for g in present))) or 1.0
+    ranked = sorted(
+        ((w / norm, span) for span, w in scored.items() if w / norm >= SPAN_MIN_WEIGHT)
+    )[::-1]
+    spans: list[tuple[int, int]] = []
+    for _, (s, e) in ranked:
+        if not any(a <= s < b or a < e <= b for a, b in spans):
+            spans.append((s, e))
+        if len(spans) >= MAX_SPANS:
+            break
+    return sorted(spans)
+
+
+def test_the_spans_a_message_is_explained_by_are_the_reference_ones(scorer: ModelScorer) -> None:
+    corpus = load()
+    texts = [e.text for e in corpus.train + corpus.test]
+    texts += ["", "ok", "you  never\u2019 listen to me", "I I I I", "That's not what I said!!"]
+    explainer = scorer._explainer
+    for text in texts:
+        for label in range(len(LABELS)):
+            assert explainer.spans(text, label) == _reference_spans(explainer, text, label), text

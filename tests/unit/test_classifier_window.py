@@ -116,11 +116,58 @@ def test_a_window_copy_equals_a_deep_copy_and_shares_nothing_a_batch_changes() -
     for name in ConversationWindow.__slots__:  # a list field added later is copied too
         value = getattr(w, name)
         assert not isinstance(value, list) or getattr(clone, name) is not value, name
-    # What assessing a batch changes on the live window leaves the copy as it was.
-    w.turns[-1].rupture = 0.99
-    w.add_turn(_turn(99, Sender.CLIENT, 3, 5000.0), minimal=True)
+    # What assessing a batch changes on the live window leaves the copy as it was: a batch
+    # scores only the turns it adds (see the test below), which the copy does not hold.
+    added = _turn(99, Sender.CLIENT, 3, 5000.0)
+    w.add_turn(added, minimal=True)
+    added.rupture = 0.99
     w.mark_seen(uuid.UUID(int=99), T0 + timedelta(seconds=5000))
-    assert clone.turns[-1].rupture != 0.99
+    assert all(t is not added for t in clone.turns)
     assert clone != w
     assert clone.turns[-1].message_id == "m23"
     assert len(clone.seen) == 11
+
+
+def test_a_batch_scores_only_the_turns_it_adds() -> None:
+    """Why a window's copy may share its turns: assessing a batch never changes a turn that
+    was in a window before the batch."""
+    from attune_classifier.assess import Assessor
+    from attune_classifier.scoring import LexiconScorer
+    from attune_runtime.clock import ManualClock
+    from attune_schemas import MessageSent
+
+    windows = Windows(max_conversations=10, idle_expiry=timedelta(hours=6))
+    assessor = Assessor(scorer=LexiconScorer(), windows=windows, clock=ManualClock(T0))
+    texts = ["How was the week?", "fine", "What felt hardest?", "this is pointless, you never help"]
+
+    def batch(start: int) -> list[tuple[MessageSent, int]]:
+        return [
+            (MessageSent(event_id=uuid.UUID(int=start + n), conversation_id="c", tenant_id="t",
+                         occurred_at=T0 + timedelta(seconds=30 * (start + n)),
+                         message_id=f"m{start + n}",
+                         sender=Sender.AI if n % 2 == 0 else Sender.CLIENT, text=text), 0)
+            for n, text in enumerate(texts)
+        ]  # fmt: skip
+
+    assessor.process(batch(0))
+    window = windows.get("t", "c")
+    assert window is not None
+    before = [(t, copy.copy(t)) for t in window.turns]
+    assert any(t.rupture > 0 for t, _ in before)
+    assessor.process(batch(10))
+    assert all(t == kept for t, kept in before)
+
+
+def test_median_is_the_statistics_median() -> None:
+    import random
+    import statistics
+
+    from attune_classifier.window import _median
+
+    rng = random.Random(3)
+    for n in range(1, 30):
+        ints = [rng.randrange(0, 50) for _ in range(n)]
+        floats = [rng.random() * 100 for _ in range(n)]
+        for values in (ints, floats, [*ints[:-1], 2.5]):
+            got, expected = _median(values), statistics.median(values)
+            assert got == expected and type(got) is type(expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from faststream.message import StreamMessage
 from attune_runtime.clock import ManualClock
 from attune_runtime.dedup import SeenIds
 from attune_runtime.health import Check, ConsumerProgress, Readiness
-from attune_runtime.ids import derived_id
+from attune_runtime.ids import _NAMESPACE, derived_id
 from attune_runtime.logging import TEXT_FIELDS, redact_text
 from attune_runtime.retry import RetryBackoff
 from attune_schemas import InvalidMessage
@@ -407,3 +408,11 @@ def test_derived_id_differs_by_kind_and_parts() -> None:
     }
 
     assert len(ids) == 5
+
+
+def test_derived_id_is_uuid5_in_the_namespace() -> None:
+    rng = random.Random(5)
+    for n in range(2000):
+        parts = (f"tenant-{n}", uuid.UUID(int=rng.getrandbits(128)), "é\u2019" * (n % 3), n)
+        name = "|".join(["assessment", *(str(p) for p in parts)])
+        assert derived_id("assessment", *parts) == uuid.uuid5(_NAMESPACE, name)

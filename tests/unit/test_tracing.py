@@ -14,6 +14,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import httpx
+import pytest
 import structlog
 from faststream.kafka import KafkaMessage, TestKafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
@@ -76,6 +77,26 @@ def test_a_missing_or_malformed_parent_starts_a_new_trace() -> None:
         assert tracing.trace_id(bad) is None
         assert tracing.valid(bad) is None
         assert tracing.next_hop(bad) is None  # outside a trace: none to continue
+
+
+def test_without_an_sdk_start_is_the_propagators_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`start`'s direct path gives what OpenTelemetry's propagator and `_hop` give, given the
+    same random bits, for every kind of parent header."""
+    assert tracing._without_sdk()
+    ok = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    parents = [
+        None, "", "garbage", ok, ok[:-2] + "00", ok[:-2] + "ff", " \t" + ok + " ", ok + "\n",
+        ok + "-x", "01" + ok[2:] + "-more", "ff" + ok[2:], ok[:36] + "0" * 16 + "-01",
+        "00-" + "0" * 32 + "-" + "1" * 16 + "-01", ok.upper(), "00-abc-def-01", ok + " " * 600,
+        "cc" + ok[2:], "cc" + ok[2:] + "-future",
+    ]  # fmt: skip
+    bits = [iter(range(1, 1000))]  # the same random bits for both paths
+    monkeypatch.setattr(tracing, "_nonzero", lambda _: next(bits[0]))
+    for parent in parents:
+        bits[0] = iter(range(1, 1000))
+        fast = tracing.start(parent)
+        bits[0] = iter(range(1, 1000))
+        assert fast == tracing._render(tracing._hop(tracing._span(parent))), parent
 
 
 def test_the_header_is_read_from_a_records_headers() -> None:

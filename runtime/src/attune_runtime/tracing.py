@@ -16,6 +16,7 @@ written inside take `current()`.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ import structlog
 from faststream import BaseMiddleware
 from faststream.message import StreamMessage
 from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
 from opentelemetry.trace import (
     NonRecordingSpan,
     SpanContext,
@@ -88,7 +90,42 @@ def start(parent: str | None = None) -> str:
     """A `traceparent` for the next hop: a child of `parent` (same trace), or the start of a new
     trace when there is no valid parent. With an SDK it is a producer span the SDK records;
     without one, a new span id (and, for a new trace, a sampled trace id)."""
+    if _without_sdk() and (parent is None or len(parent) <= _HEADER_MAX):
+        # The same value without OpenTelemetry's contexts and propagator: every assessment
+        # written takes one or two of these, which cost more than encoding it.
+        found = _parsed(parent)
+        trace, flags = (_nonzero(128), TraceFlags.SAMPLED) if found is None else found
+        return f"00-{trace:032x}-{_nonzero(64):016x}-{flags:02x}"
     return _render(_hop(_span(parent)))
+
+
+# The propagator's own reading of a `traceparent` (TraceContextTextMapPropagator.extract): a
+# header it rejects is no parent. Longer values are left to it (it logs them).
+_HEADER = re.compile(
+    r"^[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:(-.*)|[ \t]*)$"
+)
+_HEADER_MAX = 512
+_NO_PROVIDER = object()
+
+
+def _without_sdk() -> bool:
+    """No tracer provider is set (none can be unset once set): the global tracer is the no-op
+    one, whose spans never record, so `_hop` would make up the ids itself. Unknown (a future
+    OpenTelemetry without this global): treated as an SDK, the general path."""
+    return getattr(otel_trace, "_TRACER_PROVIDER", _NO_PROVIDER) is None
+
+
+def _parsed(value: str | None) -> tuple[int, int] | None:
+    """(trace id, flags) of a valid parent, as `_span` reads it; None for no valid parent."""
+    if not value:
+        return None
+    match = _HEADER.search(value)
+    if match is None:
+        return None
+    version, trace, span, flags, rest = match.groups()
+    if trace == "0" * 32 or span == "0" * 16 or version == "ff" or (version == "00" and rest):
+        return None
+    return int(trace, 16), int(flags, 16)
 
 
 def valid(traceparent: str | None) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from attune_classifier import disengagement
 from attune_classifier.lexicon import MarkerHit
@@ -32,15 +32,12 @@ from attune_runtime.ids import derived_id
 from attune_schemas import (
     ConversationEvent,
     EndReason,
-    Engagement,
     Evidence,
     FeedbackSubmitted,
     MarkerFamily,
     MessageSent,
-    RecentTurn,
     RuptureAssessment,
     RuptureType,
-    Scores,
     Sender,
     SessionEnded,
     SessionMissed,
@@ -50,6 +47,7 @@ from attune_schemas import (
 from attune_schemas.common import SCHEMA_VERSION
 
 CONTEXT_TURNS = 4
+Fields = dict[str, Any]  # a contract model's fields, validated with the assessment holding them
 EXCERPT_CHARS = 300
 
 _MINIMAL = re.compile(
@@ -62,6 +60,11 @@ _MINIMAL = re.compile(
 # Every client reply reads the AI turn before it; a conversation's AI turns recur (openers,
 # check-ins), so each is read once.
 _invites_elaboration = lru_cache(maxsize=1024)(invites_elaboration)
+
+
+# Each sender's value, looked up: an enum member's `.value` is a property call, and every client
+# message reads four context turns.
+_SENDER = {s: s.value for s in Sender}
 
 
 def is_minimal(text: str) -> bool:
@@ -120,6 +123,10 @@ class Assessor:
         self.scorer = scorer
         self.windows = windows
         self.clock = clock
+        # Set from the scorer by each `process`.
+        self._elevated = 0.0
+        self._exchange_notable = 0.0
+        self._version = ""
 
     def process(
         self, events: Sequence[tuple[ConversationEvent, int | None]]
@@ -128,6 +135,10 @@ class Assessor:
         pending = [p for e, part in events if (p := self._observe(e, part)) is not None]
         to_score = [p.scoring for p in pending if p.scoring is not None]
         scores = iter(self.scorer.score_batch(to_score) if to_score else [])
+        # The scorer's thresholds and version, read once a batch rather than per assessment.
+        self._elevated = self.scorer.elevated
+        self._exchange_notable = self.scorer.exchange_notable
+        self._version = self.scorer.version
         out = []
         for p in pending:
             score = next(scores) if p.scoring is not None else None
@@ -166,7 +177,7 @@ class Assessor:
                 return None
             scoring = ScoringInput(
                 text=event.text,
-                context=tuple(ContextTurn(t.sender.value, t.text) for t in before),
+                context=tuple(ContextTurn(_SENDER[t.sender], t.text) for t in before),
                 latency_s=behaviour.latency_s,
                 length_ratio=behaviour.length_ratio,
                 latency_ratio=behaviour.latency_ratio,
@@ -196,16 +207,16 @@ class Assessor:
         event = p.event
         found = p.signals
         # The seed story: a minimal reply right after a misattuned AI turn (`exchange`).
-        withdrawn_exchange = score is not None and score.exchange >= self.scorer.exchange_notable
+        withdrawn_exchange = score is not None and score.exchange >= self._exchange_notable
         disengaged = disengagement.score(found)
         message_id = p.turn.message_id if p.turn else None
-        evidence: list[Evidence] = []
+        evidence: list[Evidence | Fields] = []
         trigger: TriggeringTurn | None = None
         if score is not None and p.turn is not None:
             p.turn.rupture = score.rupture
             evidence.extend(_marker_evidence(event, score, message_id))
-            if score.rupture >= self.scorer.elevated:
-                trigger = _trigger(p.turns, p.turn, self.scorer.elevated)
+            if score.rupture >= self._elevated:
+                trigger = _trigger(p.turns, p.turn, self._elevated)
             if withdrawn_exchange:
                 evidence.append(_exchange_evidence(event, message_id))
                 trigger = trigger or _replied_to(p.turns, p.turn)
@@ -221,7 +232,7 @@ class Assessor:
         confrontation = score.confrontation if score else 0.0
         rupture = score.rupture if score else 0.0
         rupture_type = RuptureType.NONE
-        if rupture >= self.scorer.elevated:
+        if rupture >= self._elevated:
             rupture_type = (
                 RuptureType.CONFRONTATION if confrontation >= withdrawal else RuptureType.WITHDRAWAL
             )
@@ -231,73 +242,79 @@ class Assessor:
         crisis = bool(score and score.crisis_detected)
         # Only what an alert may fire on carries the conversation (the router's rupture floor
         # is the scorer's `elevated`): ordinary turns stay small on the topic.
-        notable = crisis or rupture >= self.scorer.elevated or withdrawn_exchange or disengaged > 0
-        return RuptureAssessment(
-            event_id=derived_id("assessment", event.tenant_id, event.event_id),
-            schema_version=SCHEMA_VERSION,
-            conversation_id=event.conversation_id,
-            tenant_id=event.tenant_id,
-            occurred_at=event.occurred_at,
-            source_event_id=event.event_id,
-            message_id=message_id,
-            session_id=p.session_id,
-            assessed_at=self.clock.now(),
-            model_version=self.scorer.version,
-            scores=Scores(
-                rupture=round(rupture, 4),
-                withdrawal=round(withdrawal, 4),
-                confrontation=round(confrontation, 4),
-                disengagement=disengaged,
-                crisis=round(score.crisis, 4) if score else 0.0,
-                exchange=score.exchange if score else 0.0,
-            ),
-            rupture_type=rupture_type,
-            crisis=crisis,
-            crisis_source=(
-                None
-                if not (score and score.crisis_detected)
-                else "rule"
-                if score.crisis_rule
-                else "model"
-            ),
-            crisis_categories=score.crisis_categories if score else (),
-            evidence=tuple(evidence),
-            triggering_turn=trigger,
-            engagement=Engagement(
-                reply_length_ratio=b.length_ratio if b else None,
-                reply_latency_ratio=b.latency_ratio if b else None,
-                minimal_response_streak=b.minimal_streak if b else p.streak,
-                client_turns_seen=p.client_turns,
-            ),
-            recent_turns=_recent(p.turns) if notable else (),
+        notable = crisis or rupture >= self._elevated or withdrawn_exchange or disengaged > 0
+        # One validation of the whole assessment, its parts given as fields: the same checks
+        # and the same model as building each part first, with fewer calls into pydantic.
+        return RuptureAssessment.model_validate(
+            {
+                "event_id": derived_id("assessment", event.tenant_id, event.event_id),
+                "schema_version": SCHEMA_VERSION,
+                "conversation_id": event.conversation_id,
+                "tenant_id": event.tenant_id,
+                "occurred_at": event.occurred_at,
+                "source_event_id": event.event_id,
+                "message_id": message_id,
+                "session_id": p.session_id,
+                "assessed_at": self.clock.now(),
+                "model_version": self._version,
+                "scores": {
+                    "rupture": round(rupture, 4),
+                    "withdrawal": round(withdrawal, 4),
+                    "confrontation": round(confrontation, 4),
+                    "disengagement": disengaged,
+                    "crisis": round(score.crisis, 4) if score else 0.0,
+                    "exchange": score.exchange if score else 0.0,
+                },
+                "rupture_type": rupture_type,
+                "crisis": crisis,
+                "crisis_source": (
+                    None
+                    if not (score and score.crisis_detected)
+                    else "rule"
+                    if score.crisis_rule
+                    else "model"
+                ),
+                "crisis_categories": score.crisis_categories if score else (),
+                "evidence": tuple(evidence),
+                "triggering_turn": trigger,
+                "engagement": {
+                    "reply_length_ratio": b.length_ratio if b else None,
+                    "reply_latency_ratio": b.latency_ratio if b else None,
+                    "minimal_response_streak": b.minimal_streak if b else p.streak,
+                    "client_turns_seen": p.client_turns,
+                },
+                "recent_turns": _recent(p.turns) if notable else (),
+            }
         )
 
 
-def _recent(turns: Sequence[Turn]) -> tuple[RecentTurn, ...]:
-    """The window's turns as they stood right after the event, oldest first."""
+def _recent(turns: Sequence[Turn]) -> tuple[Fields, ...]:
+    """The window's turns as they stood right after the event, oldest first (`RecentTurn`s'
+    fields, validated with the assessment)."""
     return tuple(
-        RecentTurn(message_id=t.message_id, sender=t.sender, at=t.at, text=t.text) for t in turns
+        {"message_id": t.message_id, "sender": t.sender, "at": t.at, "text": t.text} for t in turns
     )
 
 
 def _marker_evidence(
     event: ConversationEvent, score: MessageScore, message_id: str | None
-) -> list[Evidence]:
+) -> list[Fields]:
+    """Each marker hit's `Evidence` fields, validated with the assessment."""
     text = event.text if isinstance(event, MessageSent) else ""
     sources: tuple[tuple[tuple[MarkerHit, ...], Literal["model", "rule"]], ...] = (
         (score.model_spans, "model"),
         (score.markers, "rule"),
     )
     return [
-        Evidence(
-            marker=h.marker,
-            family=h.family,
-            message_id=message_id,
-            start=h.start,
-            end=h.end,
-            excerpt=text[h.start : h.end][:EXCERPT_CHARS],
-            source=source,
-        )
+        {
+            "marker": h.marker,
+            "family": h.family,
+            "message_id": message_id,
+            "start": h.start,
+            "end": h.end,
+            "excerpt": text[h.start : h.end][:EXCERPT_CHARS],
+            "source": source,
+        }
         for hits, source in sources
         for h in hits
     ]

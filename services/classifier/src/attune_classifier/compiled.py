@@ -233,9 +233,11 @@ class WordGrams:
     def product(self, docs: Sequence[str], weights: Array) -> Array:
         """`transform(docs) @ weights`, each row summed in column order as scipy sums it."""
         row, column, value = self.entries(docs)
+        # Each entry's weights gathered once for every output; the same products, summed alike.
+        weighted = weights[column] * value[:, None]
         return np.column_stack(
             [
-                np.bincount(row, weights=value * weights[column, k], minlength=len(docs))
+                np.bincount(row, weights=weighted[:, k], minlength=len(docs))
                 for k in range(weights.shape[1])
             ]
         )

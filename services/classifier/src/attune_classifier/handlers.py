@@ -172,7 +172,7 @@ def register(
         kinds = Counter((a.rupture_type.value, str(a.crisis).lower()) for a in assessments)
         for labels, count in kinds.items():
             metrics.assessments.labels(*labels).inc(count)
-        for a in assessments:
+        for a in assessments if routine_logged or notable_logged else ():
             worth_info = notable(a)
             if not (notable_logged if worth_info else routine_logged):
                 continue

@@ -185,13 +185,14 @@ def crisis_window_probabilities(
     if missing:
         words[missing] = model["rupture"].predict_proba(x[missing])[:, 3]
     p = combine_views(dedicated, words, cued(flat))
-    best = np.full(len(inputs), -1.0)
+    # Compared as Python floats (the same values as float64): no numpy scalar per window.
+    best = [-1.0] * len(inputs)
     best_window: list[ScoringInput] = list(inputs)
-    for owner, value, window in zip(owners, p, flat, strict=True):
+    for owner, value, window in zip(owners, p.tolist(), flat, strict=True):
         if value > best[owner]:
             best[owner] = value
             best_window[owner] = window
-    return best, best_window
+    return np.array(best, dtype=np.float64), best_window
 
 
 class ModelScorer:
@@ -245,7 +246,9 @@ class ModelScorer:
         categories = self._categories([w for w, d in zip(windows, detected, strict=True) if d])
         exchanges = exchange.scores(self.fast["exchange"], inputs)
         out = []
-        for item, row, flag, ex in zip(inputs, proba, detected, exchanges, strict=True):
+        # Python floats and bools (the same values): no numpy scalar per message and field.
+        rows = zip(inputs, proba.tolist(), detected.tolist(), exchanges.tolist(), strict=True)
+        for item, row, flag, ex in rows:
             score = self._score(item, row, next(categories) if flag else None)
             out.append(replace(score, exchange=round(float(ex), 4)) if ex else score)
         return out
@@ -258,7 +261,7 @@ class ModelScorer:
         return iter(CrisisCategory(CATEGORIES[int(classes[int(np.argmax(p))])]) for p in proba)
 
     def _score(
-        self, item: ScoringInput, row: np.ndarray[Any, Any], suspected: CrisisCategory | None
+        self, item: ScoringInput, row: Sequence[float], suspected: CrisisCategory | None
     ) -> MessageScore:
         none, withdrawal, confrontation, crisis = (float(v) for v in row)
         hits = explicit_hits(item.text, preceding_assistant_turn(item.context))
@@ -346,20 +349,21 @@ class _Explainer:
 
     def spans(self, text: str, label: int) -> list[tuple[int, int]]:
         lowered = normalise(text).lower()
-        tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
+        found = list(_TOKEN.finditer(lowered))
+        words = [m.group() for m in found]
+        places = [m.span() for m in found]
+        # Each bigram joined once: looked up here and counted in the norm below.
+        bigrams = [f"{a} {b}" for a, b in itertools.pairwise(words)]
         table = self.weights[label]
         scored: dict[tuple[int, int], float] = {}
-        for i, (tok, s, e) in enumerate(tokens):
+        for i, (tok, (s, e)) in enumerate(zip(words, places, strict=True)):
             if (w := table.get(tok)) is not None:
                 scored[(s, e)] = w
-            if i + 1 < len(tokens):
-                nxt = tokens[i + 1]
-                if (w := table.get(f"{tok} {nxt[0]}")) is not None:
-                    scored[(s, nxt[2])] = w
+            if i < len(bigrams) and (w := table.get(bigrams[i])) is not None:
+                scored[(s, places[i + 1][1])] = w
         # The vectorizer's L2 norm of this message, so weights compare with a fixed minimum.
-        present = {tok for tok, _, _ in tokens} | {
-            f"{a[0]} {b[0]}" for a, b in itertools.pairwise(tokens)
-        }
+        # (Built element by element in token order: the set's order is the order of the sum.)
+        present = set(words) | set(bigrams)
         norm = float(np.sqrt(sum(self.idf.get(g, 0.0) ** 2 for g in present))) or 1.0
         ranked = sorted(
             ((w / norm, span) for span, w in scored.items() if w / norm >= SPAN_MIN_WEIGHT)

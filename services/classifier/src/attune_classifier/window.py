@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -73,12 +72,13 @@ class ConversationWindow:
     seen: list[int] = field(default_factory=list)
 
     def copy(self) -> ConversationWindow:
-        """A copy sharing nothing a batch changes (its lists, its turns' scores).
+        """A copy sharing nothing a batch changes: its lists. The turns themselves are shared:
+        a batch only sets the score of turns it adds itself, which the copy never holds.
 
         What a batch's snapshot keeps: `copy.deepcopy` of a window costs more than scoring it.
         """
         clone = _clone(self)
-        clone.turns = [_clone(t) for t in self.turns]
+        clone.turns = list(self.turns)
         clone.lengths = list(self.lengths)
         clone.latencies = list(self.latencies)
         clone.seen = list(self.seen)
@@ -117,11 +117,9 @@ class ConversationWindow:
             latency_ratio=None if latency is None else _ratio(latency, self.latencies),
             minimal_streak=self.minimal_streak + 1 if minimal else 0,
             client_turns=self.client_turns + 1,
-            recent_length_ratio=_ratio(statistics.median(recent_lengths), self.lengths),
+            recent_length_ratio=_ratio(_median(recent_lengths), self.lengths),
             recent_latency_ratio=(
-                _ratio(statistics.median(recent_latencies), self.latencies)
-                if latency is not None
-                else None
+                _ratio(_median(recent_latencies), self.latencies) if latency is not None else None
             ),
         )
         self.minimal_streak = behaviour.minimal_streak
@@ -177,12 +175,22 @@ def _push(items: list[T], item: T, keep: int) -> None:
         del items[: len(items) - keep]
 
 
+def _median(values: list[int] | list[float]) -> float:
+    """`statistics.median` of a non-empty list, the same value and type (an odd count gives the
+    middle item itself), without its generic checks: up to four per client turn."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def _ratio(value: float, history: list[int] | list[float]) -> float | None:
     # Baseline: the client's earlier replies, leaving out the newest ones being compared.
     usable = history[: max(0, len(history) - RECENT_EXCLUDED)]
     if len(usable) < BASELINE_MIN:
         return None
-    baseline = statistics.median(usable)
+    baseline = _median(usable)
     if baseline <= 0:
         return None
     return round(value / baseline, 4)
