@@ -30,6 +30,13 @@ from attune_schemas import MarkerFamily
         "she has to pay for the food and the uniforms, to keep a roof over our heads",
         "i was drinking the last time i had sex",
         "the last time we spoke you said the same",
+        "the walk went better than last time, same as last time really",
+        "if i'd stopped at two i wouldn't have hit that mailbox on the way home",
+        "i hit a patch of ice and the car ended up in the ditch",
+        "half the time i wake up and i'm like, what day is it",
+        "maybe i was pushing too hard at physio, i push myself a lot",
+        "she stayed over at her friend's, and that's when i started drinking",
+        "we take a bit extra care with her since the fall",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -47,6 +54,14 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "they cut my hours and honestly everyone would be better off without me",
         "this is the last time i'll talk to anyone",
         "i'm going up on the roof tonight",
+        "i wanted to hit him with the car",
+        "i don't even want to wake up tomorrow",
+        "i'd like to go to sleep and not wake up",
+        "some nights i hope i won't wake up",
+        "he pushed me down the stairs",
+        "the 15th, that's when i'll do it",
+        "if i take a bit extra insulin before bed i wake up shaky, did it three times",
+        "i've been taking more than prescribed on purpose",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

@@ -366,8 +366,8 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
         "death": r"\b(?:die|dying|died|dead|death|suicid\w*|kill(?:ing)? myself|funeral|grave|coffin|afterlife)\b",
-        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|disappear\w*|gone for good|not exist\w*|never wake|not wake|wake up|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
-        "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|belt|ligature|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge|insulin|dose|lethal|fatal|drown\w*|bleach|anti-?freeze|carbon monoxide|exhaust pipe|how (?:many|much|high|long) (?:would|does|do|will|to|it))\b",
+        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|disappear\w*|gone for good|not exist\w*|never wake|not wake|(?:don'?t|dont|didn'?t|won'?t|wont|wouldn'?t) (?:\w+ ){0,3}wake(?: up)?|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
+        "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|belt|ligature|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge|insulin|dose|lethal|fatal|drown\w*|bleach|anti-?freeze|carbon monoxide|exhaust pipe|how (?:many|much|high|long) (?:would|does|do|will|to|it)|tak(?:e|es|ing|en|ed|ok) (?:a (?:bit|little|few) )extra(?! (?:care|time|effort|caution|money|shifts?))|extra (?:units|doses?|tablets|pills)|more than (?:prescribed|the (?:dose|prescription)|i'?m (?:supposed|meant) to)|doubl\w* (?:up|the dose|my dose))\b",
         "self_harm_act": r"\b(?:cut\w*|burn\w*|bleed\w*|bled|blood|scars?|stitches|scratch\w*|bruis\w*|hurt\w* (?:myself|me)|harm\w*|punch\w* (?:the )?wall|scald\w*|kettle|lighter|pull\w* (?:my |out my )?hair|head (?:against|into)|starv\w*|haven'?t eaten|stopped eating|not eating|make myself (?:sick|throw up)|purg\w*|deserve (?:it|to hurt|the pain|to suffer)|on purpose|deliberately|wanted it to hurt|"
         r"radiator|candle|hot tap|boiling|scrub\w*|wire brush|hair tie|freezing|cold (?:bath|shower)|straighteners|bang\w* my head|headbang\w*|slam\w* my|smash\w* my|squeez\w* the|blades?|punish\w*|deserved? (?:it|this|to feel)|felt (?:fair|right)|(?:until|till) (?:it|they|its|theyre|it'?s) (?:hurts?|raw|purple|numb)|blister\w*|how long i can go|sick after)\b",
         "finality": r"\b(?:goodbye|note|letters?|giving (?:away|stuff)|last (?:time|day|night|message|chat)|for good|final|made (?:up )?my mind|decided|tonight|saying bye|won'?t need|thank you for everything|(?:sorted|arranged) (?:everything|it all)|rehom\w*|passwords?|picked (?:a|the) (?:day|date))\b",
@@ -476,6 +476,14 @@ CUE_IDIOMS = _c(
     r"\b(?:a |the )?roof over (?:my|our|their|his|her|your|the kids'?|\w+'s) heads?\b",
     # "the last time I had a drink": a past occasion, not a last time still to come.
     r"\b(?:the |since (?:the )?|when |that )?last time (?:i|we|you|he|she|they|my \w+)(?: \w+)? (?:was|were|had|did|went|saw|got|made|felt|spoke|talked|came|drank|used|smoked|ate|met|checked|asked|heard|visited|played|worked|stayed|called|texted|slept|drove|\w+ed)\b(?<!tried)",
+    # ... or a comparison with it: "better than last time", "same as last time".
+    r"\b(?:than|as|like|from|since|unlike) last time\b",
+    # Effort, not force: "maybe I was pushing too hard", "push myself to go".
+    r"\bpush(?:es|ed|ing)? (?:myself|yourself|ourselves|(?:a bit |way )?too (?:hard|much|far)|through|on|ahead|forward|for (?:it|more|a)|back (?:the|on|against))\b",
+    # A story's turning point, not a plan's date: "that's when I started drinking".
+    r"\bthat'?s when (?:i|it|we|he|she|they|things|everything|my \w+) (?:\w+ )?(?:started|began|got|went|was|were|had|realised|realized|knew|found|met|\w+ed)\b",
+    # A collision with a thing, not a blow at a person: "I wouldn't have hit that mailbox".
+    r"\b(?:hit|hits|hitting) (?:a |an |the |that |this |my |our |his |her |their |some )?(?:\w+ )?(?:mailbox|letterbox|post ?box|tree|curb|kerb|lamp ?post|pole|fence|parked car|deer|pothole|barrier|bollard|road sign|sign ?post|ditch|gate ?post|bumper|speed bump|(?:patch of |black )?ice)\b",
 )
 
 
