@@ -21,6 +21,7 @@ from attune_classifier.lexicon import (
     _is_wish,
     normalise,
 )
+from attune_classifier.method_questions import method_question_hits
 from attune_classifier.screening import (
     _LATER_YES,
     _NO,
@@ -83,6 +84,8 @@ def crisis_excluded(text: str) -> bool:
 def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
     hits = find_markers(reply)
     named = {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
+    hits += [h for h in method_question_hits(reply) if h.marker not in named]
+    named |= {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     return hits + [h for h in screening_hits(question, reply) if h.marker not in named]
 
 

@@ -15,6 +15,7 @@ import re
 
 from attune_classifier.attribution import own_risk, remote_history
 from attune_classifier.lexicon import MarkerHit, crisis_excluded, find_markers, normalise
+from attune_classifier.method_questions import method_question_hits
 from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
 
@@ -100,10 +101,13 @@ def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
     """Every rule hit for a client message: its own words, and its answer to a risk question.
 
     Crisis phrases count only as the speaker's own current risk (`attribution`): a topic, a
-    friend's words or support for someone else is left to the learned model.
+    friend's words or support for someone else is left to the learned model. A method question
+    (`method_questions`) is the asker's own research, however impersonally it is put.
     """
     hits = own_risk(reply, find_markers(reply))
     named = {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
+    hits += [h for h in method_question_hits(reply) if h.marker not in named]
+    named |= {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     return hits + [h for h in screening_hits(question, reply) if h.marker not in named]
 
 
