@@ -208,6 +208,57 @@ def test_word_grams_equal_the_fitted_vectorizer(scorers: tuple[ModelScorer, Mode
     assert np.array_equal(got.data, expected.data)
 
 
+@pytest.fixture(scope="module")
+def word_grams(scorers: tuple[ModelScorer, ModelScorer]) -> WordGrams:
+    fast, _ = scorers
+    union = fast.model["rupture"].calibrated_classifiers_[0].estimator.named_steps["features"]
+    grams = WordGrams.of(dict(union.transformer_list)["client_words"].named_steps["tfidf"])
+    assert grams is not None
+    return grams
+
+
+def _same_entries(got: tuple[Any, ...], expected: tuple[Any, ...]) -> bool:
+    return all(
+        g.dtype == e.dtype and g.shape == e.shape and g.tobytes() == e.tobytes()
+        for g, e in zip(got, expected, strict=True)
+    )
+
+
+GRAM_PARTS = [
+    *("i", "don't", "want", "to", "talk", "about", "it", "not", "helpful", "group", "the", "ok"),
+    *(" ", "  ", "\n", ".", ",", "'", "-", "_", "1", "22", "\u0130", "\u03a3", "\u00c9T\u00c9"),
+    *("zqxdocumentbreakzqx", "ZQXDocumentBreakZQX", "zqx", "documentbreak", "\U0001f602"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(GRAM_PARTS), max_size=20), min_size=1, max_size=6))
+def test_one_pass_word_grams_equal_document_by_document(
+    word_grams: WordGrams, parts: list[list[str]]
+) -> None:
+    docs = ["".join(p) for p in parts]
+    one_pass = word_grams._one_pass(docs)
+    plain = word_grams._values(len(docs), *word_grams._doc_by_doc(docs))
+    if any("zqxdocumentbreakzqx" in d.lower() for d in docs):
+        assert one_pass is None  # a document holding the separator is read document by document
+    else:
+        assert one_pass is not None
+    assert _same_entries(word_grams.entries(docs), plain)
+
+
+def test_one_pass_word_grams_equal_document_by_document_on_the_corpus(
+    word_grams: WordGrams,
+) -> None:
+    docs = [normalise(i.text).lower() for i in varied_inputs()]
+    docs += [w.text for i in varied_inputs() for w in window_inputs(i)]
+    for start in range(0, len(docs), 300):
+        batch = docs[start : start + 300]
+        one_pass = word_grams._one_pass(batch)
+        assert one_pass is not None
+        expected = word_grams._values(len(batch), *word_grams._doc_by_doc(batch))
+        assert _same_entries(word_grams._values(len(batch), *one_pass), expected)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.text(

@@ -28,6 +28,11 @@ from sklearn.preprocessing import MaxAbsScaler
 
 Array = np.ndarray[Any, Any]
 _DEFAULT_TOKEN = r"(?u)\b\w\w+\b"  # scikit-learn's word pattern: a token is one or more \w
+# A batch's documents joined for one pass (`WordGrams._one_pass`): a word of its own between
+# spaces, lower-case as the documents are; its column is a mark no vocabulary column can be.
+_SEPARATOR = "zqxdocumentbreakzqx"
+_JOINER = f" {_SEPARATOR} "
+_BOUNDARY = -2
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,11 @@ class WordGrams:
             self.tuples = {
                 tuple(gram.split(" ")): j for gram, j in self.vocabulary.items() if " " in gram
             }
+        # Unigrams looked up with the batch's document separator marked (`_one_pass`), where no
+        # gram of the vocabulary holds the separator's word.
+        self._marked: dict[str, int] | None = None
+        if not any(_SEPARATOR in gram for gram in self.vocabulary):
+            self._marked = {**self.vocabulary, _SEPARATOR: _BOUNDARY}
 
     @classmethod
     def of(cls, vectorizer: TfidfVectorizer) -> WordGrams | None:
@@ -190,6 +200,41 @@ class WordGrams:
 
     def entries(self, docs: Sequence[str]) -> tuple[Array, Array, Array]:
         """(row, column, value) of every non-zero entry, row by row and column by column."""
+        found = self._one_pass(docs)
+        if found is None:
+            found = self._doc_by_doc(docs)
+        return self._values(len(docs), *found)
+
+    def _one_pass(self, docs: Sequence[str]) -> tuple[Array, Array] | None:
+        """(row, column) of every gram of the batch's documents, from one regex pass and one
+        lookup per gram over them all, or None where that does not apply.
+
+        The documents, each lower-cased, are joined by a separator word that is in no document
+        and not in the vocabulary: no token spans a document's edge (the separator's spaces end
+        it, as the text's own ends do), a bigram over the separator is in no vocabulary, and each
+        gram's row is the number of separators before it. The counts are the same integers as
+        document by document, so every value that follows is the same.
+        """
+        marked = self._marked
+        if marked is None or self.tuples is None or (self.low, self.high) != (1, 2) or not docs:
+            return None
+        joined = _JOINER.join([doc.lower() for doc in docs])
+        if joined.count(_SEPARATOR) != len(docs) - 1:
+            return None  # a document holds the separator's word
+        tokens: list[str] = self.token.findall(joined)
+        unigrams = np.fromiter(
+            map(marked.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens)
+        )
+        bigrams = np.fromiter(
+            map(self.tuples.get, itertools.pairwise(tokens), itertools.repeat(-1)),
+            dtype=np.int64,
+            count=max(0, len(tokens) - 1),
+        )
+        row = np.cumsum(unigrams == _BOUNDARY)  # a bigram's row is its first token's
+        return np.concatenate([row, row[:-1]]), np.concatenate([unigrams, bigrams])
+
+    def _doc_by_doc(self, docs: Sequence[str]) -> tuple[Array, Array]:
+        """(row, column) of every gram, document by document: any settings `of` accepts."""
         lookup = self.vocabulary.get
         columns: list[int] = []  # every gram's column, -1 outside the vocabulary
         lengths: list[int] = []
@@ -209,11 +254,14 @@ class WordGrams:
                 columns += map(self.tuples.get, zip(*shifted, strict=False), itertools.repeat(-1))
             lengths.append(len(columns) - before)
         column = np.asarray(columns, dtype=np.int64)
+        return np.repeat(np.arange(len(docs), dtype=np.int64), lengths), column
+
+    def _values(self, docs: int, row: Array, column: Array) -> tuple[Array, Array, Array]:
+        """The tf-idf entries of grams at (row, column); a column < 0 is outside the vocabulary."""
         known = column >= 0
         width = len(self.vocabulary)
-        keys = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)[known] * width
         # Sorted unique (row, column) pairs with their counts: scikit-learn's sorted rows.
-        keys, counts = np.unique(keys + column[known], return_counts=True)
+        keys, counts = np.unique(row[known] * width + column[known], return_counts=True)
         row, column = np.divmod(keys, width)
         value = counts.astype(np.float64)
         if self.sublinear:
@@ -221,7 +269,7 @@ class WordGrams:
             value += 1.0
         value *= self.idf[column]
         # l2 per row as scikit-learn does it: squares summed in order, then one division each.
-        norms = np.sqrt(np.bincount(row, weights=value * value, minlength=len(docs)))
+        norms = np.sqrt(np.bincount(row, weights=value * value, minlength=docs))
         value /= norms[row]
         return row, column, value
 

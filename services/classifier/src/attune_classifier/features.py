@@ -38,6 +38,7 @@ from attune_classifier.embedding import embed
 from attune_classifier.lexicon import (
     CONFRONTATION_MARKERS,
     CRISIS_MARKERS,
+    TEXTS_KEEP,
     WITHDRAWAL_MARKERS,
     cue_counts,
     find_markers,
@@ -108,7 +109,7 @@ class TextColumn(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return client_text(items)
 
 
-@lru_cache(maxsize=4096)  # the rupture, exchange and embedding features each ask of one reply
+@lru_cache(maxsize=TEXTS_KEEP)  # the rupture, exchange and embedding features each ask of a reply
 def is_short(text: str) -> bool:
     return len(text.split()) <= SHORT_WORDS or bool(_MINIMAL.match(text))
 

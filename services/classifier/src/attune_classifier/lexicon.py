@@ -16,6 +16,12 @@ from typing import NamedTuple
 from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
 
+# How many texts each per-text cache holds: a whole batch's. A batch of up to 1,024 messages
+# brings as many texts again in context and a few windows per message, and each text is read by
+# several passes (the rupture features, the crisis windows, the cue gate, the rules); a cache
+# smaller than one batch let the first passes evict what the later ones were about to read.
+TEXTS_KEEP = 8192
+
 WITHDRAWAL_MARKERS = (
     "denial",
     "minimal_response",
@@ -446,7 +452,7 @@ def crisis_cue_counts(text: str) -> list[int]:
     return counts
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=TEXTS_KEEP)
 def cue_counts(text: str) -> tuple[int, ...]:
     """`crisis_cue_counts`, cached: the crisis features, the cue gate and the evidence read it."""
     return tuple(crisis_cue_counts(text))
@@ -530,7 +536,7 @@ class _Candidates(NamedTuple):
     literals: frozenset[int]  # the prefilter's literals found in the message
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=TEXTS_KEEP)
 def _candidates(norm: str) -> _Candidates:
     # One search per message, cached: its markers, cues and exclusions are read separately.
     literals = _PREFILTER.literals(norm)
@@ -583,7 +589,7 @@ def scan_markers(text: str) -> tuple[MarkerHit, ...]:
 
 
 # Cached: the model's features and the evidence read the same message.
-_find_markers = lru_cache(maxsize=4096)(scan_markers)
+_find_markers = lru_cache(maxsize=TEXTS_KEEP)(scan_markers)
 
 
 def crisis_exclusion_spans(text: str) -> list[tuple[int, int]]:
@@ -601,7 +607,7 @@ def crisis_excluded(text: str) -> bool:
 
 
 # Cached: the crisis model's cue gate and the screening rule read the same message.
-excluded = lru_cache(maxsize=4096)(crisis_excluded)
+excluded = lru_cache(maxsize=TEXTS_KEEP)(crisis_excluded)
 
 
 def _is_wish(text: str, start: int) -> bool:

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import math
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -58,6 +59,8 @@ TRUSTED_PREFIXES = ("attune_classifier.features.", "sklearn.", "numpy.", "scipy.
 SPAN_MIN_WEIGHT = 0.15
 MAX_SPANS = 3
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # the word vectorizer's own token pattern
+_GROUP = operator.methodcaller("group")
+_SPAN = operator.methodcaller("span")
 
 
 class ArtifactError(RuntimeError):
@@ -346,25 +349,29 @@ class _Explainer:
                 for gram, j in words.vocabulary_.items():
                     w = float(centred[j] * idf[j]) / len(folds)
                     table[gram] = table.get(gram, 0.0) + w
+        # Each gram's idf squared, as the norm of a message sums them (`spans`).
+        self.idf_squared = {gram: value**2 for gram, value in self.idf.items()}
 
     def spans(self, text: str, label: int) -> list[tuple[int, int]]:
         lowered = normalise(text).lower()
         found = list(_TOKEN.finditer(lowered))
-        words = [m.group() for m in found]
-        places = [m.span() for m in found]
+        words = list(map(_GROUP, found))
+        places = list(map(_SPAN, found))
         # Each bigram joined once: looked up here and counted in the norm below.
         bigrams = [f"{a} {b}" for a, b in itertools.pairwise(words)]
         table = self.weights[label]
-        scored: dict[tuple[int, int], float] = {}
-        for i, (tok, (s, e)) in enumerate(zip(words, places, strict=True)):
-            if (w := table.get(tok)) is not None:
-                scored[(s, e)] = w
-            if i < len(bigrams) and (w := table.get(bigrams[i])) is not None:
-                scored[(s, places[i + 1][1])] = w
+        # Every span is of one unigram or one bigram, none the same: the order they are scored
+        # in cannot change the ranking below, which sorts (weight, span) pairs.
+        scored: dict[tuple[int, int], float] = {
+            span: w for span, w in zip(places, map(table.get, words), strict=True) if w is not None
+        }
+        for i, w in enumerate(map(table.get, bigrams)):
+            if w is not None:
+                scored[(places[i][0], places[i + 1][1])] = w
         # The vectorizer's L2 norm of this message, so weights compare with a fixed minimum.
         # (Built element by element in token order: the set's order is the order of the sum.)
         present = set(words) | set(bigrams)
-        norm = float(np.sqrt(sum(self.idf.get(g, 0.0) ** 2 for g in present))) or 1.0
+        norm = math.sqrt(sum(map(self.idf_squared.get, present, itertools.repeat(0.0)))) or 1.0
         ranked = sorted(
             ((w / norm, span) for span, w in scored.items() if w / norm >= SPAN_MIN_WEIGHT)
         )[::-1]
