@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attune_classifier.assess import Assessor
 from attune_classifier.lexicon import normalise
@@ -159,3 +161,17 @@ def test_the_spans_a_message_is_explained_by_are_the_reference_ones(scorer: Mode
     for text in texts:
         for label in range(len(LABELS)):
             assert explainer.spans(text, label) == _reference_spans(explainer, text, label), text
+
+
+_WORDS = ["not", "helpful", "you", "don't", "understand", "fine", "whatever", "i", "want", "to"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_WORDS, " ", ", ", ". ", "\u2019", "X"]), max_size=30))
+def test_the_spans_of_any_text_are_the_reference_ones(
+    scorer: ModelScorer, parts: list[str]
+) -> None:
+    text = "".join(parts)
+    explainer = scorer._explainer
+    for label in range(len(LABELS)):
+        assert explainer.spans(text, label) == _reference_spans(explainer, text, label), text

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from attune_classifier.lexicon import MarkerHit, crisis_excluded, normalise
+from attune_classifier.lexicon import MarkerHit, excluded, normalise
 from attune_schemas import CrisisCategory, MarkerFamily
 
 _I = re.IGNORECASE
@@ -78,7 +78,8 @@ def method_question_hits(text: str) -> list[MarkerHit]:
     """A `suicidal_ideation` hit for each sentence that asks about a means and its outcome."""
     norm = normalise(text)
     # Cheapest test first: most messages name no means at all.
-    if not _MEANS.search(norm) or crisis_excluded(norm):
+    # `excluded` is the cached check the crisis cue gate has often made for this text already.
+    if not _MEANS.search(norm) or excluded(text):
         return []
     sentences = [m.span() for m in _SENTENCES.finditer(norm)]
     hits = []
