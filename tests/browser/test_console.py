@@ -228,7 +228,9 @@ async def test_the_whole_path_works_from_the_keyboard(console: Console) -> None:
     context = await console.browser.new_context()
     page = await context.new_page()
     await page.goto(f"{console.url}/console/login")
-    await page.keyboard.type("clinician@tenant-a")  # the username field has the focus
+    # The username field takes the focus on load (autofocus); typing before that goes nowhere.
+    await expect(page.locator("#username")).to_be_focused()
+    await page.keyboard.type("clinician@tenant-a")
     await page.keyboard.press("Tab")
     await page.keyboard.type("correct horse battery staple")
     await page.keyboard.press("Enter")
