@@ -100,3 +100,25 @@ def test_own_risk_keeps_rupture_markers_and_drops_only_crisis_mentions() -> None
 def test_a_yes_to_a_risk_question_still_counts_through_the_rules() -> None:
     hits = explicit_hits("yeah a bit", "Are you having any thoughts of ending your life?")
     assert crisis_categories(hits)
+
+
+@pytest.mark.parametrize(
+    ("text", "abuse"),
+    [
+        ("my boyfriend bit me so hard it left a mark", True),
+        ("she pinned me against the fridge till i said sorry", True),
+        ("when he's had a drink he drags me by the hair to the bedroom", True),
+        ("he had his knee down and pressed on my throat, i couldn't breathe", True),
+        # The same verbs in play, sport, animals and figures of speech.
+        ("my brother pinned me in judo practice, my shoulder still hurts", False),
+        ("the puppy bit me again, he's teething", False),
+        ("my toddler bites me when she's tired, she's 2", False),
+        ("the cold really bit me on the walk home", False),
+        ("she pinned me down to a date for the meeting", False),
+    ],
+)
+def test_blows_by_someone_close_are_abuse_and_their_look_alikes_are_not(
+    text: str, abuse: bool
+) -> None:
+    hits = explicit_hits(text, None)
+    assert ("abuse_disclosure" in {h.marker for h in hits}) is abuse

@@ -118,8 +118,10 @@ alert budgets below, and not tuned afterwards.
   they feed the behavioural disengagement score instead.
 - **Crisis detector**: rules that know who and what (`attribution.py`: the speaker's own current risk, not a topic,
   someone else's words, support for others, history, an accident or hyperbole), answers to a risk question the AI
-  just asked (`screening.py`) and questions about how lethal, quick or painful a means would be
-  (`method_questions.py`) are explicit crisis language, flagged whatever the models say. The learned crisis
+  just asked (`screening.py`), questions about how lethal, quick or painful a means would be
+  (`method_questions.py`) and affairs put in order with no reason given (`preparations.py`: two kinds of
+  preparation, or one with "just in case" or "won't need it") are explicit crisis language, flagged whatever the
+  models say. The learned crisis
   probability of a message is its highest window (two sentences at most) under the mean of two views: a dedicated
   crisis model (embedding, risk-cue families, own vs mentioned crisis rules, who the window talks about; logistic
   regression C={sel["crisis_C"]}) and the rupture model's crisis class. The dedicated model learns from the team

@@ -320,6 +320,14 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bthrew me (?:out|against|into|down)\b",
         r"\bmarks on my (?:arms?|neck|legs?|body|face)\b",
         r"\bpinches me\b",
+        # Blows with no figurative sense, by someone close, on the speaker or the children with
+        # them ("she bit me", "he pinned me on the kitchen floor"); not a sport or a play fight.
+        r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|"
+        r"stepdad|stepfather|stepmum|stepmother|uncle|brother|ex|carer))(?:'s| has| had)? (?:\w+ )?"
+        r"(?:bit|bites|pinned|pins|strangles|dragged|drags|spat (?:on|at)|headbutted|stamped on|kneed) (?:me|us)\b(?! down to\b)"
+        r"(?![^.!?]{0,40}\b(?:judo|wrestling|karate|jiu|bjj|practice|training|rugby|play[- ]?fight\w*|playing|teething)\b)",
+        r"\b(?:pulls?|pulled|pulling|drags?|dragged|dragging|grabs?|grabbed) (?:me|us) (?:\w+ )?by (?:the|my|our) (?:hair|neck|throat)\b",
+        r"\b(?:he|she|they)\b[^.!?]{0,60}\b(?:press(?:ed|es|ing)?|push(?:ed|es|ing)?|squeez\w*|kne(?:el\w*|lt)) (?:down )?on my (?:throat|neck|windpipe)\b",
     ),
 }
 

@@ -22,6 +22,7 @@ from attune_classifier.lexicon import (
     normalise,
 )
 from attune_classifier.method_questions import method_question_hits
+from attune_classifier.preparations import preparation_hits
 from attune_classifier.screening import (
     _LATER_YES,
     _NO,
@@ -85,6 +86,8 @@ def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
     hits = find_markers(reply)
     named = {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     hits += [h for h in method_question_hits(reply) if h.marker not in named]
+    named |= {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
+    hits += [h for h in preparation_hits(reply) if h.marker not in named]
     named |= {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     return hits + [h for h in screening_hits(question, reply) if h.marker not in named]
 

@@ -17,6 +17,7 @@ from attune_classifier.attribution import own_risk, remote_history
 from attune_classifier.lexicon import MarkerHit, crisis_excluded, find_markers, normalise
 from attune_classifier.method_questions import method_question_hits
 from attune_classifier.prefilter import Prefilter
+from attune_classifier.preparations import preparation_hits
 from attune_schemas import CrisisCategory, MarkerFamily
 
 _I = re.IGNORECASE
@@ -102,11 +103,14 @@ def explicit_hits(reply: str, question: str | None) -> list[MarkerHit]:
 
     Crisis phrases count only as the speaker's own current risk (`attribution`): a topic, a
     friend's words or support for someone else is left to the learned model. A method question
-    (`method_questions`) is the asker's own research, however impersonally it is put.
+    (`method_questions`) is the asker's own research, however impersonally it is put; affairs put
+    in order with no reason given (`preparations`) are the speaker's preparation.
     """
     hits = own_risk(reply, find_markers(reply))
     named = {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     hits += [h for h in method_question_hits(reply) if h.marker not in named]
+    named |= {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
+    hits += [h for h in preparation_hits(reply) if h.marker not in named]
     named |= {h.marker for h in hits if h.family is MarkerFamily.CRISIS}
     return hits + [h for h in screening_hits(question, reply) if h.marker not in named]
 
