@@ -498,6 +498,29 @@ CUE_IDIOMS = _c(
     r"\bthat'?s when (?:i|it|we|he|she|they|things|everything|my \w+) (?:\w+ )?(?:started|began|got|went|was|were|had|realised|realized|knew|found|met|\w+ed)\b",
     # A collision with a thing, not a blow at a person: "I wouldn't have hit that mailbox".
     r"\b(?:hit|hits|hitting) (?:a |an |the |that |this |my |our |his |her |their |some )?(?:\w+ )?(?:mailbox|letterbox|post ?box|tree|curb|kerb|lamp ?post|pole|fence|parked car|deer|pothole|barrier|bollard|road sign|sign ?post|ditch|gate ?post|bumper|speed bump|(?:patch of |black )?ice)\b",
+    # Work and relationships: "the firm cut 10%", "it's hard to cut them off", "they kicked me
+    # out", "stabbed in the back", "drowning in bills", "a burden off my mind".
+    r"\bcut(?:s|ting)? (?:\d+ ?%|(?:\d+ percent|jobs|staff|positions|people|workers|employees|funding|benefits)\b)",
+    r"\bcut(?:s|ting)? (?:him|her|them|people|\w+ friends?|my (?:\w+ )?(?:family|parents|mum|mom|dad|ex|friends?)) (?:off|out)\b",
+    r"\bkick(?:s|ed|ing)? (?:me|him|her|them|us|you|it|\w+) out\b|\bkick(?:s|ed|ing)? off\b",
+    r"\bstab(?:bed|bing|s)? (?:me |him |her |them |you |us )?in the back\b|\bback[- ]?stab\w*",
+    r"\bdrown(?:ing|ed)? (?:in|under) (?:work|bills|debt|paperwork|emails?|admin|assignments|deadlines|it all|responsibilit\w*|stress)\b|\b(?:feel(?:s|ing)? like|as if) (?:i'?m |im |i am )?drowning\b",
+    r"\b(?:the )?burden (?:on|off) my (?:mind|shoulders|chest)\b|\bburden of (?:proof|debt|work|care|guilt)\b|\b(?:tax|financial|admin\w*) burden\b",
+    r"\bdiscipline (?:myself|yourself|themselves)\b|\bself[- ]discipline\b",
+    # Ordinary cover, doses, exams and evenings: "I don't have health insurance", "a higher
+    # dose of vitamin B", "an extension on my final", "good luck tonight".
+    r"\b(?:health|medical|dental|travel|home|house|contents|pet|renters?|unemployment|national) insurance\b|\b(?:no|don'?t have|do not have|without|lost my) (?:health )?insurance\b|\binsurance (?:company|companies|claim|premium|cover(?:age)?|card|plan|appraisal)\b",
+    r"\b(?:higher|lower|daily|right|recommended|correct|normal|usual|booster|first|second|third) dose\b|\bdose of (?:vitamin|vit|iron|magnesium|melatonin|caffeine|reality|sunshine|humou?r)\b",
+    r"\b(?:my|a|the|this|next|an) (?:\w+ )?final (?:coming up|next week|tomorrow|today|on|is|was)\b|\b(?:extension|study(?:ing)?|revis(?:e|ing)|fail(?:ed)?|pass(?:ed)?|ac(?:e|ed)) (?:on |for )?(?:my |the |a |this )?final\b",
+    r"\b(?:good luck|have fun|enjoy(?: yourself| it)?|see you|sleep(?: well)?|dinner|tea|party|plans?|shift|game|match|date|show|gig|class|practice|movie|film|club|pub|gym|bingo|quiz) tonight\b|\btonight'?s (?:dinner|tea|party|game|match|show|gig|shift|class|date)\b",
+    # Medicine taken as prescribed, and quitting a habit: "one tablet before bed with my other
+    # medications", "pills for the rest of my life", "I've taken pills, I've taken the patch",
+    # "if I decided to quit smoking".
+    r"\b(?:one|a|two|the) (?:tablet|pill)s? (?:a day|every|each|twice|before|after|with|at night|in the morning)\b",
+    r"\b(?:pills|tablets|meds|medication) for the rest of (?:my|your|his|her|their) life\b|\b(?:with|and) my (?:other )?(?:medications|meds|tablets|pills)\b",
+    r"\b(?:pills?|tablets?)\b(?=[^.!?]{0,40}\b(?:the patch|patches|nicotine|gum|vap(?:e|ing)|champix|zyban)\b)",
+    r"\bdecid(?:ed|e|ing) to (?:quit|stop|give up|cut down on|cut back on|cut out) (?:smoking|drinking|vaping|booze|alcohol|weed|cigarettes|the cigs|sugar|caffeine|coffee|gambling|junk food|takeaways)\b",
+    r"\btrack(?:ing)? (?:my|your|the) (?:triggers|symptoms|periods?|cycle|moods?|meals|water|budget|expenses|hours)\b",
 )
 
 
