@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attune_classifier.assess import Assessor
-from attune_classifier.lexicon import normalise
+from attune_classifier.features import word_text
 from attune_classifier.model import (
     _TOKEN,
     ARTIFACT_NAME,
@@ -126,7 +126,7 @@ def test_the_artifact_zip_is_byte_reproducible() -> None:
 
 def _reference_spans(explainer: Any, text: str, label: int) -> list[tuple[int, int]]:
     """`_Explainer.spans` as first written: each bigram joined where it is looked up."""
-    lowered = normalise(text).lower()
+    lowered = word_text(text)
     tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(lowered)]
     table = explainer.weights[label]
     scored: dict[tuple[int, int], float] = {}

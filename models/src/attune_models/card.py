@@ -57,6 +57,7 @@ def stale_note(manifest: dict[str, Any], corpus: dict[str, Any] | None) -> str:
 
 
 def render(r: dict[str, Any]) -> str:
+    from attune_classifier.plain_questions import PLAIN_QUESTION_CAP as plain_cap
     from attune_models.evaluate import targets
 
     m, t, o, g, a = (
@@ -115,7 +116,10 @@ alert budgets below, and not tuned afterwards.
   you get there ok?". Multinomial logistic regression (C={sel["C"]}, class-balanced, one-standard-error rule over
   grouped 5-fold CV), sigmoid-calibrated. Reply length and latency against the client's baseline are not features:
   in the corpus they are written, not observed, and they taught an earlier model that any short reply is a rupture;
-  they feed the behavioural disengagement score instead.
+  they feed the behavioural disengagement score instead. The filler "you know" ("um, you know, like") is one word to
+  the n-grams. A plain question to the assistant, with no challenge, echo, change of subject or rupture marker in how
+  it is put (`plain_questions.py`), is capped at rupture {plain_cap}: on ESConv dev a third of the rupture alerts
+  were questions such as "what job boards do you recommend?" and "are you still there?".
 - **Crisis detector**: rules that know who and what (`attribution.py`: the speaker's own current risk, not a topic,
   someone else's words, support for others, history, an accident or hyperbole), answers to a risk question the AI
   just asked (`screening.py`), questions about how lethal, quick or painful a means would be

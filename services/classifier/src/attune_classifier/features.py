@@ -92,8 +92,26 @@ def person_counts(text: str) -> tuple[int, int]:
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+# "you know" as a filler of speech ("um, you know, like", "a lifestyle, you know, crime") says
+# nothing to the assistant; as words, "you" and "know" taught the word model confrontation from
+# the corpus's "you know nothing about me". Joined into one word of the same length, the filler
+# keeps every character's place (the explanation's spans index the text) and its own weight.
+_FILLER_YOU_KNOW = re.compile(
+    r"(^|[,.;:!?\-\u2014]\s*|\b(?:um|uh|and|but|so|like|well|yeah|mean|er|erm|oh)\s+)"
+    r"you know(?=\s*(?:[,.!?;:\-\u2014]|$)|\s+(?:like|um|uh|er|erm)\b)"
+)
+
+
+def word_text(text: str) -> str:
+    """The message as the word n-grams read it: lower-cased, the filler "you know" one word."""
+    lowered = normalise(text).lower()
+    if "you know" not in lowered:
+        return lowered
+    return _FILLER_YOU_KNOW.sub(r"\1you_know", lowered)
+
+
 def client_text(items: Sequence[ScoringInput]) -> list[str]:
-    return [normalise(i.text).lower() for i in items]
+    return [word_text(i.text) for i in items]
 
 
 class TextColumn(BaseEstimator, TransformerMixin):  # type: ignore[misc]

@@ -26,7 +26,7 @@ import skops.io as sio
 
 from attune_classifier import exchange
 from attune_classifier.compiled import CompiledLinear
-from attune_classifier.features import answers_safety_question, window_inputs
+from attune_classifier.features import answers_safety_question, window_inputs, word_text
 from attune_classifier.heap import freeze_long_lived
 from attune_classifier.lexicon import (
     MarkerHit,
@@ -34,8 +34,8 @@ from attune_classifier.lexicon import (
     crisis_cue_spans,
     excluded,
     has_risk_cue,
-    normalise,
 )
+from attune_classifier.plain_questions import PLAIN_QUESTION_CAP, plain_question
 from attune_classifier.scoring import (
     LexiconScorer,
     MessageScore,
@@ -122,6 +122,19 @@ def rule_backed(p: Any) -> Any:
     users the rules flag are at risk).
     """
     return RULE_CRISIS + (1 - RULE_CRISIS) * p
+
+
+def cap_rupture(rest: np.ndarray[Any, Any], cap: float) -> np.ndarray[Any, Any]:
+    """P(none, withdrawal, confrontation) rows with withdrawal + confrontation at most `cap`:
+    the two keep their proportions and none takes what they give up."""
+    out = rest.copy()
+    over = out[:, 1] + out[:, 2] > cap
+    if over.any():
+        rows = out[over]
+        rows[:, 1:] *= (cap / (rows[:, 1] + rows[:, 2]))[:, None]
+        rows[:, 0] = 1 - rows[:, 1] - rows[:, 2]
+        out[over] = rows
+    return out
 
 
 def as_objects(items: Sequence[Any]) -> np.ndarray[Any, Any]:
@@ -239,6 +252,9 @@ class ModelScorer:
         crisis, windows = crisis_window_probabilities(self.fast, inputs, proba)
         # The rupture classes keep their proportions and share what crisis leaves.
         rest = proba[:, :3] / np.clip(proba[:, :3].sum(axis=1, keepdims=True), 1e-9, None)
+        plain = [k for k, item in enumerate(inputs) if plain_question(item.text)]
+        if plain:
+            rest[plain] = cap_rupture(rest[plain], PLAIN_QUESTION_CAP)
         return np.column_stack([rest * (1 - crisis)[:, None], crisis]), windows
 
     def score_batch(self, inputs: Sequence[ScoringInput]) -> list[MessageScore]:
@@ -353,7 +369,7 @@ class _Explainer:
         self.idf_squared = {gram: value**2 for gram, value in self.idf.items()}
 
     def spans(self, text: str, label: int) -> list[tuple[int, int]]:
-        lowered = normalise(text).lower()
+        lowered = word_text(text)
         found = list(_TOKEN.finditer(lowered))
         words = list(map(_GROUP, found))
         places = list(map(_SPAN, found))

@@ -18,8 +18,8 @@ class RouterSettings(ServiceSettings):
     batch_timeout_ms: int = Field(default=50, ge=0)
     # Chosen once on real dev conversations for an alert budget (models/MODEL_CARD.md); `make
     # train` records the same numbers in the model manifest and a test keeps them equal.
-    rupture_fire: float = Field(default=0.9, ge=0, le=1)
-    rupture_accumulate_floor: float = Field(default=0.62, ge=0, le=1)
+    rupture_fire: float = Field(default=0.87, ge=0, le=1)
+    rupture_accumulate_floor: float = Field(default=0.58, ge=0, le=1)
     # A minimal reply right after a misattuned AI turn (the assessment's `exchange` score) opens
     # a withdrawal alert on its own at this threshold, within its own share of the budget.
     rupture_exchange_fire: float = Field(default=0.3, ge=0, le=1)
