@@ -122,3 +122,29 @@ def test_blows_by_someone_close_are_abuse_and_their_look_alikes_are_not(
 ) -> None:
     hits = explicit_hits(text, None)
     assert ("abuse_disclosure" in {h.marker for h in hits}) is abuse
+
+
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        (
+            "every night i've been standing a bit closer to the edge of the car park roof",
+            "suicidal_ideation",
+        ),
+        ("i keep edging closer to the traffic on my walk home", "suicidal_ideation"),
+        ("i swallowed some pins last night, i wanted it to hurt", "self_harm"),
+        ("I've been swallowing batteries", "self_harm"),
+        # Photos, a lesson, a bus, a toddler, an idiom and a childhood story.
+        ("we've been standing closer to the edge to get photos of the falls", None),
+        ("i kept getting closer to the edge of the pool in my lesson, proud of myself", None),
+        ("i moved closer to the kerb to let the bus past", None),
+        ("my toddler swallowed a coin, we're at a&e", None),
+        ("I swallowed my pride and called him", None),
+        ("i swallowed two coins when i was 4, mum still tells the story", None),
+    ],
+)
+def test_edging_towards_a_drop_and_swallowing_objects_are_crisis_and_look_alikes_are_not(
+    text: str, marker: str | None
+) -> None:
+    found = crisis_categories(explicit_hits(text, None))
+    assert (marker in {c.value for c in found}) if marker else not found

@@ -254,6 +254,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:this is|it'?s|this'?ll be) the last (?:time|message|chat) (?:you'?ll|you will|we'?ll) (?:hear|get|have) (?:from me|to talk)\b",
         r"\bi won'?t (?:need|be needing) (?:this|the|these|you|the app|to talk)\b[^.!?]{0,30}\b(?:anymore|any more|after (?:tonight|today|this|tomorrow))\b",
         r"\b(?:look after|take care of|feed|walk) (?:my|the) (?:dog|cat|kids|children|son|daughter|fish|rabbit|pets?)\b[^.!?]{0,40}\b(?:when|after|once) i'?m (?:gone|not (?:here|around))\b",
+        # Edging towards the drop or the traffic, again and again (guide 7.6, item 10): "i've been
+        # standing closer to the edge of the platform", "i keep stepping closer to the kerb".
+        r"\b(?:keep|kept|keeps|been|i'?m|im) (?:\w+ )?(?:standing|stepping|edging|inching|leaning|moving|walking|getting) (?:a (?:bit|little) |even )?(?:closer|nearer)\b[^.!?]{0,15}\bto (?:the )?(?:edge|kerb|curb|tracks|platform edge|traffic|lorries|drop|railings?)\b"
+        r"(?![^.!?]{0,40}\b(?:photo|picture|selfie|view|see|look|watch|pool|swim|lesson|class|proud)\w*)",
     ),
     CrisisCategory.SELF_HARM.value: _c(
         r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) my ?self\b",
@@ -276,6 +280,9 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:stopped|not|haven'?t been|quit) (?:eating|taking (?:my )?(?:insulin|meds|medication|tablets|inhaler))\b[^.!?]{0,60}\b(?:deserve|punish\w*|on purpose|want(?:ed)? it to hurt|so (?:it|that it) hurts)\b",
         r"\b(?:deserve|punish\w*)\b[^.!?]{0,40}\b(?:not eat\w*|starv\w*|stopped eating|skipp\w* (?:meals|my insulin|my meds))\b",
         r"\b(?:with|using) (?:a |my )?(?:cigarettes?|lighter|razor|blade)\b[^.!?]{0,30}\b(?:on my|my (?:arm|leg|skin|ankle))\b",
+        # Swallowing objects to hurt (guide 7.6, item 7).
+        r"\bi(?:'?ve| have|'?m| am)? (?:\w+ )?(?:swallow|swallowed|swallowing) (?:some |a few |a couple of |two |three |little |small |sharp )*(?:things|objects|paper ?clips?|pins|batteries|glass|needles|screws|nails|coins|staples|razor blades?|blades?)\b"
+        r"(?![^.!?]{0,40}\b(?:when i was (?:\d|little|small|young|a (?:kid|child|baby|toddler))|as a (?:kid|child|baby|toddler)))",
     ),
     CrisisCategory.HARM_TO_OTHERS.value: _c(
         rf"\b(?:want|wanna|going|gonna|could|might|will|feel like|thinking about|thought about|urge to) (?:to )?(?:really )?(?:hurt|kill|stab|strangle|shoot|hit|beat|smother|shake|choke) {_PERSON}\b",
