@@ -131,7 +131,10 @@ alert budgets below, and not tuned afterwards.
   regression C={sel["crisis_C"]}) and the rupture model's crisis class. The dedicated model learns from the team
   corpus and from C-SSRS posts as multiple instances: an at-risk user's {sel["cssrs_positives_per_user"]} most
   crisis-like windows are positives, every window of a supportive or indicator user a negative (weights
-  {sel["cssrs_weights"]}). A third model names the category of a model-only detection.
+  {sel["cssrs_weights"]}). A third model names the category of a model-only detection. The models alone raise a
+  possible crisis only where a reader could see why: a window with no risk cue (`lexicon.RISK_CUES`) and no answer
+  to a risk question is capped at 0.5, below any threshold. A chat turn of up to three windows is one account, so
+  a cue anywhere in it opens all its windows; a longer post is gated window by window.
 - **Tiers**: explicit language or P(crisis) >= {router["crisis_critical"]} is **critical** (the AI pauses, lesser alerts
   are held back); P(crisis) >= {m["crisis_threshold"]} alone is a **high-severity possible crisis** for review.
   Neither is ever deduplicated or throttled.
