@@ -148,3 +148,23 @@ def test_edging_towards_a_drop_and_swallowing_objects_are_crisis_and_look_alikes
 ) -> None:
     found = crisis_categories(explicit_hits(text, None))
     assert (marker in {c.value for c in found}) if marker else not found
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i'm ready to walk into the sea tonight. i mean it", True),
+        ("i was sitting on the ledge of the multi storey for an hour last night", True),
+        ("nobody would notice me gone, not for weeks", True),
+        # Hyperbole with a laugh, a ledge with a view, and leaving a meeting early.
+        ("the date was so dull i was ready to walk into the sea by the main course 🤣", False),
+        ("sat on the ledge at the summit eating my lunch, view was unreal", False),
+        ("we were standing on the edge of the crag, roped up, taking photos", False),
+        ("there's a break at eight so nobody would notice me slipping out", False),
+        ("nobody will notice me leaving early, it's a big party", False),
+    ],
+)
+def test_jokes_heights_as_a_hobby_and_leaving_unnoticed_are_not_explicit_crisis(
+    text: str, crisis: bool
+) -> None:
+    assert bool(crisis_categories(explicit_hits(text, None))) is crisis

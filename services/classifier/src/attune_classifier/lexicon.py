@@ -357,6 +357,13 @@ CRISIS_EXCLUSIONS = _c(
     r"\bstress(?:ed)? me out\b",
     # Jokes and hyperbole: "i wanted to die 😂", "i'd rather die than see him again", "mum'll kill me if".
     r"\b(?:wanted|want|wanna|could|would|gonna) (?:to )?die\b(?=[^.!?]{0,50}(?:😂|🤣|🙈|\blol\b|\blmao\b|\bhaha|\[laughs\]|of (?:embarrassment|shame|laughter)))",
+    # ... and the same hyperbole of walking into the sea ("ready to walk into the sea by dessert 😂").
+    r"\b(?:was|were|am|i'?m|im) (?:ready|about|tempted) to (?:walk|wade|run) into the (?:sea|ocean|river|lake)\b(?=[^.!?]{0,50}(?:😂|🤣|🙈|\blol\b|\blmao\b|\bhaha))",
+    # Heights as a hobby: a ledge with a view, a picnic or a rope ("sat on the ledge at the top
+    # with my legs over the edge eating a sandwich").
+    r"\b(?:stood|standing|sat|sitting) on the (?:edge|ledge)\b(?=[^.!?]{0,60}\b(?:eating|sandwich|lunch|picnic|flask|view|photos?|selfie|roped|harness|belay\w*|summit)\b)",
+    # Leaving unnoticed: "nobody would notice me slipping off" at the tea break.
+    r"\bnobody(?:'ll| will| would|'d) (?:even )?notice me (?:slip(?:ping)? (?:off|out)|sneak\w*|leav\w*|go(?:ing)? (?:home|early|out))\b",
     r"\brather die than\b",
     # Injuries nobody inflicted: "I'll fall and hurt myself", "slipped on the ice and cut myself".
     r"\b(?:fall|falls|fell|falling|trip(?:ped)?|slip(?:ped)?|crash(?:ed)?)\b[^.!?]{0,30}?\b(?:and )?(?:hurt|injur\w*|cut|bruis\w*) myself\b",
