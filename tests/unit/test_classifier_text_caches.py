@@ -14,6 +14,7 @@ from typing import Any
 from attune_classifier import lexicon
 from attune_classifier.features import is_short, window_inputs
 from attune_classifier.model import ModelScorer
+from attune_classifier.scoring import ScoringInput
 from attune_classifier.settings import ClassifierSettings
 from attune_models.corpus import load
 
@@ -32,7 +33,16 @@ def test_a_full_batch_is_read_once_per_text() -> None:
     corpus = load()
     size = ClassifierSettings().batch_max_records  # every record a client message, at most
     distinct = list({e.text: e.scoring_input() for e in corpus.train + corpus.test}.values())
-    batch = distinct[:size]
+    # Half chat turns, half long posts that the crisis model reads a few sentences at a time.
+    half = size // 2
+    starts = [(half + 5 * j) % (len(distinct) - 5) for j in range(size - half)]
+    posts = [
+        ScoringInput(
+            text=" ".join(i.text for i in distinct[k : k + 5]), context=distinct[k].context
+        )
+        for k in starts
+    ]
+    batch = distinct[:half] + posts
     assert len(batch) == size
     texts = {w.text for item in batch for w in window_inputs(item)}
     assert len(texts | {item.text for item in batch}) > 2 * size  # windows are texts of their own

@@ -1,59 +1,49 @@
-"""The cue gate belongs to a chat turn: a risk cue in one window of a short message lets the
-models raise a possible crisis from any of its windows, while a long post is read window by
-window and a denial still closes its own window."""
+"""What the crisis models read: a chat turn of a few windows whole, as they learned it, and a long
+post a few sentences at a time; and the cue gate on each window they read."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from attune_classifier.features import window_inputs
-from attune_classifier.model import NO_CUE_CAP, ONE_ACCOUNT, combine_views, cued
-from attune_classifier.scoring import ScoringInput
-
-
-def windows_of(*messages: str) -> tuple[list[ScoringInput], list[int]]:
-    flat: list[ScoringInput] = []
-    owners: list[int] = []
-    for k, text in enumerate(messages):
-        for w in window_inputs(ScoringInput(text=text)):
-            flat.append(w)
-            owners.append(k)
-    return flat, owners
-
+from attune_classifier.features import ONE_ACCOUNT, window_inputs, windows
+from attune_classifier.model import NO_CUE_CAP, combine_views, cued
+from attune_classifier.scoring import ContextTurn, ScoringInput
 
 ACCOUNT = (
     "he leaves me in bed all day sometimes when he's angry. he won't bring my meds. "
     "he says i'm a burden he never asked for."
 )
+CONTEXT = (ContextTurn("ai", "What's been happening at home?"),)
 
 
-def test_a_cue_in_one_window_of_a_chat_turn_opens_the_others() -> None:
-    flat, owners = windows_of(ACCOUNT)
-    assert len(flat) == 2
-    alone = cued(flat, range(len(flat)))  # each window on its own
-    assert alone.tolist() == [False, True]
-    assert cued(flat, owners).tolist() == [True, True]
-
-
-def test_messages_do_not_open_each_other() -> None:
-    flat, owners = windows_of(ACCOUNT, "we went to the park. it was sunny and the kids loved it.")
-    gate = cued(flat, owners)
-    assert gate[: owners.count(0)].all()
-    assert not gate[owners.count(0) :].any()
-
-
-def test_a_long_post_is_read_window_by_window() -> None:
+def long_post() -> str:
     ordinary = " ".join(f"we talked about the garden for a while on day {k}." for k in range(8))
-    post = f"{ordinary} honestly everyone would be better off without me."
-    flat, owners = windows_of(post)
-    assert len(flat) > ONE_ACCOUNT
-    gate = cued(flat, owners)
-    assert gate[-1] and not gate[0]
+    return f"{ordinary} honestly everyone would be better off without me."
 
 
-def test_a_denial_closes_its_own_window() -> None:
-    flat, owners = windows_of("i'm not suicidal.")
-    assert not cued(flat, owners).any()
+def test_a_chat_turn_of_a_few_windows_is_read_whole() -> None:
+    item = ScoringInput(text=ACCOUNT, context=CONTEXT)
+    assert 1 < len(windows(ACCOUNT)) <= ONE_ACCOUNT
+    assert window_inputs(item) == [item]
+
+
+def test_a_long_post_is_read_a_few_sentences_at_a_time() -> None:
+    item = ScoringInput(text=long_post(), context=CONTEXT)
+    parts = window_inputs(item)
+    assert len(parts) > ONE_ACCOUNT
+    assert [p.text for p in parts] == windows(item.text)
+    assert parts[0].context == CONTEXT and all(not p.context for p in parts[1:])
+
+
+def test_the_cue_gate_opens_only_the_window_that_holds_the_cue() -> None:
+    parts = window_inputs(ScoringInput(text=long_post()))
+    gate = cued(parts)
+    assert gate[-1] and not gate[:-1].any()
+    assert cued([ScoringInput(text=ACCOUNT)]).tolist() == [True]
+
+
+def test_a_denial_closes_its_window() -> None:
+    assert not cued([ScoringInput(text="i'm not suicidal.")]).any()
 
 
 def test_an_uncued_window_stays_capped() -> None:

@@ -126,15 +126,16 @@ alert budgets below, and not tuned afterwards.
   (`method_questions.py`) and affairs put in order with no reason given (`preparations.py`: two kinds of
   preparation, or one with "just in case" or "won't need it") are explicit crisis language, flagged whatever the
   models say. The learned crisis
-  probability of a message is its highest window (two sentences at most) under the mean of two views: a dedicated
+  probability of a message is its highest window under the mean of two views. A chat turn of up to six sentences is
+  one window, read whole as both models learned it; a longer post is cut into windows of two sentences, so that one
+  risk sentence in it counts. The two views are a dedicated
   crisis model (embedding, risk-cue families, own vs mentioned crisis rules, who the window talks about; logistic
   regression C={sel["crisis_C"]}) and the rupture model's crisis class. The dedicated model learns from the team
   corpus and from C-SSRS posts as multiple instances: an at-risk user's {sel["cssrs_positives_per_user"]} most
   crisis-like windows are positives, every window of a supportive or indicator user a negative (weights
   {sel["cssrs_weights"]}). A third model names the category of a model-only detection. The models alone raise a
   possible crisis only where a reader could see why: a window with no risk cue (`lexicon.RISK_CUES`) and no answer
-  to a risk question is capped at 0.5, below any threshold. A chat turn of up to three windows is one account, so
-  a cue anywhere in it opens all its windows; a longer post is gated window by window.
+  to a risk question is capped at 0.5, below any threshold.
 - **Tiers**: explicit language or P(crisis) >= {router["crisis_critical"]} is **critical** (the AI pauses, lesser alerts
   are held back); P(crisis) >= {m["crisis_threshold"]} alone is a **high-severity possible crisis** for review.
   Neither is ever deduplicated or throttled.

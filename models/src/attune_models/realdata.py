@@ -155,9 +155,7 @@ def cssrs_users(
     else the highest window of the two views (`combine_views`).
     """
     words = scorer.model["rupture"].predict_proba(as_objects(posts.windows))[:, 3]
-    post_p = cssrs.per_post(
-        posts, combine_views(dedicated_oof, words, cued(posts.windows, posts.window_post))
-    )
+    post_p = cssrs.per_post(posts, combine_views(dedicated_oof, words, cued(posts.windows)))
     post_score = np.where(posts.post_rule, rule_backed(post_p), post_p)
     user_score = cssrs.per_user(posts, post_score)
     tiers = {

@@ -372,9 +372,7 @@ def choose_thresholds(
     posts = crisis_data.posts
     dedicated = crisis_data.cssrs_out_of_fold()
     words = model["rupture"].predict_proba(as_objects(posts.windows))[:, 3]
-    post_p = cssrs.per_post(
-        posts, combine_views(dedicated, words, cued(posts.windows, posts.window_post))
-    )
+    post_p = cssrs.per_post(posts, combine_views(dedicated, words, cued(posts.windows)))
     supportive = [u for u in posts.users if posts.labels[u] == "Supportive"]
 
     def supportive_paged(t: float) -> float:

@@ -55,6 +55,8 @@ RUPTURE_MARKERS = (*WITHDRAWAL_MARKERS, *CONFRONTATION_MARKERS)
 SHORT_WORDS = 4  # a reply this short says little by its words; the exchange decides
 WINDOW_SENTENCES = 2
 WINDOW_WORDS = 60
+# A message of at most this many windows (six sentences) is one account, read whole as well.
+ONE_ACCOUNT = 3
 
 _SUGGESTION = re.compile(
     r"\b(?:try|trying|have you (?:considered|thought about|tried)|might help|could help|"
@@ -360,9 +362,14 @@ def windows(text: str) -> list[str]:
 
 
 def window_inputs(item: ScoringInput) -> list[ScoringInput]:
-    """The crisis model's inputs for one message: its windows, the first with the context."""
+    """The crisis model's inputs for one message: its windows, the first with the context, and a
+    chat turn of a few windows (`ONE_ACCOUNT`) whole as well.
+
+    The models learned from whole turns: "he leaves me in bed all day when he's angry. won't
+    bring my meds. says i'm a burden" is one account, which no two of its sentences tell alone.
+    """
     parts = windows(item.text)
-    if len(parts) == 1:
+    if len(parts) <= ONE_ACCOUNT:
         return [item]
     return [ScoringInput(text=parts[0], context=item.context)] + [
         ScoringInput(text=p) for p in parts[1:]

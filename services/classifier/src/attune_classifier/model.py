@@ -148,38 +148,20 @@ def as_objects(items: Sequence[Any]) -> np.ndarray[Any, Any]:
 # threshold. Both views learned the corpus's phrasing of intent ("i will", "tonight") and fire on
 # "thanks, i will check them out"; a flag nobody can explain is not one a clinician can act on.
 NO_CUE_CAP = 0.5
-# A message of at most this many windows (six sentences) is one account for the cue gate.
-ONE_ACCOUNT = 3
 
 
-def cued(
-    windows: Sequence[ScoringInput], owners: Sequence[int] | np.ndarray[Any, Any]
-) -> np.ndarray[Any, Any]:
-    """Windows in which the models may raise a crisis: a risk cue, with no denial or stated
-    safety, in the window, or anywhere in a message of a few windows (a chat turn).
+def cued(windows: Sequence[ScoringInput]) -> np.ndarray[Any, Any]:
+    """Windows in which the models may raise a crisis: a risk cue, and no denial or stated safety.
 
-    A chat turn is one account read at once: in "he leaves me in bed all day when he's angry.
-    won't bring my meds. says i'm a burden", the reviewer reads the cue beside whichever two
-    sentences scored highest. A long post (more than `ONE_ACCOUNT` windows) is read window by
-    window, so that one cue word in its fifth paragraph does not open the first. An explicit
-    denial ("I'm not suicidal"), a resolved history with current safety, or an idiom
-    (`lexicon.CRISIS_EXCLUSIONS`) is read by the rules; the models alone do not overrule it in
-    its own window.
+    An explicit denial ("I'm not suicidal"), a resolved history with current safety, or an idiom
+    (`lexicon.CRISIS_EXCLUSIONS`) is read by the rules; the models alone do not overrule it.
     """
-    own = np.array(
+    return np.array(
         [
             (has_risk_cue(w.text) or answers_safety_question(w)) and not excluded(w.text)
             for w in windows
-        ],
-        dtype=bool,
+        ]
     )
-    owner = np.asarray(owners, dtype=np.int64)
-    if not len(owner):
-        return own
-    size = np.bincount(owner)
-    message = np.zeros(len(size), dtype=bool)
-    np.logical_or.at(message, owner, own)
-    return own | (message[owner] & (size[owner] <= ONE_ACCOUNT))
 
 
 def combine_views(
@@ -208,7 +190,7 @@ def crisis_window_probabilities(
         for w in parts:
             owners.append(k)
             flat.append(w)
-            whole = message_proba is not None and len(parts) == 1
+            whole = message_proba is not None and w is item
             reuse.append(
                 float(message_proba[k, 3]) if whole and message_proba is not None else None
             )
@@ -218,7 +200,7 @@ def crisis_window_probabilities(
     words = np.array([r if r is not None else 0.0 for r in reuse])
     if missing:
         words[missing] = model["rupture"].predict_proba(x[missing])[:, 3]
-    p = combine_views(dedicated, words, cued(flat, owners))
+    p = combine_views(dedicated, words, cued(flat))
     # Compared as Python floats (the same values as float64): no numpy scalar per window.
     best = [-1.0] * len(inputs)
     best_window: list[ScoringInput] = list(inputs)

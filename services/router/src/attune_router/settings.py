@@ -18,7 +18,7 @@ class RouterSettings(ServiceSettings):
     batch_timeout_ms: int = Field(default=50, ge=0)
     # Chosen once on real dev conversations for an alert budget (models/MODEL_CARD.md); `make
     # train` records the same numbers in the model manifest and a test keeps them equal.
-    rupture_fire: float = Field(default=0.87, ge=0, le=1)
+    rupture_fire: float = Field(default=0.88, ge=0, le=1)
     rupture_accumulate_floor: float = Field(default=0.58, ge=0, le=1)
     # A minimal reply right after a misattuned AI turn (the assessment's `exchange` score) opens
     # a withdrawal alert on its own at this threshold, within its own share of the budget.
@@ -32,7 +32,7 @@ class RouterSettings(ServiceSettings):
     episode_timeout_seconds: float = Field(default=6 * 3600, gt=0)
     # After a crisis alert, rupture/disengagement alerts for that conversation are inhibited.
     crisis_inhibits_seconds: float = Field(default=24 * 3600, ge=0)
-    crisis_critical: float = Field(default=0.67, ge=0, le=1)
+    crisis_critical: float = Field(default=0.58, ge=0, le=1)
     max_conversations: int = Field(default=200_000, gt=0)
     # Assessments dated more than this ahead of the service clock, or before the epoch, are
     # dead-lettered: applied, one bad timestamp would resolve or inhibit alerts early.
