@@ -605,3 +605,18 @@ def test_the_router_defaults_are_the_thresholds_make_train_chose() -> None:
         "rupture_exchange_fire": settings.rupture_exchange_fire,
         "crisis_critical": settings.crisis_critical,
     } == manifest["router"]
+
+
+def test_the_critical_tier_was_chosen_within_both_of_its_budgets() -> None:
+    # A critical page pauses the AI: the manifest records that the chosen threshold kept both the
+    # supportive C-SSRS users and ordinary chats (model-only pages) within their budgets, and that
+    # it is never below the possible-crisis threshold.
+    manifest = json.loads(
+        (Path(__file__).resolve().parents[2] / "models/artifacts/manifest.json").read_text()
+    )
+    chosen = manifest["selection"]["thresholds"]
+    budgets, at = chosen["budgets"], chosen["at_choice"]
+    assert at["supportive_paged_critical"] <= budgets["supportive_users_paged_critical"]
+    assert at["model_critical_per_100"] <= budgets["model_critical_per_100_client_turns"]
+    assert at["model_critical_per_100"] <= at["possible_crisis_per_100"]
+    assert chosen["router"]["crisis_critical"] >= chosen["crisis_threshold"]

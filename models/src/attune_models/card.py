@@ -161,6 +161,7 @@ alert budgets below, and not tuned afterwards.
 | of which a withdrawn exchange opens on its own (the exchange rule alone) | {budgets["exchange_alerts_per_100_client_turns"]} | {at["exchange_per_100"]} at exchange {th["router"]["rupture_exchange_fire"]} |
 | model-only crisis flags per 100 client turns, same chats | {budgets["possible_crisis_per_100_client_turns"]} | {at["possible_crisis_per_100"]} at {th["crisis_threshold"]} |
 | share of C-SSRS supportive users paged critical (rules included, grouped CV) | {budgets["supportive_users_paged_critical"]} | {at["supportive_paged_critical"]} at {th["router"]["crisis_critical"]} |
+| model-only critical pages (the AI pauses) per 100 client turns, ordinary chats | {budgets.get("model_critical_per_100_client_turns", "-")} | {at.get("model_critical_per_100", "-")} at {th["router"]["crisis_critical"]} |
 | share of ordinary client turns counted as elevated | {budgets["elevated_share_of_ordinary_turns"]} | floor {th["router"]["rupture_accumulate_floor"]} |
 
 The router's settings (`services/router/src/attune_router/settings.py`) carry the same numbers; a unit test keeps

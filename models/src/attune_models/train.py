@@ -55,6 +55,11 @@ RUPTURE_BUDGET = 1.5
 POSSIBLE_CRISIS_BUDGET = 0.5
 # Share of C-SSRS users who only support others that the critical tier may page for.
 SUPPORTIVE_CRITICAL_BUDGET = 0.15
+# Model-only critical pages per 100 client turns in ordinary chats (ESConv dev): a critical page
+# pauses the AI, so at most half of the possible-crisis flags may do so. Added after the
+# supportive-user budget alone, a maximum over 45 users, moved the critical threshold from 0.67
+# to 0.58 with one change of how turns are windowed.
+CRITICAL_ORDINARY_BUDGET = POSSIBLE_CRISIS_BUDGET / 2
 # Of RUPTURE_BUDGET, what the exchange rule (a minimal reply right after a misattuned AI turn)
 # may spend on its own; the score rules get the rest.
 EXCHANGE_BUDGET = 0.35
@@ -340,7 +345,8 @@ def choose_thresholds(
        successful support chats (ESConv dev) stay within POSSIBLE_CRISIS_BUDGET;
     2. critical crisis: the lowest at which C-SSRS users who only support others (scored by
        models that never saw them) are paged at most SUPPORTIVE_CRITICAL_BUDGET of the time,
-       rules included;
+       rules included, and model-only critical pages on the ordinary chats of 1. stay within
+       CRITICAL_ORDINARY_BUDGET;
     3. elevated: the rupture score above which only ELEVATED_SHARE of ordinary client turns
        lie; two elevated turns in a row count together in the router;
     4. exchange: the lowest threshold at which the exchange rule alone (a minimal reply right
@@ -379,8 +385,12 @@ def choose_thresholds(
         paged = cssrs.flagged_users(posts, posts.post_rule | (post_p >= t))
         return sum(u in paged for u in supportive) / len(supportive)
 
+    def ordinary_rate(t: float) -> float:
+        return 100 * float((model_only >= t).sum()) / turns
+
     critical = next((t for t in GRID if supportive_paged(t) <= SUPPORTIVE_CRITICAL_BUDGET), 0.99)
-    critical = max(critical, possible)
+    pauses = next((t for t in GRID if ordinary_rate(t) <= CRITICAL_ORDINARY_BUDGET), 0.99)
+    critical = max(critical, pauses, possible)
 
     scored = replay.assess(scorer(possible), events)
     ruptures = [a.scores.rupture for r in scored for a in r.assessments if a.message_id]
@@ -414,14 +424,14 @@ def choose_thresholds(
             "exchange_alerts_per_100_client_turns": EXCHANGE_BUDGET,
             "possible_crisis_per_100_client_turns": POSSIBLE_CRISIS_BUDGET,
             "supportive_users_paged_critical": SUPPORTIVE_CRITICAL_BUDGET,
+            "model_critical_per_100_client_turns": CRITICAL_ORDINARY_BUDGET,
             "elevated_share_of_ordinary_turns": ELEVATED_SHARE,
             "dev_data": "ESConv dev (successful chats), C-SSRS dev (grouped by user)",
         },
         "at_choice": {
-            "possible_crisis_per_100": round(
-                100 * float((model_only >= possible).sum()) / turns, 3
-            ),
+            "possible_crisis_per_100": round(ordinary_rate(possible), 3),
             "supportive_paged_critical": round(supportive_paged(critical), 3),
+            "model_critical_per_100": round(ordinary_rate(critical), 3),
             "rupture_per_100": rupture_rate(fire, exchange_fire),
             "exchange_per_100": rupture_rate(never, exchange_fire),
         },
