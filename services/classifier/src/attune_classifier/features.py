@@ -55,7 +55,7 @@ RUPTURE_MARKERS = (*WITHDRAWAL_MARKERS, *CONFRONTATION_MARKERS)
 SHORT_WORDS = 4  # a reply this short says little by its words; the exchange decides
 WINDOW_SENTENCES = 2
 WINDOW_WORDS = 60
-# A message of at most this many windows (six sentences) is one account, read whole as well.
+# A message of at most this many windows (about six sentences) is one account, read whole.
 ONE_ACCOUNT = 3
 
 _SUGGESTION = re.compile(
@@ -362,8 +362,8 @@ def windows(text: str) -> list[str]:
 
 
 def window_inputs(item: ScoringInput) -> list[ScoringInput]:
-    """The crisis model's inputs for one message: its windows, the first with the context, and a
-    chat turn of a few windows (`ONE_ACCOUNT`) whole as well.
+    """The crisis model's inputs for one message: a chat turn of a few windows (`ONE_ACCOUNT`)
+    whole, a longer post its windows, the first with the context.
 
     The models learned from whole turns: "he leaves me in bed all day when he's angry. won't
     bring my meds. says i'm a burden" is one account, which no two of its sentences tell alone.
