@@ -361,6 +361,26 @@ def test_fillers_aside_and_a_door_closed_after_content_are_withdrawn_forms(text:
     assert exchange.withdrawn_form(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "form", "assent"),
+    [
+        ("[pause] Yeah. Maybe.", True, False),
+        ("[laughs] Yeah. Yeah, I suppose.", True, False),
+        ("[pause] Yes.", True, True),
+        ("Um [pause] okay.", True, True),
+        ("[sighs] I went to the GP on Monday.", False, False),
+        # Words nobody could make out are still words.
+        ("Yeah, yeah, [unintelligible 00:01:13] hmm.", False, False),
+    ],
+)
+def test_a_transcript_mark_opening_a_reply_is_read_past(
+    text: str, form: bool, assent: bool
+) -> None:
+    """ "[pause] Yeah. Maybe." is read as "Yeah. Maybe.": the mark says how, not what."""
+    assert exchange.withdrawn_form(text) is form
+    assert exchange.assents(text) is assent
+
+
 def test_the_model_learns_from_every_short_reply_and_scores_only_withdrawn_forms() -> None:
     asked = ContextTurn(
         "ai", "Sitting on the stairs while he carries the boxes past. Is he still there?"

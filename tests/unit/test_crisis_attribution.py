@@ -168,3 +168,19 @@ def test_jokes_heights_as_a_hobby_and_leaving_unnoticed_are_not_explicit_crisis(
     text: str, crisis: bool
 ) -> None:
     assert bool(crisis_categories(explicit_hits(text, None))) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("i can't go on like this", True),
+        ("honestly I can't go on. I'm done", True),
+        ("i cant go on anymore, nothing changes", True),
+        # Going on somewhere or something is not going on living.
+        ("I still can't go on the motorway. I take the long way round every day", False),
+        ("we can't go on holiday this year, money's too tight", False),
+        ("he's too small, he can't go on the big rides yet", False),
+    ],
+)
+def test_not_going_on_somewhere_is_not_explicit_crisis(text: str, crisis: bool) -> None:
+    assert bool(crisis_categories(explicit_hits(text, None))) is crisis

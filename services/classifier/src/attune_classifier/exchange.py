@@ -117,8 +117,14 @@ def answers(text: str) -> bool:
     )
 
 
-# Hesitations and transcript marks that open a part: "Oh, okay.", "[pause] No."
-_FILLER = re.compile(r"^\W*(?:(?:oh|uh|um+|erm|er|hmm+|well|\[[^\]]*\])(?:\W+|$))*", re.IGNORECASE)
+# Hesitations and transcript marks that open a part: "Oh, okay.", "[pause] No." The bracket is
+# not punctuation to skip: taken as such it left "pause] No", which no form matches. Words the
+# transcriber could not make out ("[unintelligible 00:01:13]") are words: not a stock form.
+_FILLER = re.compile(
+    r"^[^\w\[]*(?:(?:oh|uh|um+|erm|er|hmm+|well|\[(?!inaudible|unintelligible|crosstalk)[^\]]*\])"
+    r"(?:[^\w\[]+|$))*",
+    re.IGNORECASE,
+)
 # What shuts the door after words of the reply's own: "Just me. It doesn't matter."
 _DOOR_CLOSER = re.compile(
     r"^\W*(?:whatever|forget it|never ?mind|nvm|(?:it )?doesn'?t matter|it'?s fine|fine|"
