@@ -83,6 +83,10 @@ def render(r: dict[str, Any]) -> str:
         + " |"
         for true, row in t["confusion"].items()
     )
+    by_category = "; ".join(
+        f"{name.replace('_', ' ')} {fmt(k['recall'])} of {k['n']} ({k['by_rule']} by rule)"
+        for name, k in t.get("crisis_recall_by_category", {}).items()
+    )
     table = "\n".join(
         f"| {measure} | {result} | {target} |" for measure, result, target in targets(r)
     )
@@ -256,6 +260,7 @@ and each new corpus file adds a quarter of its groups by a stable hash (`python 
   flagged as crisis: {t["hard_negatives"]["crisis_flagged"]} of {t["hard_negatives"]["n"]}
   ({", ".join(t["hard_negatives"]["crisis_flagged_ids"]) or "none"}).
 - Crisis examples missed ({len(t["crisis_missed"])}): {", ".join(t["crisis_missed"]) or "none"}.
+- Crisis recall by category (any tier; how many of them explicit rules caught): {by_category}.
 
 | true \\ predicted | none | withdrawal | confrontation | crisis |
 |---|---|---|---|---|

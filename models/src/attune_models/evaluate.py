@@ -23,7 +23,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from attune_classifier.model import ModelScorer
+from attune_classifier.model import CATEGORIES, ModelScorer
 from attune_classifier.scoring import MessageScore
 from attune_models import cssrs, feedback, realdata, replay
 from attune_models.annomi import CRISIS_TRANSCRIPT, MATCHED_PAIRS, annomi_dir, load_sessions
@@ -51,6 +51,28 @@ def decide(score: MessageScore) -> str:
         "confrontation": score.confrontation,
     }
     return max(options, key=lambda k: options[k])
+
+
+def crisis_recall_by_category(
+    examples: list[Example], scores: list[MessageScore]
+) -> dict[str, dict[str, Any]]:
+    """Which kinds of crisis are missed: a clinical team reads recall by category, not only
+    overall. Per category, its examples, the share flagged (any tier) and how many by rule."""
+    out: dict[str, dict[str, Any]] = {}
+    for category in CATEGORIES:
+        chosen = [i for i, e in enumerate(examples) if category in e.crisis_categories]
+        if chosen:
+            caught = np.array([scores[i].crisis_detected for i in chosen], dtype=float)
+            out[category] = {
+                "n": len(chosen),
+                "recall": bootstrap([examples[i].group for i in chosen], _share(caught)),
+                "by_rule": sum(scores[i].crisis_rule for i in chosen),
+            }
+    return out
+
+
+def _share(values: Array) -> Callable[[Array], float]:
+    return lambda i: float(values[i].mean())
 
 
 def test_split(scorer: ModelScorer, examples: list[Example], fire: float) -> dict[str, Any]:
@@ -95,6 +117,7 @@ def test_split(scorer: ModelScorer, examples: list[Example], fire: float) -> dic
     cg = [groups[i] for i in crisis_idx]
     out["crisis_recall_any_tier"] = bootstrap(cg, lambda i: float(flagged[crisis_idx][i].mean()))
     out["crisis_missed"] = [examples[i].id for i in crisis_idx if not scores[i].crisis_detected]
+    out["crisis_recall_by_category"] = crisis_recall_by_category(examples, scores)
     out["rupture_recall_at_fire"] = _recall_at(scores, examples, fire)
     out["confusion"] = {
         LABELS[a]: dict(Counter(LABELS[b] for b in pred[y == a])) for a in range(len(LABELS))
