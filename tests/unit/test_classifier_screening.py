@@ -31,6 +31,8 @@ DISCLOSURES = [
     ("Do you ever wish you could not wake up?", "most nights honestly", [SI]),
     ("Are you safe right now?", "not really", [SI]),
     ("Are you safe right now?", "i don't know", [SI]),
+    ("Are you safe right now?", "no, not safe", [SI]),
+    ("Are you safe right now?", "no. i'm scared of what i'll do", [SI]),
     ("Do you feel safe at home?", "no", [ABUSE]),
     ("Has he ever hit you?", "yes. last week, in front of the kids", [ABUSE]),
     ("Have you had any thoughts of hurting anyone?", "honestly, yes. my brother", [HTO]),
@@ -52,6 +54,11 @@ ANSWERS = [
     ),
     ("Are you safe right now?", "yes, I'm safe"),
     ("Are you safe right now?", "no no, I'm fine, just tired"),
+    # Two questions, one no: the reply says which it answers.
+    (
+        "I'm glad you told me. Are you safe right now? Are you thinking about harming yourself?",
+        "no, safe. bad place as in anxious, my results come out tomorrow",
+    ),
     ("Are you safe at home?", "yes, he moved out in March"),
     ("Did you sleep well?", "yes"),
     ("Have you been drinking this week?", "a bit"),

@@ -180,7 +180,11 @@ def test_jokes_heights_as_a_hobby_and_leaving_unnoticed_are_not_explicit_crisis(
         ("I still can't go on the motorway. I take the long way round every day", False),
         ("we can't go on holiday this year, money's too tight", False),
         ("he's too small, he can't go on the big rides yet", False),
+        ("honestly the best thing would be to end it", True),
+        ("i know it was the right call to end it, we were miserable", False),
     ],
 )
-def test_not_going_on_somewhere_is_not_explicit_crisis(text: str, crisis: bool) -> None:
+def test_not_going_on_somewhere_or_a_past_breakup_is_not_explicit_crisis(
+    text: str, crisis: bool
+) -> None:
     assert bool(crisis_categories(explicit_hits(text, None))) is crisis

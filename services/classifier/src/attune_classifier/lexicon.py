@@ -365,6 +365,9 @@ CRISIS_EXCLUSIONS = _c(
     # Leaving unnoticed: "nobody would notice me slipping off" at the tea break.
     r"\bnobody(?:'ll| will| would|'d) (?:even )?notice me (?:slip(?:ping)? (?:off|out)|sneak\w*|leav\w*|go(?:ing)? (?:home|early|out))\b",
     r"\brather die than\b",
+    # A decision already made about something else: "it was the right call to end it" (the
+    # relationship); "the best thing would be to end it" still counts.
+    r"\b(?:was|were) (?:the )?(?:right|best|only|sensible|kindest) (?:call|decision|thing|choice|move) to end it\b",
     # Going on somewhere or something: "I still can't go on the motorway", "can't go on holiday".
     r"\bcan'?t go on (?:the|a|an|holidays?|social media|rides?|trips?|dates?|stage|air|tour)\b",
     # Injuries nobody inflicted: "I'll fall and hurt myself", "slipped on the ice and cut myself".

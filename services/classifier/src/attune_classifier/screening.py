@@ -84,9 +84,10 @@ _NO = re.compile(
     r"^\W*(?P<answer>no|nope|nah|not sure|(?:i'?m |i am )?not (?:safe|sure|really|very|always)|"
     r"not (?:right now|tonight|today|at the moment)|idk|"
     r"i (?:don'?t|do not) (?:know|think so|feel safe))\b"
-    # "no, I'm fine": a no that goes on to say the person is safe is an answer, not a risk.
+    # "no, I'm fine": a no that goes on to say the person is safe is an answer, not a risk; so is
+    # "no, safe." to "Are you safe? Are you thinking of harming yourself?" ("no, not safe" is not).
     r"(?![^.!?]{0,40}\b(?:i'?m|i am|i feel|totally|completely|perfectly) "
-    r"(?:fine|ok|okay|safe|good|alright|all right)\b)",
+    r"(?:fine|ok|okay|safe|good|alright|all right)\b|\W+safe\b)",
     _I,
 )
 # A bare yes after something else: "why does everyone ask like it's a tick box. yes. happy now?"
