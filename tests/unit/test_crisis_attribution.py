@@ -7,7 +7,7 @@ import pytest
 from attune_classifier.attribution import Who, attribute, own_risk
 from attune_classifier.lexicon import crisis_categories, find_markers
 from attune_classifier.screening import explicit_hits
-from attune_schemas import MarkerFamily
+from attune_schemas import CrisisCategory, MarkerFamily
 
 OWN_RISK = [
     "i want to die",
@@ -188,3 +188,49 @@ def test_not_going_on_somewhere_or_a_past_breakup_is_not_explicit_crisis(
     text: str, crisis: bool
 ) -> None:
     assert bool(crisis_categories(explicit_hits(text, None))) is crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # The screening instruments' own wordings of passive ideation, put as people say them.
+        ("i've been wanting to die for weeks", True),
+        ("I keep wishing I was dead", True),
+        ("lately I've had these thoughts about not wanting to be alive", True),
+        ("some days i'm just not wanting to live", True),
+        ("honestly life isn't worth living", True),
+        ("I want to stop living", True),
+        ("I've been thinking about not being alive", True),
+        ("I don't want to be around anymore", True),
+        ("what's the point of living if it's always this", True),
+        ("i don't see the point in carrying on", True),
+        ("I just dont have a reason to live", True),
+        ("I've lost the will to live", True),
+        ("I don't want to live like this", True),
+        # Where to live, what to go on, and wishes that are not about being dead.
+        ("I don't want to live with my mum anymore", False),
+        ("we don't want to live in the city", False),
+        ("I don't want to go on the school trip", False),
+        ("I wish I was here with you guys", False),
+        ("I wish I was around more for my kids", False),
+        ("if God thought your life was not worth living he'd have taken you", False),
+        ("you'll find something worth living for, I promise", False),
+    ],
+)
+def test_passive_ideation_in_its_usual_words_is_explicit_and_its_look_alikes_are_not(
+    text: str, crisis: bool
+) -> None:
+    assert bool(crisis_categories(explicit_hits(text, None))) is crisis
+
+
+def test_hurting_someones_feelings_is_not_harm_and_self_abuse_is_self_harm() -> None:
+    text = "I don't want to hurt her feelings but I'm thinking about ending the relationship"
+    assert CrisisCategory.HARM_TO_OTHERS not in crisis_categories(explicit_hits(text, None))
+    assert CrisisCategory.HARM_TO_OTHERS in crisis_categories(
+        explicit_hits("i want to hurt him", None)
+    )
+    cats = crisis_categories(explicit_hits("I have a problem with self abuse", None))
+    assert cats == [CrisisCategory.SELF_HARM]
+    assert CrisisCategory.ABUSE_DISCLOSURE in crisis_categories(
+        explicit_hits("he is abusing me", None)
+    )

@@ -62,6 +62,16 @@ _PERSON = (
     r"boss|neighbou?r|ex|roommate|flatmate|coworker|colleague|teacher))"
 )
 
+# "live" and "go on" with a place, a person or a thing are about where to live or what to do.
+_NOT_SOMEWHERE = (
+    r"(?!\s+(?:with|in|at|there|near|together|on|abroad|nearby|close|next|alone|by myself|under|"
+    r"somewhere|anywhere|where|here with|without (?:a|the))\b)"
+)
+_NOT_ONTO = (
+    r"(?!\s+(?:the|a|an|this|that|these|those|my|his|her|their|our|your|holiday|holidays|trips?|"
+    r"dates?|tour|rides?|stage|social|about|at|to|for|with (?:him|her|them|my|the|this|that)|a date)\b)"
+)
+
 WITHDRAWAL: dict[str, tuple[re.Pattern[str], ...]] = {
     "denial": _c(
         r"\b(?:i'?m|i am|it'?s|its|everything'?s|all) (?:totally |really |just )?(?:fine|ok(?:ay)?|good)\b(?=.*\b(?:really|honestly|whatever|don'?t worry|doesn'?t matter|it'?s nothing|forget it)\b)",
@@ -185,13 +195,23 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bunalive\b",
         r"\b(?:end|ending|take|taking) (?:it all|my (?:own )?life)\b",
         r"\b(?:end|ending) things\b",
-        r"\b(?:want|wants|wanna|wanted|wish|wishing|going) (?:to )?(?:die|be dead)\b",
-        r"\bwish (?:i|I) (?:was|were|wasn'?t|weren'?t) (?:dead|here|alive|born|around)\b",
+        r"\b(?:want|wants|wanna|wanted|wanting|wish|wishing|going) (?:to )?(?:die|be dead)\b",
+        # "I wish I wasn't here", but not "I wish I was here with you" or "was around more".
+        r"\bwish(?:ing|ed)? (?:that )?i (?:was|were) (?:dead|never born)\b",
+        r"\bwish(?:ing|ed)? (?:that )?i (?:wasn'?t|weren'?t) (?:here|alive|born|around)\b",
         r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were)n'?t (?:here|around))\b",
-        r"\b(?:don'?t|do not|dont) (?:want|wanna) to (?:be here|exist|live|be alive|wake up|go on)\b",
+        # Not wanting to live, but not "to live with my mum" or "to go on the trip".
+        rf"\b(?:don'?t|do not|dont|not) (?:want|wanna|wanting) to (?:be here|exist|live{_NOT_SOMEWHERE}|be alive|wake up|go on{_NOT_ONTO}|be around any ?more)\b",
+        # "Life isn't worth living", but not "your life ... not worth living" said to someone else.
+        r"\b(?:(?<!your )life|it|this|mine)(?:'s| is| feels| seems)? (?:not|isn'?t|no longer|ain'?t) worth (?:living|being alive)\b",
+        r"\b(?:want|wanna|wanting|wish|need) (?:to )?(?:just )?stop (?:living|existing|being alive)\b",
+        r"\b(?:thinking|thought|think|thoughts) (?:about|of) (?:not (?:being|wanting to be) (?:alive|here|around)|being dead)\b",
+        r"\b(?:what'?s|what is|don'?t see|do not see|can'?t see|dont see) (?:the |any )?point (?:of|in) (?:living|being alive|staying alive|going on|carrying on)\b",
         r"\b(?:go to sleep|fall asleep) and (?:not|never) wake up\b",
         r"\bno (?:reason|point) (?:to|in) (?:live|living|going on|being here)\b",
-        r"\bcan'?t (?:go on|do this anymore|keep going)\b",
+        r"\b(?:don'?t|dont|do not|no longer) have (?:a|any) (?:will|reason) to (?:live|go on|keep going|be alive)\b",
+        r"\b(?:lost|losing) (?:the|my|all) will to live\b",
+        rf"\bcan'?t (?:go on{_NOT_ONTO}|do this anymore|keep going)\b",
         r"\b(?:won'?t|will not|not going to) be (?:around|here) (?:much )?(?:longer|for long|anymore)\b",
         r"\b(?:giving|gave) (?:away )?(?:my|all my) (?:stuff|things|belongings)(?: away)?\b",
         r"\b(?:goodbye|suicide) (?:note|letter)\b",
@@ -261,7 +281,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     CrisisCategory.SELF_HARM.value: _c(
         r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) my ?self\b",
-        r"\bself[- ]?harm(?:ing)?\b",
+        r"\bself[- ]?(?:harm(?:ing)?|abus(?:e|ing))\b",
         r"\bcut(?:ting)? (?:again|my (?:arms?|wrists?|legs?|thighs?))\b",
         r"\b(?:razor|blade)s?\b",
         r"\brelaps(?:e|ed|ing)\b[^.!?]{0,30}\b(?:cutting|self[- ]?harm|burning)\b",
@@ -307,7 +327,8 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     CrisisCategory.ABUSE_DISCLOSURE.value: _c(
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
         r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my)\b(?! out)",
-        r"\b(?:abus(?:e|es|ed|ive|ing))\b",
+        # Self-abuse is self-harm, not abuse by someone else.
+        r"(?<!self )(?<!self-)\b(?:abus(?:e|es|ed|ive|ing))\b",
         r"\b(?:molest\w*|raped?|sexual(?:ly)? assault\w*)\b",
         r"\b(?:afraid|scared|terrified) (?:of (?:him|her|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad))|to go home)\b",
         r"\b(?:not|never) allowed to (?:see|leave|go out|have|talk to|call)\b",
@@ -349,6 +370,7 @@ CRISIS_EXCLUSIONS = _c(
     r"\b(?:is|are|was|were|been|it'?s|they'?re) (?:absolutely |literally |just )?killing me\b",
     r"\b(?:could|would|'d) (?:kill|murder|die) for\b",
     r"\b(?:dying|die) (?:to (?:know|see|try|get|hear|go)|of (?:embarrassment|shame|boredom|laughter))\b",
+    r"\b(?:hurt|hurting|hurts) (?:his|her|their|your|my|someone'?s|anyone'?s|people'?s|\w+'s) feelings\b",
     r"\b(?:bored|scared|worried|tickled|freezing) to death\b",
     r"\bdead (?:tired|serious|on|set|end|line)\b",
     r"\bkill(?:ing|ed)? (?:time|it|the (?:vibe|mood|lights))\b",
@@ -399,7 +421,7 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
         "death": r"\b(?:die|dying|died|dead|death|suicid\w*|kill(?:ing)? myself|funeral|grave|coffin|afterlife)\b",
-        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|disappear\w*|gone for good|not exist\w*|never wake|not wake|(?:don'?t|dont|didn'?t|won'?t|wont|wouldn'?t) (?:\w+ ){0,3}wake(?: up)?|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
+        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|not (?:wanting|want) to (?:be (?:here|around|alive)|live|exist)|not being (?:here|around|alive)|(?:not|isn'?t|no longer) worth (?:living|being alive)|stop (?:living|existing)|disappear\w*|gone for good|not exist\w*|never wake|not wake|(?:don'?t|dont|didn'?t|won'?t|wont|wouldn'?t) (?:\w+ ){0,3}wake(?: up)?|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
         "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|belt|ligature|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge|insulin|dose|lethal|fatal|drown\w*|bleach|anti-?freeze|carbon monoxide|exhaust pipe|how (?:many|much|high|long) (?:would|does|do|will|to|it)|tak(?:e|es|ing|en|ed|ok) (?:a (?:bit|little|few) )extra(?! (?:care|time|effort|caution|money|shifts?))|extra (?:units|doses?|tablets|pills)|more than (?:prescribed|the (?:dose|prescription)|i'?m (?:supposed|meant) to)|doubl\w* (?:up|the dose|my dose))\b",
         "self_harm_act": r"\b(?:cut\w*|burn\w*|bleed\w*|bled|blood|scars?|stitches|scratch\w*|bruis\w*|hurt\w* (?:myself|me)|harm\w*|punch\w* (?:the )?wall|scald\w*|kettle|lighter|pull\w* (?:my |out my )?hair|head (?:against|into)|starv\w*|haven'?t eaten|stopped eating|not eating|make myself (?:sick|throw up)|purg\w*|deserve (?:it|to hurt|the pain|to suffer)|on purpose|deliberately|wanted it to hurt|"
         r"radiator|candle|hot tap|boiling|scrub\w*|wire brush|hair tie|freezing|cold (?:bath|shower)|straighteners|bang\w* my head|headbang\w*|slam\w* my|smash\w* my|squeez\w* the|blades?|punish\w*|deserved? (?:it|this|to feel)|felt (?:fair|right)|(?:until|till) (?:it|they|its|theyre|it'?s) (?:hurts?|raw|purple|numb)|blister\w*|how long i can go|sick after)\b",
