@@ -234,3 +234,34 @@ def test_hurting_someones_feelings_is_not_harm_and_self_abuse_is_self_harm() -> 
     assert CrisisCategory.ABUSE_DISCLOSURE in crisis_categories(
         explicit_hits("he is abusing me", None)
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Homicidal ideation and the abuse screens' own questions, answered in the first person.
+        ("I want him dead.", CrisisCategory.HARM_TO_OTHERS),
+        ("I have thoughts of killing him", CrisisCategory.HARM_TO_OTHERS),
+        ("I keep thinking about stabbing him", CrisisCategory.HARM_TO_OTHERS),
+        ("I've thought about killing my husband", CrisisCategory.HARM_TO_OTHERS),
+        ("he threatens to kill me", CrisisCategory.ABUSE_DISCLOSURE),
+        ("he makes me have sex when I don't want to", CrisisCategory.ABUSE_DISCLOSURE),
+        ("he tried to strangle me last week", CrisisCategory.ABUSE_DISCLOSURE),
+        ("I don't feel safe at home.", CrisisCategory.ABUSE_DISCLOSURE),
+        ("he controls all the money", CrisisCategory.ABUSE_DISCLOSURE),
+        ("my mum hits us with a belt", CrisisCategory.ABUSE_DISCLOSURE),
+        ("he pushed me into the wall", CrisisCategory.ABUSE_DISCLOSURE),
+        ("I've been starving myself", CrisisCategory.SELF_HARM),
+        # Being pushed to study or into a career, feeling unsafe after a burglary, a joke.
+        ("my mum pushes me to study harder", None),
+        ("my dad pushed me into medicine", None),
+        ("I don't feel safe at home since the burglary", None),
+        ("I want him dead lol jk he's fine", None),
+        ("my friend said she has thoughts of killing him", None),
+    ],
+)
+def test_harm_and_abuse_in_the_screens_words_and_their_look_alikes(
+    text: str, category: CrisisCategory | None
+) -> None:
+    cats = crisis_categories(explicit_hits(text, None))
+    assert cats == ([category] if category else [])

@@ -280,7 +280,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"(?![^.!?]{0,40}\b(?:photo|picture|selfie|view|see|look|watch|pool|swim|lesson|class|proud)\w*)",
     ),
     CrisisCategory.SELF_HARM.value: _c(
-        r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching) my ?self\b",
+        r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching|starve|starving|starved) my ?self\b",
         r"\bself[- ]?(?:harm(?:ing)?|abus(?:e|ing))\b",
         r"\bcut(?:ting)? (?:again|my (?:arms?|wrists?|legs?|thighs?))\b",
         r"\b(?:razor|blade)s?\b",
@@ -309,6 +309,9 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         rf"\b(?:hurt|kill|stab|strangle|shoot|beat|smother|choke) {_PERSON} (?:if|when|before|one day)\b",
         r"\bmake (?:him|her|them) (?:pay|suffer)\b",
         r"\b(?:smash|smashing|bash|bashing|kick|kicking|cave|caving|punch|punching) (?:his|her|their|someone'?s) (?:head|face|skull|teeth) in\b",
+        # Homicidal ideation in its usual words: wanting someone dead, thinking of killing them.
+        r"\b(?:want|wanted|wish|wished|wishing) (?:him|her|them|my (?:dad|father|mum|mom|mother|husband|wife|partner|ex|boss|brother|sister|stepdad|stepmum|neighbou?r)) dead\b",
+        rf"\b(?:thinking|thought|thoughts|think|fantasi[sz]e|fantasi[sz]ing|dream|dreaming|imagine|imagining) (?:about|of) (?:really )?(?:hurting|killing|stabbing|strangling|shooting|beating|smothering|choking|poisoning|drowning) {_PERSON}\b",
         r"\bshake the baby\b",
         r"(?:going|gonna|i'?ll|i will|next time|on (?:him|her|them)|round there|for (?:him|her|them))[^.!?]{0,50}\b(?:knife|gun|shotgun|bat|hammer|petrol|machete|axe)\b",
         r"\b(?:knife|gun|shotgun|hammer|petrol|machete|axe)\b[^.!?]{0,60}(?:they'?ll see|on (?:him|her|them)|using it|use it|that'?s all i'?ll say)",
@@ -326,7 +329,9 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     CrisisCategory.ABUSE_DISCLOSURE.value: _c(
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
-        r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my)\b(?! out)",
+        r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
+        # Pushed to study or into a career is not a blow; pushed to the floor or into a wall is.
+        r"(?!(?<=push(?:es|ed) (?:me|us)) (?:to|into) (?!(?:the |a )?(?:ground|floor|wall|stairs|door|bed|car|water|fridge|table|mirror|counter)\b))",
         # Self-abuse is self-harm, not abuse by someone else.
         r"(?<!self )(?<!self-)\b(?:abus(?:e|es|ed|ive|ing))\b",
         r"\b(?:molest\w*|raped?|sexual(?:ly)? assault\w*)\b",
@@ -341,7 +346,14 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bcomes? (?:in|into) my (?:room|bed)\b",
         r"\bi didn'?t say yes\b",
         r"\b(?:pics|pictures|photos|nudes)\b[^.!?]{0,60}\b(?:unless|send more|send them|share them|post them)\b",
-        r"\b(?:he|she|they)(?:'ll| will| would| said he'?d| said she'?d| says he'?ll| says she'?ll| threatened to) (?:break|kill|hurt|beat|hit|stab)\b[^.!?]{0,20}\b(?:me|my)\b",
+        r"\b(?:he|she|they)(?:'ll| will| would| said he'?d| said she'?d| says he'?ll| says she'?ll| threatened to| threatens to| keeps threatening to) (?:break|kill|hurt|beat|hit|stab)\b[^.!?]{0,20}\b(?:me|my)\b",
+        # Screening questions' own words: forced sex, strangulation, feeling unsafe, money controlled.
+        # ("won't let me see" is left to the model: separated parents say it of their children.)
+        r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:makes|made|forces|forced|pressures|pressured) me (?:to )?(?:have sex|sleep with (?:him|her|them)|do (?:sexual )?(?:stuff|things) (?:to|with) (?:him|her|them))\b",
+        r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:tried|tries|try|trying) to (?:strangle|choke|smother|suffocate|drown|kill|stab) (?:me|us)\b",
+        r"\b(?:don'?t|do not|dont|never) feel safe (?:at home|in my (?:own )?(?:home|house|flat)|around (?:him|her)|with (?:him|her))\b"
+        r"(?! (?:since|after|because of) (?:the|a) (?:burglary|break[- ]?in|robbery|fire|flood|storm|earthquake|crime|area|neighbou?rs?)\b)",
+        r"\b(?:he|she|they) controls? (?:all )?(?:the|my|our) (?:money|finances|bank|accounts?|phone)\b",
         r"\bpunch(?:es|ed)? the walls? next to (?:my|me)\b",
         r"\bheld me down\b",
         r"\b(?:he|she|they|my \w+) (?:\w+ )?threw (?:a |one |the )?(?:glass|plate|bottle|mug|chair|phone|something)\b",
