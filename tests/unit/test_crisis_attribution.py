@@ -206,6 +206,13 @@ def test_not_going_on_somewhere_or_a_past_breakup_is_not_explicit_crisis(
         ("i don't see the point in carrying on", True),
         ("I just dont have a reason to live", True),
         ("I've lost the will to live", True),
+        # Near-attempts and method research.
+        ("I stood on the bridge ready to jump", True),
+        ("I was on the roof and so close to jumping", True),
+        ("I held a knife to my wrist last night", True),
+        ("I've been researching ways to die", True),
+        ("I'm ready to jump into the new job", False),
+        ("my friend looked up ways to die for her essay", False),
         ("I don't want to live like this", True),
         # Where to live, what to go on, and wishes that are not about being dead.
         ("I don't want to live with my mum anymore", False),
@@ -217,7 +224,7 @@ def test_not_going_on_somewhere_or_a_past_breakup_is_not_explicit_crisis(
         ("you'll find something worth living for, I promise", False),
     ],
 )
-def test_passive_ideation_in_its_usual_words_is_explicit_and_its_look_alikes_are_not(
+def test_ideation_in_its_usual_words_is_explicit_and_its_look_alikes_are_not(
     text: str, crisis: bool
 ) -> None:
     assert bool(crisis_categories(explicit_hits(text, None))) is crisis

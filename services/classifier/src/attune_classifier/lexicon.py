@@ -217,6 +217,11 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:goodbye|suicide) (?:note|letter)\b",
         r"\b(?:overdose|od)\b",
         r"\b(?:jump|jumping) (?:off|in front of)\b",
+        # Near-attempts (C-SSRS interrupted or aborted): at a height ready to jump, a blade held
+        # to oneself; and researching ways to die.
+        r"\b(?:bridge|roof|rooftop|ledge|cliff|balcony|window|platform|car park|multi-?storey|top floor)\b[^.!?]{0,40}\b(?:ready|about|going|so close|wanted|trying|tried) to jump(?:ing)?\b",
+        r"\b(?:held|put|pressed|holding|pressing) (?:a|the|my) (?:knife|blade|razor|kitchen knife) (?:to|against|on) my (?:wrists?|throat|neck|arms?|chest)\b",
+        r"\b(?:research\w*|look\w* up|looking up|read\w* (?:up )?(?:about|on)|search\w*(?: for)?|googl\w*) (?:the )?(?:best |easiest |quickest |painless )?(?:ways|how) to (?:die|kill myself|end (?:it|my life))\b",
         r"\bhang(?:ing)? {_ME}\b".replace("{_ME}", _ME),
         r"\b(?:disappear|not exist) (?:forever|for good|permanently)\b",
         r"\bend(?:ing)? it\b(?! with)",
