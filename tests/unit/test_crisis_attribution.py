@@ -272,3 +272,29 @@ def test_harm_and_abuse_in_the_screens_words_and_their_look_alikes(
 ) -> None:
     cats = crisis_categories(explicit_hits(text, None))
     assert cats == ([category] if category else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        # Someone named by their role: a teacher, a coach, a grandparent, a grown child.
+        ("my teacher touched me", True),
+        ("my coach touches me after practice", True),
+        ("my grandad hits me", True),
+        ("my son hits me when he's angry", True),
+        ("he always hits me", True),
+        # A blow that never landed or was not meant, and what is not a blow at all.
+        ("he never hits me, he just shouts", False),
+        ("my husband never touched me like that", False),
+        ("my son accidentally hit me with a ball", False),
+        ("my sister hit me back", False),
+        ("my coach kicked me off the team", False),
+        ("my teacher touched my shoulder to get my attention", False),
+    ],
+)
+def test_blows_by_someone_named_by_role_are_abuse_and_denied_or_accidental_ones_are_not(
+    text: str, crisis: bool
+) -> None:
+    cats = crisis_categories(explicit_hits(text, None))
+    assert (cats == [CrisisCategory.ABUSE_DISCLOSURE]) is crisis
+    assert bool(cats) is crisis

@@ -72,6 +72,10 @@ _NOT_ONTO = (
     r"dates?|tour|rides?|stage|social|about|at|to|for|with (?:him|her|them|my|the|this|that)|a date)\b)"
 )
 
+# The one word allowed between a person and a blow ("he always hits me"), unless it says the blow
+# never landed or was not meant: "he never hits me", "she accidentally hit me".
+_ADVERB = r"(?:(?!(?:never|not|accidentally|nearly|almost|playfully|jokingly)\b)\w+ )?"
+
 WITHDRAWAL: dict[str, tuple[re.Pattern[str], ...]] = {
     "denial": _c(
         r"\b(?:i'?m|i am|it'?s|its|everything'?s|all) (?:totally |really |just )?(?:fine|ok(?:ay)?|good)\b(?=.*\b(?:really|honestly|whatever|don'?t worry|doesn'?t matter|it'?s nothing|forget it)\b)",
@@ -334,9 +338,16 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     CrisisCategory.ABUSE_DISCLOSURE.value: _c(
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
-        r"(?:\w+ )?(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
+        rf"{_ADVERB}(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
         # Pushed to study or into a career is not a blow; pushed to the floor or into a wall is.
         r"(?!(?<=push(?:es|ed) (?:me|us)) (?:to|into) (?!(?:the |a )?(?:ground|floor|wall|stairs|door|bed|car|water|fridge|table|mirror|counter)\b))",
+        # The same blows and touching by someone named by their role: a teacher, a coach, a
+        # grandparent, a grown child. Only on "me" or "us": "touched my shoulder" is not a blow.
+        r"\b(?:my|our) (?:teacher|coach|tutor|boss|manager|supervisor|neighbou?r|priest|pastor|babysitter|carer|"
+        r"step-?brother|step-?sister|step-?mum|step-?mother|step-?dad|step-?father|cousin|grandad|grandpa|grandfather|"
+        rf"grandma|gran|nan|aunt|auntie|sister|son|daughter|landlord|flatmate|housemate|roommate) {_ADVERB}"
+        r"(?:hits?|beats?|beat|chokes?|choked|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|strangle[sd]|touche[sd]|molest(?:s|ed)) "
+        r"(?:me|us)\b(?! out| up| back| off)",
         # Self-abuse is self-harm, not abuse by someone else.
         r"(?<!self )(?<!self-)\b(?:abus(?:e|es|ed|ive|ing))\b",
         r"\b(?:molest\w*|raped?|sexual(?:ly)? assault\w*)\b",
