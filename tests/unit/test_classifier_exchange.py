@@ -423,3 +423,60 @@ def test_a_finished_turn_or_a_smiley_is_not_broken_off() -> None:
     for turn in (SUGGESTION, "Have you considered a support group? Many find it helps :-)"):
         item = reply("ok", ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
         assert exchange.eligible(item)
+
+
+LECTURE = ContextTurn(
+    "ai", "Shouting really does damage children. You've got to think about your kids too."
+)
+ACCURATE = ContextTurn("ai", "And that look he gave you has stayed with you all day.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yeah. i know. won't happen again",
+        "my bad",
+        "i'm probably being silly",
+        "ok. ignore me",
+        "yeah you're right. i overreacted",
+    ],
+)
+def test_yielding_after_a_lecture_is_read_and_after_a_reflection_is_not(text: str) -> None:
+    disclosure = ContextTurn("client", "i shouted at him this morning. he's six")
+    assert steers(LECTURE.text)
+    assert exchange.eligible(reply(text, disclosure, LECTURE))
+    if text != "yeah you're right. i overreacted":  # "you're right" is read after any turn
+        assert not exchange.eligible(reply(text, disclosure, ACCURATE))
+
+
+def test_yielding_with_words_of_its_own_is_not_a_withdrawn_form() -> None:
+    assert not exchange.withdrawn_form("i overreacted a bit, but he was out of order")
+    assert not exchange.withdrawn_form("i know it's silly but it really got to me")
+
+
+def test_indifference_to_a_pressed_plan_is_read_and_to_a_choice_asked_for_is_not() -> None:
+    plan = ContextTurn("ai", "Here's a plan: 1) talk calmly, 2) set limits. You could try one.")
+    choice = ContextTurn("ai", "Of course. Would you like it as a checklist or a short note?")
+    for text in ("any of them", "dunno. any of them", "up to you", "whichever"):
+        assert exchange.eligible(reply(text, ContextTurn("client", DISCLOSURE), plan)), text
+    for text in ("up to you", "whichever", "either way"):
+        assert not exchange.eligible(reply(text, ContextTurn("client", DISCLOSURE), choice)), text
+
+
+@pytest.mark.parametrize(
+    ("turn", "text", "read"),
+    [
+        ("That's exciting! How does he feel about the move?", "she. yeah fine", True),
+        ("How do you think he'll cope with it?", "they. idk", True),
+        ("So when he left, what was that like?", "She. Whatever.", True),
+        # Content after the correction, the AI's own pronoun echoed, or no person in the turn.
+        ("How does he feel about the move?", "she. she's already packing boxes", False),
+        ("How does she feel about the move?", "she. yeah fine", False),
+        ("How do you feel about the move?", "she. yeah fine", False),
+    ],
+)
+def test_a_one_word_correction_of_the_ais_person_then_a_stock_form_is_read(
+    turn: str, text: str, read: bool
+) -> None:
+    item = reply(text, ContextTurn("client", DISCLOSURE), ContextTurn("ai", turn))
+    assert exchange.eligible(item) is read

@@ -60,6 +60,29 @@ _ASSENT = re.compile(
 )
 
 
+# Yielding (the guide's `deferential_appeasing`): the client drops their own side and takes the
+# blame or the AI's word for it ("i overreacted", "won't happen again", "you know best"). Like
+# assent, it closes the door only after a turn that steered: after a reflection it can be insight.
+_YIELDING = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|ok(?:ay)?|no|i know|you'?re always right|"
+    r"i (?:probably |just |prob )?over ?reacted|"
+    r"i(?: was| am|'?m) (?:probably |just |prob )?(?:being )?"
+    r"(?:silly|stupid|dramatic|daft|overreacting|overthinking(?: it)?)|my bad|my fault|"
+    r"(?:it )?won'?t happen again|you know best|ignore me|i shouldn'?t have (?:said anything|"
+    r"mentioned it|brought it up))\W*)+$",
+    re.IGNORECASE,
+)
+
+
+# Indifference to the AI's options: "any of them" after a five-step plan. Like assent, it closes
+# the door only after a turn that steered: between formats the client asked for it is a choice.
+_INDIFFERENT = re.compile(
+    r"^\W*(?:(?:whichever|any of (?:them|those|it)|either (?:one|way)|up to you|"
+    r"you (?:decide|choose|pick))\W*)+$",
+    re.IGNORECASE,
+)
+
+
 # The forms a withdrawn reply takes (the guide's `minimal_response` and `deferential_appeasing`):
 # at least one part of the reply must be one. "Finance." after "what industry are you in?" is a
 # brief reply that answers the question fully, not a door closing.
@@ -134,10 +157,15 @@ _DOOR_CLOSER = re.compile(
 )
 
 
+def _giving_way(part: str) -> bool:
+    return bool(_YIELDING.match(part) or _INDIFFERENT.match(part))
+
+
 def assents(text: str) -> bool:
-    """Assent, a plain no or a backchannel, fillers aside ("Oh, no. No.", "Uh, yeah.")."""
+    """Assent, a plain no, a backchannel or yielding, fillers aside ("Oh, no. No.", "Uh, yeah.",
+    "yeah. i know. won't happen again")."""
     parts = _parts(text)
-    return bool(parts) and all(_ASSENT.match(p) for p in parts)
+    return bool(parts) and all(_ASSENT.match(p) or _giving_way(p) for p in parts)
 
 
 def _parts(text: str) -> list[str]:
@@ -150,7 +178,8 @@ def withdrawn_form(text: str) -> bool:
     closed by one that shuts the door ("nope. forget it"); "Sure. I can quit." is content."""
     parts = _parts(text)
     return bool(parts) and (
-        all(_WITHDRAWN_FORM.match(p) for p in parts) or bool(_DOOR_CLOSER.match(parts[-1]))
+        all(_WITHDRAWN_FORM.match(p) or _giving_way(p) for p in parts)
+        or bool(_DOOR_CLOSER.match(parts[-1]))
     )
 
 
@@ -204,6 +233,27 @@ def candidate(item: ScoringInput) -> bool:
     return _candidate(item) is not None
 
 
+# A wrong reflection the client corrects in one word: "she. yeah fine" after "How does he feel
+# about the move?". The AI got a person wrong; what follows the correction is read as after
+# any misattuned turn.
+_PRONOUNS = {
+    "he": "m", "him": "m", "his": "m",
+    "she": "f", "her": "f", "hers": "f",
+    "they": "p", "them": "p", "their": "p",
+}  # fmt: skip
+_PRONOUN_WORD = re.compile(r"\b(?:he|him|his|she|her|hers|they|them|their)\b", re.IGNORECASE)
+
+
+def corrected(text: str, before: str) -> str | None:
+    """The reply after a one-word pronoun correction of the AI turn, or None if it is not one."""
+    parts = _parts(text)
+    said = _PRONOUNS.get(parts[0].strip(" *'\"").lower()) if parts else None
+    if said is None or len(parts) < 2:
+        return None
+    used = {_PRONOUNS[w.lower()] for w in _PRONOUN_WORD.findall(before)}
+    return ". ".join(parts[1:]) if used and said not in used else None
+
+
 def eligible(item: ScoringInput) -> bool:
     """A candidate reply in a withdrawn form that the AI turn could have closed: not a content
     answer, an answer to a closed question, assent to asked permission or an offered choice,
@@ -212,6 +262,9 @@ def eligible(item: ScoringInput) -> bool:
     if reply is None:
         return False
     text, before = reply
+    rest = corrected(text, before)
+    if rest is not None:
+        return withdrawn_form(rest)
     if not withdrawn_form(text):
         return False
     agrees, answered, steered = assents(text), answers(text), steers(before)

@@ -239,6 +239,9 @@ _PLATITUDE = re.compile(
 # a reflection that mentions a group; "have you thought about joining a group?" proposes one.
 _PROPOSAL = re.compile(
     r"\b(?:have you (?:considered|thought about|tried)|you (?:should|need to|ought to)|"
+    # A lecture: "you've got to think about your kids", "you must remember...".
+    r"you(?:'ve| have)? got to (?:think|remember|consider|stop|keep|focus|look|be)|"
+    r"you (?:must|have to) (?:think|remember|consider|stop|keep|focus)|"
     r"you (?:could|might) (?:try|always|just|want to|consider)|why (?:don'?t|not) you|how about|"
     # "Try to..." as an imperative, not "trying to fit in" or "wanted to try to" in a reflection.
     r"what if you|(?<!\w )(?<!\w)try (?:to|some|a|an|the|this|that)|"
