@@ -298,3 +298,53 @@ def test_blows_by_someone_named_by_role_are_abuse_and_denied_or_accidental_ones_
     cats = crisis_categories(explicit_hits(text, None))
     assert (cats == [CrisisCategory.ABUSE_DISCLOSURE]) is crisis
     assert bool(cats) is crisis
+
+
+_SI, _SH = CrisisCategory.SUICIDAL_IDEATION, CrisisCategory.SELF_HARM
+_HTO, _AB = CrisisCategory.HARM_TO_OTHERS, CrisisCategory.ABUSE_DISCLOSURE
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # C-SSRS question 1 in the answer's words, and an overdose the speaker took.
+        ("i hope i don't wake up tomorrow", _SI),
+        ("i pray every night i don't wake up", _SI),
+        ("i took an overdose", _SI),
+        ("i overdosed last weekend", _SI),
+        ("i hope i don't wake up late tomorrow", None),
+        ("i hope i don't wake up the baby", None),
+        ("i overdosed on sugar at the party", None),
+        ("my brother took an overdose and it broke me", None),
+        # Self-harm in its usual words; a cut that is a noun, hair and ties are not.
+        ("i've been cutting on myself again", _SH),
+        ("i relapsed and cut last night", _SH),
+        ("i feel like cutting again", _SH),
+        ("i have a cut on my arm from the cat", None),
+        ("i relapsed and cut my hair short", None),
+        ("i feel like cutting ties with her", None),
+        ("so i just wanna cut, you know, stop drinking", None),
+        # Harm to a step-relation or wider family, wishes and plans; the dying and fiction are not.
+        ("i want to kill my stepdad", _HTO),
+        ("part of me wants her and him to die", _HTO),
+        ("i hope she dies", _HTO),
+        ("i'm planning to hurt him", _HTO),
+        ("i just hope he dies peacefully now, he's suffering so much", None),
+        ("there's a character who's planning to kill her husband", None),
+        ("i could kill my cousin for eating my chips lol", None),
+        # Threats made to stop the speaker leaving or telling, stalking, passive blows.
+        ("he said he'd kill me if i leave", _AB),
+        ("she said she would kill me if i told anyone", _AB),
+        ("my ex has been stalking me", _AB),
+        ("i get hit at home", _AB),
+        ("my mum said she'd kill me if i got another tattoo", None),
+        ("mum'll kill me if i'm late", None),
+        ("i got hit by a car last year", None),
+        ("i stalk my ex on instagram lol", None),
+    ],
+)
+def test_the_usual_words_of_overdose_urges_threats_and_wishes_and_their_look_alikes(
+    text: str, category: CrisisCategory | None
+) -> None:
+    cats = crisis_categories(explicit_hits(text, None))
+    assert cats == ([category] if category else [])

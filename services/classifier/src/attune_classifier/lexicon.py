@@ -59,7 +59,12 @@ _ME = r"(?:my ?self|me)"
 _PERSON = (
     r"(?:him|her|them|someone|somebody|people|my (?:son|daughter|kids?|child|children|baby|"
     r"wife|husband|partner|boyfriend|girlfriend|mum|mom|dad|father|mother|brother|sister|"
-    r"boss|neighbou?r|ex|roommate|flatmate|coworker|colleague|teacher))"
+    r"boss|neighbou?r|ex|roommate|flatmate|coworker|colleague|teacher|"
+    # Step- and extended family, in-laws, a manager or a landlord: "I want to kill my stepdad".
+    r"step-?(?:dad|mum|mom|father|mother|brother|sister|son|daughter)|stepdad|stepmum|stepmom|"
+    r"stepfather|stepmother|uncle|aunt|auntie|cousin|grandad|grandpa|grandma|gran|nan|nephew|"
+    r"niece|(?:brother|sister|mother|father|son|daughter)-in-law|in-laws|manager|supervisor|"
+    r"landlord|ex-?(?:husband|wife|boyfriend|girlfriend|partner)))"
 )
 
 # "live" and "go on" with a place, a person or a thing are about where to live or what to do.
@@ -220,6 +225,11 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:giving|gave) (?:away )?(?:my|all my) (?:stuff|things|belongings)(?: away)?\b",
         r"\b(?:goodbye|suicide) (?:note|letter)\b",
         r"\b(?:overdose|od)\b",
+        # An overdose the speaker took ("I took an overdose", "I overdosed last weekend"); not
+        # a sugar or a box-set overdose.
+        r"\bi(?:'ve| have| had|'d| just)? (?:\w+ )?(?:took|taken|take|done|did) (?:an(?:other)? |a )?(?:overdose|od)\b",
+        r"\bi(?:'ve| have| had| just)? (?:overdosed|od'?d|od'?ed)\b"
+        r"(?! on (?:sugar|chocolate|caffeine|coffee|sweets|candy|carbs|cake|netflix|tv|crisps|biscuits|love)\b)",
         r"\b(?:jump|jumping) (?:off|in front of)\b",
         # Near-attempts (C-SSRS interrupted or aborted): at a height ready to jump, a blade held
         # to oneself; and researching ways to die.
@@ -242,6 +252,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bcan'?t (?:keep|stay) (?:myself )?safe\b(?! from (?:him|her|them|his|her|their|my)\b)",
         r"\b(?:not|don'?t feel|do not feel) safe (?:with|from|around) myself\b",
         r"\b(?:hope|hoping|pray|praying|wish|wishing)\b[^.!?]{0,40}\b(?:i die|i'?d die|takes? me (?:in my sleep|away)|heart (?:just )?gives out|(?:hit|run over) by)\b",
+        # "I hope I don't wake up", "praying I won't wake up tomorrow"; not waking up late, the
+        # baby or with a hangover.
+        r"\b(?:hope|hoping|pray|praying|wish|wishing)\b[^.!?]{0,20}\bi (?:don'?t|do not|won'?t|will not|wouldn'?t|never|didn'?t) wake up"
+        r"(?=\W*$|\W*[.!?,;]|\s+(?:tomorrow|again|ever|anymore|any ?more|one day|some day|in the morning|and|this time)\b)",
         r"\bbetter off if i (?:just )?(?:disappeared|was gone|were gone|wasn'?t (?:here|around)|weren'?t (?:here|around)|died|was dead|were dead)\b",
         r"\bif i (?:died|disappeared|was gone)\b[^.!?]{0,40}\b(?:nobody|no one|no-one)\b[^.!?]{0,20}\b(?:notice|miss|care)\b",
         r"\bnobody(?:'ll| will| would|'d) (?:even )?(?:miss|notice) me\b",
@@ -295,10 +309,18 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:razor|blade)s?\b",
         r"\brelaps(?:e|ed|ing)\b[^.!?]{0,30}\b(?:cutting|self[- ]?harm|burning)\b",
         r"\b(?:cut|cutting|carv(?:e|ed|ing)|scratch(?:ed|ing)?|bit(?:e|ing)?|punch(?:ed|ing)?|slam(?:med|ming)?|bang(?:ed|ing)?|smash(?:ed|ing)?|hit(?:ting)?|burn(?:ed|t|ing)?)\b[^.!?]{0,40}\b(?:until|til|till|so hard)\b[^.!?]{0,25}\b(?:bled|bleed|bleeding|split|bruis\w*|blacked out|broke|marks?|hurts?)\b",
+        # Not the noun ("a cut on my arm from the cat") nor a pet's scratch.
+        r"(?<!\ba )(?<!\bthe )(?<!\bpaper )(?<!\bsmall )(?<!\blittle )(?<!\bcat )(?<!\bdog )(?<!\bkitten )(?<!\bpuppy )"
         r"\b(?:cut|cutting|carv(?:e|ed|ing)|scratch(?:ed|ing)?)\b[^.!?]{0,25}\b(?:in|on|into)? ?my (?:arms?|wrists?|legs?|thighs?|stomach|skin|ankles?|chest|hips?)\b",
         r"\b(?:on purpose|deliberately)\b[^.!?]{0,40}\b(?:burn\w*|cut\w*|hurt\w*|hit\w*|overdos\w*|knock myself out)\b",
         r"\b(?:burn\w*|cut\w*|hurt\w*|took|taking|skipp\w*|held it on)\b[^.!?]{0,40}\b(?:on purpose|deliberately)\b",
         r"\bthe (?:cutting|burning)\b",
+        # "cutting on myself", a relapse, and the urge in its usual words ("I feel like cutting
+        # again"); not a cut on my arm, cutting my hair or cutting ties.
+        r"\b(?:cut|cuts|cutting|carv\w*) on myself\b",
+        r"\brelaps\w*\b[^.!?]{0,15}\b(?:and|&) (?:cut|burn(?:ed|t)|hurt myself)\b(?! (?:my|the|a|his|her|our|some|off|back|down|out|ties)\b)",
+        r"\b(?:feel like|urges? to|want to|wanna|tempted to|itching to) (?:cut|cutting|burn|burning)"
+        r"(?=\W*$|\s*[.!?;]|\s+(?:again|myself|tonight|so bad|really bad|badly|right now|all the time)\b)",
         r"\bcutting (?:again|every|most|each|since)\b",
         r"\b(?:head|fist)s? (?:against|into|on) the (?:wall|door|desk|window|floor)\b",
         r"\b(?:slam|bang|smash|hit|punch)\w* my (?:head|hand|fist)s?\b[^.!?]{0,30}\b(?:wall|door|desk|window|until|till|til)\b",
@@ -315,11 +337,18 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     CrisisCategory.HARM_TO_OTHERS.value: _c(
         rf"\b(?:want|wanna|going|gonna|could|might|will|feel like|thinking about|thought about|urge to) (?:to )?(?:really )?(?:hurt|kill|stab|strangle|shoot|hit|beat|smother|shake|choke) {_PERSON}\b",
+        # A plan, said by the speaker ("I'm planning to hurt him"; not a character's plot).
+        rf"\bi(?:'m| am|'ve been| have been| was)? (?:planning|plan|intend|intending) (?:to|on) (?:really )?(?:hurt|kill|stab|strangle|shoot|beat|smother|choke|poison)(?:ing)? {_PERSON}\b",
         rf"\b(?:hurt|kill|stab|strangle|shoot|beat|smother|choke) {_PERSON} (?:if|when|before|one day)\b",
         r"\bmake (?:him|her|them) (?:pay|suffer)\b",
         r"\b(?:smash|smashing|bash|bashing|kick|kicking|cave|caving|punch|punching) (?:his|her|their|someone'?s) (?:head|face|skull|teeth) in\b",
         # Homicidal ideation in its usual words: wanting someone dead, thinking of killing them.
         r"\b(?:want|wanted|wish|wished|wishing) (?:him|her|them|my (?:dad|father|mum|mom|mother|husband|wife|partner|ex|boss|brother|sister|stepdad|stepmum|neighbou?r)) dead\b",
+        # ... wanting them to die, "them all dead", hoping he dies; not hoping a dying parent
+        # dies peacefully or soon.
+        r"\b(?:want|wants|wanted|wanting) (?:him|her|them)(?: and (?:him|her|them))?(?: both| all)? (?:to die|dead)\b",
+        r"\b(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:he|she|they)(?: would| will|'d|'ll)? (?:just )?(?:dies?|drops? dead)\b"
+        r"(?! (?:peacefully|quickly|soon|in (?:his|her|their) sleep|without|painlessly|comfortably|at home|surrounded|with dignity)\b)",
         rf"\b(?:thinking|thought|thoughts|think|fantasi[sz]e|fantasi[sz]ing|dream|dreaming|imagine|imagining) (?:about|of) (?:really )?(?:hurting|killing|stabbing|strangling|shooting|beating|smothering|choking|poisoning|drowning) {_PERSON}\b",
         r"\bshake the baby\b",
         r"(?:going|gonna|i'?ll|i will|next time|on (?:him|her|them)|round there|for (?:him|her|them))[^.!?]{0,50}\b(?:knife|gun|shotgun|bat|hammer|petrol|machete|axe)\b",
@@ -363,6 +392,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bi didn'?t say yes\b",
         r"\b(?:pics|pictures|photos|nudes)\b[^.!?]{0,60}\b(?:unless|send more|send them|share them|post them)\b",
         r"\b(?:he|she|they)(?:'ll| will| would| said he'?d| said she'?d| says he'?ll| says she'?ll| threatened to| threatens to| keeps threatening to) (?:break|kill|hurt|beat|hit|stab)\b[^.!?]{0,20}\b(?:me|my)\b",
+        r"\b(?:he|she|they|my \w+) (?:said|says|told me|tells me|keeps saying|has said)(?: that)? (?:he|she|they)(?:'d| would|'ll| will| is going to|'s going to|'s gonna) (?:kill|hurt|beat|stab|strangle) (?:me|us)\b",
         # Screening questions' own words: forced sex, strangulation, feeling unsafe, money controlled.
         # ("won't let me see" is left to the model: separated parents say it of their children.)
         r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:makes|made|forces|forced|pressures|pressured) me (?:to )?(?:have sex|sleep with (?:him|her|them)|do (?:sexual )?(?:stuff|things) (?:to|with) (?:him|her|them))\b",
@@ -376,6 +406,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bthrew me (?:out|against|into|down)\b",
         r"\bmarks on my (?:arms?|neck|legs?|body|face)\b",
         r"\bpinches me\b",
+        # Stalking, and blows told in the passive ("I get hit at home"; not "hit by a car").
+        r"\b(?:he|she|they|my \w+)(?:'s| is| has been| keeps| kept)? (?:stalks|stalked|stalking) (?:me|us)\b",
+        r"\bi (?:get|got|am|'m|was|keep getting) (?:hit|beaten|slapped|kicked|punched|choked|strangled)\b"
+        r"(?= (?:at home|by (?:him|her|them|my (?!car|bike))|when (?:he|she|they)|if i))",
         # Blows with no figurative sense, by someone close, on the speaker or the children with
         # them ("she bit me", "he pinned me on the kitchen floor"); not a sport or a play fight.
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|"
@@ -430,7 +464,10 @@ CRISIS_EXCLUSIONS = _c(
     r"\b(?:(?:it'?s|its|it is) not like|not that) (?:i'?m|i am|im|i was|i'?d|i|i'?ll)"
     r"(?: \w+){0,3} (?:kill\w*|hurt\w*|harm\w*|cut\w*|suicidal|dying|die|going to (?:kill|hurt|die)|"
     r"gonna (?:kill|hurt|die)|out killing)\b[^.!?,;]{0,30}",
-    r"\b(?:she|he|they|mum|mom|dad|my \w+)(?:'ll| will| would|'d|'s going to|'s gonna) (?:literally |actually |absolutely )?kill me (?:if|when|for|lol|haha)\b",
+    # ("he said he'd kill me if I leave / told anyone" is a threat, not the idiom.)
+    r"\b(?:she|he|they|mum|mom|dad|my \w+)(?:'ll| will| would|'d|'s going to|'s gonna) (?:literally |actually |absolutely )?kill me "
+    r"(?:for|lol|haha|(?:if|when)(?! i (?:ever )?(?:leave|left|try to leave|tried to leave|go to the police|went to the police|"
+    r"call(?:ed)? the police|report(?:ed)? (?:him|her|them|it)|(?:tell|told) (?:anyone|anybody|someone|the police|people|social services|a teacher))))\b",
     # Remote history with stated current safety ("I used to cut years ago, I've been safe since").
     r"[^.!?]{0,80}\b(?:used to|years ago|back when|when i was (?:\d+|younger|a teen(?:ager)?|in (?:school|uni|college))|in my (?:teens|twenties)|as a (?:teen(?:ager)?|kid))\b"
     r"(?=.{0,160}\b(?:i'?m|i am|i'?ve been|been) (?:safe|fine|okay|ok|good|well|past (?:it|that)|over (?:it|that)|not at risk)\b|(?:that'?s|that was|i was) a different person)[^.!?]{0,80}",
