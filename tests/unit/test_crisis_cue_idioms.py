@@ -52,6 +52,12 @@ from attune_schemas import MarkerFamily
         "the doc said i've got to take pills for the rest of my life",
         "i've tried to quit, i've taken pills, i've taken the patch",
         "if i decided to quit smoking, what would help?",
+        "the pandemic has me stressed about my job stability",
+        "i was planning on ordering a pair of weighted jump ropes",
+        "my teacher gave me an extention on my final",
+        "my insurance has a $20 copay so i can't go every week",
+        "i have a small amount of money saved up for a deposit",
+        "in bed i watch tv or check my phone till i'm tired",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -81,6 +87,9 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "the 15th, that's when i'll do it",
         "if i take a bit extra insulin before bed i wake up shaky, did it three times",
         "i've been taking more than prescribed on purpose",
+        "he stabbed me in the arm",
+        "he checks my phone every night",
+        "i've saved up my tablets",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

@@ -492,7 +492,7 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
         r"radiator|candle|hot tap|boiling|scrub\w*|wire brush|hair tie|freezing|cold (?:bath|shower)|straighteners|bang\w* my head|headbang\w*|slam\w* my|smash\w* my|squeez\w* the|blades?|punish\w*|deserved? (?:it|this|to feel)|felt (?:fair|right)|(?:until|till) (?:it|they|its|theyre|it'?s) (?:hurts?|raw|purple|numb)|blister\w*|how long i can go|sick after)\b",
         "finality": r"\b(?:goodbye|note|letters?|giving (?:away|stuff)|last (?:time|day|night|message|chat)|for good|final|made (?:up )?my mind|decided|tonight|saying bye|won'?t need|thank you for everything|(?:sorted|arranged) (?:everything|it all)|rehom\w*|passwords?|picked (?:a|the) (?:day|date))\b",
         "burden": r"\b(?:burden|better off|without me|nobody (?:would|will|cares?)|no one (?:would|will|cares?)|hopeless|worthless|waste of space|trapped|can'?t (?:take|cope|carry)|cope fine|be relieved)\b",
-        "violence": r"\b(?:hit|hits|hitting|beat\w*|punch\w*|slap\w*|kick\w*|choke\w*|strangl\w*|shove\w*|push\w*|stab\w*|shoot\w*|smother\w*|weapon|threat\w*|hurt (?:him|her|them|someone|people)|hammer|baseball bat|the bat|poison\w*|make (?:him|her|them) pay|what'?s coming|"
+        "violence": r"\b(?:hit|hits|hitting|beat\w*|punch\w*|slap\w*|kick\w*|choke\w*|strangl\w*|shove\w*|push\w*|stab(?!il)\w*|shoot\w*|smother\w*|weapon|threat\w*|hurt (?:him|her|them|someone|people)|hammer|baseball bat|the bat|poison\w*|make (?:him|her|them) pay|what'?s coming|"
         r"break (?:his|her|their) (?:legs?|arms?|knees?|neck)|smash\w* (?:his|her|their)|put (?:him|her|them) in hospital|run(?:ning)? (?:him|her|them) over|loosen\w*|bolts|gas (?:fire|leak)|make it leak|fall arrest|epi ?pen|allergic|(?:kill|hurt) (?:him|her|them)\b|taking (?:her|him|them) with me|finds? out what happens|shak(?:e|ing) (?:her|him)|held (?:him|her) (?:under|over)|(?:know|found out) where (?:he|she|they) (?:works|lives))\b",
         "control_abuse": r"\b(?:abus\w*|afraid of (?:him|her)|scared of (?:him|her)|not allowed|won'?t let me|locks? me|takes? my (?:money|phone|wages|card|passport)|tracks? my|secret|touch\w* me|rap\w*|forced|made me|reads my (?:messages|texts|phone)|ask (?:him |her )?(?:before|permission)|special game|rough with me|"
         r"(?:hands?|arm|forearm) (?:round|around|on|against) my (?:neck|throat)|by (?:the|my) throat|squeez\w* my neck|held me (?:down|against)|pinch\w* (?:me|her|him)|grab\w* (?:me|my|her|him)|twist\w* (?:my|it|her)|threw (?:the|a|boiling|things|\w+ at)|frightened (?:of (?:him|her)|to (?:say|tell|go))|in case he|he'?ll (?:hurt|find|take|break|send|post|call)|she'?ll (?:hurt|find|take|break)|his account|my (?:wages|pension|benefits)|(?:takes?|took|keeps?|kept) (?:my|our) (?:passports?|pension|money|bank card|papers|residence card|inhalers?)|hides? my|checks? (?:my |every )?(?:receipts?|location|phone)|times me|tracker|pics|pictures of me|photos of me|send (?:more|them to)|didn'?t say yes|(?:if i|when i|i) (?:said|say) no|told him no|carries on|under my (?:top|skirt|clothes)|makes? (?:me|us) (?:do|stand|sleep|kneel|sit)|shuts? me in|locked (?:me|her|him|us|the)|owe(?:d)? (?:him|for)|nobody can leave|discipline|put (?:me|her|him) in a home)\b",
@@ -588,7 +588,7 @@ CUE_IDIOMS = _c(
     r"\bblood (?:pressure|sugars?|tests?|work|glucose|levels?|results?|type|donors?|donation|bank|cells?|counts?|alcohol)\b",
     r"\bfinal (?:say|exams?|year|round|answer|draft|score|stretch|whistle|grades?)\b|\b(?:semi-?)?finals\b",
     r"\b(?:keep(?:ing)?|kept|lose|lost|losing) track\b|\b(?:back )?on track\b|\btrack record\b|\btrack(?:ing)? (?:my|your|the) (?:spending|steps|calories|progress|mood|sleep|food|weight|habits|time|drinking)\b",
-    r"\bjump(?:s|ing|ed)? (?:on board|at the chance|to conclusions|the gun|through hoops|start|in at the deep end|in with both feet)\b|\bjumping jacks\b|\bjump rope\b",
+    r"\bjump(?:s|ing|ed)? (?:on board|at the chance|to conclusions|the gun|through hoops|start|in at the deep end|in with both feet)\b|\bjumping jacks\b|\bjump ?ropes?\b",
     r"\b(?:hit|hits|hitting) (?:the (?:gym|road|books|hay|sack|jackpot|target|shops)|it off|a (?:snag|milestone|target|goal))\b",
     r"\b(?:harmless|harm reduction|no harm (?:done|in))\b",
     r"\bwake up (?:at|early|late|on time|every (?:day|morning)|in the morning|around)\b",
@@ -616,8 +616,13 @@ CUE_IDIOMS = _c(
     # Ordinary cover, doses, exams and evenings: "I don't have health insurance", "a higher
     # dose of vitamin B", "an extension on my final", "good luck tonight".
     r"\b(?:health|medical|dental|travel|home|house|contents|pet|renters?|unemployment|national) insurance\b|\b(?:no|don'?t have|do not have|without|lost my) (?:health )?insurance\b|\binsurance (?:company|companies|claim|premium|cover(?:age)?|card|plan|appraisal)\b",
+    r"\binsurance (?:has|had) (?:a |an )?(?:\$?\d+ )?(?:co-?pay|deductible|excess)\b|\bco-?pays?\b",
+    # Money put by and a phone checked by its owner: "a small amount of money saved up",
+    # "I watch TV or check my phone" (not "he checks my phone").
+    r"\b(?:money|cash|savings|pounds|dollars|bucks) saved up\b|\bsaved up (?:for|to buy|some money|money|enough money)\b",
+    r"\b(?:i|to|or|and|then) (?:just |always |usually |constantly )?check(?:ed|ing)? my phone\b",
     r"\b(?:higher|lower|daily|right|recommended|correct|normal|usual|booster|first|second|third) dose\b|\bdose of (?:vitamin|vit|iron|magnesium|melatonin|caffeine|reality|sunshine|humou?r)\b",
-    r"\b(?:my|a|the|this|next|an) (?:\w+ )?final (?:coming up|next week|tomorrow|today|on|is|was)\b|\b(?:extension|study(?:ing)?|revis(?:e|ing)|fail(?:ed)?|pass(?:ed)?|ac(?:e|ed)) (?:on |for )?(?:my |the |a |this )?final\b",
+    r"\b(?:my|a|the|this|next|an) (?:\w+ )?final (?:coming up|next week|tomorrow|today|on|is|was)\b|\b(?:exten[st]ion|study(?:ing)?|revis(?:e|ing)|fail(?:ed)?|pass(?:ed)?|ac(?:e|ed)) (?:on |for )?(?:my |the |a |this )?final\b",
     r"\b(?:good luck|have fun|enjoy(?: yourself| it)?|see you|sleep(?: well)?|dinner|tea|party|plans?|shift|game|match|date|show|gig|class|practice|movie|film|club|pub|gym|bingo|quiz) tonight\b|\btonight'?s (?:dinner|tea|party|game|match|show|gig|shift|class|date)\b",
     # Medicine taken as prescribed, and quitting a habit: "one tablet before bed with my other
     # medications", "pills for the rest of my life", "I've taken pills, I've taken the patch",
