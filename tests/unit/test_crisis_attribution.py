@@ -348,3 +348,72 @@ def test_the_usual_words_of_overdose_urges_threats_and_wishes_and_their_look_ali
 ) -> None:
     cats = crisis_categories(explicit_hits(text, None))
     assert cats == ([category] if category else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Behaviour the C-SSRS asks about, and being a burden in its usual words.
+        ("i took the pills out and sat with them but didn't swallow them", _SI),
+        ("everyone would be happier if i was gone", _SI),
+        ("i forgot my tablets and didn't take them this morning", None),
+        ("the tablets were huge, i couldn't swallow them so the gp gave me liquid", None),
+        ("it'd be easier if i was gone for the weekend so they can decorate", None),
+        # Harm to a baby, feared or meant, and a mass-violence threat.
+        ("i'm scared i'll hurt my baby", _HTO),
+        ("i want to hurt the baby", _HTO),
+        ("i'm going to shoot up the school", _HTO),
+        ("i'm going to shoot up some heroin", None),
+        ("we're doing a photo shoot at the school tomorrow", None),
+        # Coercive control: unsafe at home, grooming, threats that stop a leaving, monitoring.
+        ("i'm not safe at home", _AB),
+        ("i'm being groomed by an older man online", _AB),
+        ("he threatens to kill himself if i leave", _AB),
+        ("she says she'll take the kids if i leave", _AB),
+        ("he monitors everything i do", _AB),
+        ("the kids aren't safe at home while the builders are in", None),
+        ("i'm being groomed for the manager role", None),
+        ("my manager monitors everything i do at work", None),
+    ],
+)
+def test_aborted_attempts_threats_to_a_baby_or_a_school_and_coercive_control(
+    text: str, category: CrisisCategory | None
+) -> None:
+    cats = crisis_categories(explicit_hits(text, None))
+    assert cats == ([category] if category else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Methods in their usual words, and their everyday look-alikes.
+        ("i'm going to drive my car into a wall", _SI),
+        ("i've been thinking of crashing the car on purpose", _SI),
+        ("i stood on the train tracks last night", _SI),
+        ("i bought rope", _SI),
+        ("i bought a rope yesterday", _SI),
+        ("i've got enough pills to do it", _SI),
+        ("i drank bleach", _SI),
+        ("i tried to drown myself", _SI),
+        ("i slit my wrists last year and i'm thinking about it again", _SI),
+        ("the train stood on the tracks for an hour", None),
+        ("i bought a rope for the tent", None),
+        ("the dog drank bleach and we rushed him to the vet", None),
+        ("i shot myself in the foot with that email", None),
+        # Purging and starving as punishment; worry is not.
+        ("i make myself throw up", _SH),
+        ("i haven't eaten in a week because i don't deserve food", _SH),
+        ("i made myself sick with worry", None),
+        # Harm imagined, burns, watching porn made to, money withheld.
+        ("i keep imagining strangling my boss", _HTO),
+        ("my mum burns me with cigarettes", _AB),
+        ("he makes me watch porn with him", _AB),
+        ("my boyfriend won't let me have my own money", _AB),
+        ("my sister burned me a cd", None),
+    ],
+)
+def test_methods_purging_and_abuse_in_their_usual_words_and_their_look_alikes(
+    text: str, category: CrisisCategory | None
+) -> None:
+    cats = crisis_categories(explicit_hits(text, None))
+    assert cats == ([category] if category else [])

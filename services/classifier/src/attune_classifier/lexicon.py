@@ -256,6 +256,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         # baby or with a hangover.
         r"\b(?:hope|hoping|pray|praying|wish|wishing)\b[^.!?]{0,20}\bi (?:don'?t|do not|won'?t|will not|wouldn'?t|never|didn'?t) wake up"
         r"(?=\W*$|\W*[.!?,;]|\s+(?:tomorrow|again|ever|anymore|any ?more|one day|some day|in the morning|and|this time)\b)",
+        # "everyone would be happier if I was gone"; not "easier if I was gone for the weekend".
+        r"\b(?:happier|easier|better) (?:for (?:everyone|everybody|them|all of them) )?if i (?:just )?(?:disappeared|was gone|were gone|wasn'?t (?:here|around)|weren'?t (?:here|around)|died|was dead|were dead)\b(?! (?:for|on|by|until|till|til|at|from)\b)",
+        # An aborted overdose (C-SSRS): the tablets out, then not taken.
+        r"\b(?:took|got|tipped|poured|laid|lined|counted) (?:\w+ ){0,2}(?:pills|tablets|paracetamol|meds) out\b[^.!?]{0,40}\b(?:(?:didn'?t|did not) (?:swallow|take) (?:them|it|any)|sat (?:there )?with them|stared at them|put them (?:all )?back)\b",
         r"\bbetter off if i (?:just )?(?:disappeared|was gone|were gone|wasn'?t (?:here|around)|weren'?t (?:here|around)|died|was dead|were dead)\b",
         r"\bif i (?:died|disappeared|was gone)\b[^.!?]{0,40}\b(?:nobody|no one|no-one)\b[^.!?]{0,20}\b(?:notice|miss|care)\b",
         r"\bnobody(?:'ll| will| would|'d) (?:even )?(?:miss|notice) me\b",
@@ -270,7 +274,18 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:looked up|look(?:ing)? up|googl\w*|search(?:ed|ing)?|research(?:ed|ing)?|read(?:ing)? (?:up )?about)\b[^.!?]{0,30}\b(?:(?:how to|ways to|methods? (?:of|to)|painless (?:ways? )?(?:to )?)(?:die|kill (?:myself|yourself)|hang (?:myself|yourself)|overdose|end it|end my life|tie a noose)|(?:lethal|fatal) dose|overdos\w*)\b",
         r"\btak(?:e|ing) (?:all|everything|the lot|the whole (?:box|bottle|packet|pack))\b[^.!?]{0,40}\b(?:at once|in one go|tonight|cupboard)\b",
         r"\bhow many (?:\w+ ){0,2}(?:it )?(?:takes|would (?:it )?take|to (?:die|kill|be fatal|overdose))\b",
-        r"\b(?:with a|bought (?:a |some )?|got a|tie (?:a|the)) rope\b",
+        r"\b(?:with a|bought(?: a| some)?|got a|tie (?:a|the)) rope\b"
+        r"(?! for (?:the |a |my |our )?(?:tent|boat|climbing|washing|line|dog|swing|garden|camping|gym|hammock|skipping|kids|trailer|van)\b)",
+        # Methods in their usual words: a car driven into something, the tracks, poison, drowning,
+        # enough pills "to do it".
+        r"\b(?:drive|driving|drove|crash|crashing|crashed|steer|steering|steered) (?:my|the) car (?:into|off|at) (?:a |the )?(?:wall|tree|bridge|lorry|truck|river|cliff|barrier|oncoming|motorway)\b",
+        r"\b(?:crash|crashing|crashed) (?:my|the) car (?:on purpose|deliberately)\b",
+        r"\bi (?:\w+ )?(?:stood|standing|sat|sitting|lay|lying|laid|walked|went) (?:on|onto|across|down) (?:the )?(?:train |railway |rail )?(?:tracks|line|level crossing)\b",
+        r"\bi (?:\w+ )?(?:drank|drunk|drink|swallowed|took) (?:some )?(?:bleach|anti-?freeze|weed ?killer|poison|drain cleaner)\b",
+        r"\b(?:drown|drowned|drowning|suffocate|suffocated|suffocating|poison|poisoned|poisoning|electrocute|gas|gassed|shoot|shot) my ?self\b(?! in the foot)",
+        r"\benough (?:pills|tablets|paracetamol|meds|insulin|sleeping pills) to (?:do it|die|kill me|end it|not wake up)\b",
+        # Wrists only: "slit my throat" is a common hyperbole ("'slit my throat' gifs lol").
+        r"\bslit(?:ting)? (?:my )?wrists?\b",
         r"^\W*(?:yeah\W+)?(?:a )?rope\W*$",
         r"\b(?:stood|standing|sat|sitting) on the (?:edge|ledge|railing|parapet)\b",
         r"\b(?:walk(?:ed|ing)?|step(?:ped|ping)?|jump(?:ed|ing)?) (?:in(?:to)?|in front of|off) (?:the |a )?(?:sea|river|canal|traffic|train|bus|lorry|truck|bridge|cliff|roof|building|balcony|multi[- ]?storey)\b",
@@ -326,9 +341,12 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:slam|bang|smash|hit|punch)\w* my (?:head|hand|fist)s?\b[^.!?]{0,30}\b(?:wall|door|desk|window|until|till|til)\b",
         r"\bheadbang\w*\b",
         r"\bmaking myself (?:sick|throw up|bleed)\b",
+        # "I make myself throw up"; not "made myself sick with worry".
+        r"\b(?:make|made|makes) myself (?:sick|throw up|vomit|puke|bleed)\b(?! (?:with|from|over|about|worrying|laughing)\b)",
+        r"\b(?:don'?t|do not) deserve (?:to eat|food|meals|dinner)\b",
         r"\bskipping (?:my )?insulin\b",
         # Deliberate starvation or withheld medication, as punishment.
-        r"\b(?:stopped|not|haven'?t been|quit) (?:eating|taking (?:my )?(?:insulin|meds|medication|tablets|inhaler))\b[^.!?]{0,60}\b(?:deserve|punish\w*|on purpose|want(?:ed)? it to hurt|so (?:it|that it) hurts)\b",
+        r"\b(?:stopped|not|haven'?t been|haven'?t|quit) (?:eating|eaten|taking (?:my )?(?:insulin|meds|medication|tablets|inhaler))\b[^.!?]{0,60}\b(?:deserve|punish\w*|on purpose|want(?:ed)? it to hurt|so (?:it|that it) hurts)\b",
         r"\b(?:deserve|punish\w*)\b[^.!?]{0,40}\b(?:not eat\w*|starv\w*|stopped eating|skipp\w* (?:meals|my insulin|my meds))\b",
         r"\b(?:with|using) (?:a |my )?(?:cigarettes?|lighter|razor|blade)\b[^.!?]{0,30}\b(?:on my|my (?:arm|leg|skin|ankle))\b",
         # Swallowing objects to hurt (guide 7.6, item 7).
@@ -337,6 +355,11 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     CrisisCategory.HARM_TO_OTHERS.value: _c(
         rf"\b(?:want|wanna|going|gonna|could|might|will|feel like|thinking about|thought about|urge to) (?:to )?(?:really )?(?:hurt|kill|stab|strangle|shoot|hit|beat|smother|shake|choke) {_PERSON}\b",
+        # The same of a baby or child in the house, and "I'll hurt my baby" as a fear or intent.
+        r"\b(?:want|wanna|going|gonna|could|might|will|'ll|feel like|urge to|scared i'?ll|afraid i'?ll|worried i'?ll) (?:to )?(?:really )?(?:hurt|kill|smother|shake|drown|suffocate) (?:the|my) (?:baby|newborn|toddler|kids?|children|son|daughter)\b",
+        # A mass-violence threat: "I'm going to shoot up the school"; not shooting up heroin.
+        r"\bshoot(?:ing)? (?:up )?(?:the|my|this|our|a) (?:school|college|uni|university|office|workplace|church|mosque|synagogue|temple|mall|shopping centre|concert|class(?:room)?)\b",
+        r"\b(?:bring|take|bringing|taking) (?:a|my|his|dad'?s) gun (?:to|into) (?:school|college|work|class|the office)\b",
         # A plan, said by the speaker ("I'm planning to hurt him"; not a character's plot).
         rf"\bi(?:'m| am|'ve been| have been| was)? (?:planning|plan|intend|intending) (?:to|on) (?:really )?(?:hurt|kill|stab|strangle|shoot|beat|smother|choke|poison)(?:ing)? {_PERSON}\b",
         rf"\b(?:hurt|kill|stab|strangle|shoot|beat|smother|choke) {_PERSON} (?:if|when|before|one day)\b",
@@ -350,6 +373,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:he|she|they)(?: would| will|'d|'ll)? (?:just )?(?:dies?|drops? dead)\b"
         r"(?! (?:peacefully|quickly|soon|in (?:his|her|their) sleep|without|painlessly|comfortably|at home|surrounded|with dignity)\b)",
         rf"\b(?:thinking|thought|thoughts|think|fantasi[sz]e|fantasi[sz]ing|dream|dreaming|imagine|imagining) (?:about|of) (?:really )?(?:hurting|killing|stabbing|strangling|shooting|beating|smothering|choking|poisoning|drowning) {_PERSON}\b",
+        rf"\b(?:imagine|imagining|fantasi[sz]e|fantasi[sz]ing|picture|picturing) (?:really )?(?:hurting|killing|stabbing|strangling|shooting|beating|smothering|choking|poisoning|drowning) {_PERSON}\b",
         r"\bshake the baby\b",
         r"(?:going|gonna|i'?ll|i will|next time|on (?:him|her|them)|round there|for (?:him|her|them))[^.!?]{0,50}\b(?:knife|gun|shotgun|bat|hammer|petrol|machete|axe)\b",
         r"\b(?:knife|gun|shotgun|hammer|petrol|machete|axe)\b[^.!?]{0,60}(?:they'?ll see|on (?:him|her|them)|using it|use it|that'?s all i'?ll say)",
@@ -395,7 +419,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:he|she|they|my \w+) (?:said|says|told me|tells me|keeps saying|has said)(?: that)? (?:he|she|they)(?:'d| would|'ll| will| is going to|'s going to|'s gonna) (?:kill|hurt|beat|stab|strangle) (?:me|us)\b",
         # Screening questions' own words: forced sex, strangulation, feeling unsafe, money controlled.
         # ("won't let me see" is left to the model: separated parents say it of their children.)
-        r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:makes|made|forces|forced|pressures|pressured) me (?:to )?(?:have sex|sleep with (?:him|her|them)|do (?:sexual )?(?:stuff|things) (?:to|with) (?:him|her|them))\b",
+        r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:makes|made|forces|forced|pressures|pressured) me (?:to )?(?:have sex|watch (?:porn|sex|dirty videos)|sleep with (?:him|her|them)|do (?:sexual )?(?:stuff|things) (?:to|with) (?:him|her|them))\b",
         r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:tried|tries|try|trying) to (?:strangle|choke|smother|suffocate|drown|kill|stab) (?:me|us)\b",
         r"\b(?:don'?t|do not|dont|never) feel safe (?:at home|in my (?:own )?(?:home|house|flat)|around (?:him|her)|with (?:him|her))\b"
         r"(?! (?:since|after|because of) (?:the|a) (?:burglary|break[- ]?in|robbery|fire|flood|storm|earthquake|crime|area|neighbou?rs?)\b)",
@@ -406,6 +430,17 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bthrew me (?:out|against|into|down)\b",
         r"\bmarks on my (?:arms?|neck|legs?|body|face)\b",
         r"\bpinches me\b",
+        # Burns by someone close ("my mum burns me with cigarettes"; not "burned me a CD"), and
+        # money withheld ("won't let me have my own money").
+        r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|stepmum|stepmother|uncle|brother|sister|ex|carer)) (?:burns|burned|burnt) (?:me|us)\b(?! (?:a|an|some|up|out|off)\b)",
+        r"\b(?:won'?t|doesn'?t|wouldn'?t|does not|will not) let me have (?:my own|any) (?:money|bank account|bank card|card|cash)\b",
+        # "I'm not safe at home"; being groomed (not for a promotion); threats that keep the
+        # speaker from leaving (his own suicide, the children taken); being watched all the time.
+        r"\b(?:i'?m|i am|im) not safe (?:at home|in my (?:own )?(?:home|house|flat)|with (?:him|her|them)|around (?:him|her))\b",
+        r"\b(?:i'?m|i am|im|i was|i'?ve been|i have been) (?:being )?groomed\b(?! (?:for|as|to (?:be|take|lead|run)) )",
+        r"\b(?:he|she|they|my \w+) (?:threatens?|threatened|says|said|keeps saying)(?: to| he'?ll| she'?ll| they'?ll| he will| she will| he would| she would| he'?d| she'?d) (?:kill|hurt) (?:himself|herself|themselves) if i (?:leave|left|go|break up|end it|ever leave)\b",
+        r"\b(?:he|she|they|my \w+) (?:threatens?|threatened|says|said|keeps saying)(?: to| he'?ll| she'?ll| they'?ll| he will| she will| he would| she would| he'?d| she'?d) (?:take|keep) (?:the|my|our) (?:kids|children|baby|son|daughter)(?: away)? if i (?:leave|left|go|tell|ever leave)\b",
+        r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|ex|dad|father|mum|mom|mother|stepdad|stepmum)) (?:monitors|tracks|watches|checks|controls) (?:everything i do|my every move|where i go|who i (?:talk to|see|text|speak to)|what i (?:eat|wear|spend))\b(?! (?:at|in) (?:work|the office|my job)\b)",
         # Stalking, and blows told in the passive ("I get hit at home"; not "hit by a car").
         r"\b(?:he|she|they|my \w+)(?:'s| is| has been| keeps| kept)? (?:stalks|stalked|stalking) (?:me|us)\b",
         r"\bi (?:get|got|am|'m|was|keep getting) (?:hit|beaten|slapped|kicked|punched|choked|strangled)\b"
@@ -498,7 +533,7 @@ CRISIS_CUES: dict[str, re.Pattern[str]] = {
         r"(?:hands?|arm|forearm) (?:round|around|on|against) my (?:neck|throat)|by (?:the|my) throat|squeez\w* my neck|held me (?:down|against)|pinch\w* (?:me|her|him)|grab\w* (?:me|my|her|him)|twist\w* (?:my|it|her)|threw (?:the|a|boiling|things|\w+ at)|frightened (?:of (?:him|her)|to (?:say|tell|go))|in case he|he'?ll (?:hurt|find|take|break|send|post|call)|she'?ll (?:hurt|find|take|break)|his account|my (?:wages|pension|benefits)|(?:takes?|took|keeps?|kept) (?:my|our) (?:passports?|pension|money|bank card|papers|residence card|inhalers?)|hides? my|checks? (?:my |every )?(?:receipts?|location|phone)|times me|tracker|pics|pictures of me|photos of me|send (?:more|them to)|didn'?t say yes|(?:if i|when i|i) (?:said|say) no|told him no|carries on|under my (?:top|skirt|clothes)|makes? (?:me|us) (?:do|stand|sleep|kneel|sit)|shuts? me in|locked (?:me|her|him|us|the)|owe(?:d)? (?:him|for)|nobody can leave|discipline|put (?:me|her|him) in a home)\b",
         # Preparatory acts (C-SSRS): affairs put in order, insurance and pensions checked, a supply kept.
         "preparation": r"\b(?:"
-        r"(?:life |my )?insurance|polic(?:y|ies) (?:pays?|paid)|pays? ?out|payout|pension|lump sum|my will|given notice|handed in (?:my )?notice|boxes with names|wrapping (?:things|it all|everything) up|loose ends|sorted (?:the|my) (?:dog|cat|pets?)|gave (?:my|away)|given away|won'?t be needing|wont be needing|counted (?:them|it)|stockpil\w*|saved (?:them )?up|saving (?:them )?up|kept (?:them )?back|keeping (?:them )?back|stocking up|hoard\w*|bought enough|enough to make sure|where the list is|remember me|last (?:one|memory|memories))\b",
+        r"(?:life |my )?insurance|affairs in order|polic(?:y|ies) (?:pays?|paid)|pays? ?out|payout|pension|lump sum|my will|given notice|handed in (?:my )?notice|boxes with names|wrapping (?:things|it all|everything) up|loose ends|sorted (?:the|my) (?:dog|cat|pets?)|gave (?:my|away)|given away|won'?t be needing|wont be needing|counted (?:them|it)|stockpil\w*|saved (?:them )?up|saving (?:them )?up|kept (?:them )?back|keeping (?:them )?back|stocking up|hoard\w*|bought enough|enough to make sure|where the list is|remember me|last (?:one|memory|memories))\b",
         # A plan's date or deadline, with or without a method.
         "timing": r"\b(?:"
         r"counting down|is the day|that'?s when|is when i|end of (?:term|the month)|(?:after|before) (?:this weekend|the weekend|graduation)|(?:set|picked|chosen) (?:a |the )?(?:date|day|spot|place)|(?:the|on the) \d{1,2}(?:st|nd|rd|th))\b",
