@@ -417,3 +417,24 @@ def test_methods_purging_and_abuse_in_their_usual_words_and_their_look_alikes(
 ) -> None:
     cats = crisis_categories(explicit_hits(text, None))
     assert cats == ([category] if category else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("i wish i'd never been born", _SI),
+        ("i wish i could die", _SI),
+        ("nobody would care if i died", _SI),
+        ("i want to disappear and never come back", _SI),
+        ("my step dad touches me", _AB),
+        ("he gets violent when he drinks", _AB),
+        ("he said he wished i'd never been born", None),
+        ("i wish i could die my hair blue", None),
+        ("he likes violent films", None),
+    ],
+)
+def test_death_wishes_in_the_past_tense_and_violence_named_and_their_look_alikes(
+    text: str, category: CrisisCategory | None
+) -> None:
+    cats = crisis_categories(explicit_hits(text, None))
+    assert cats == ([category] if category else [])

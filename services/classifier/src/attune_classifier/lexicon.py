@@ -61,7 +61,7 @@ _PERSON = (
     r"wife|husband|partner|boyfriend|girlfriend|mum|mom|dad|father|mother|brother|sister|"
     r"boss|neighbou?r|ex|roommate|flatmate|coworker|colleague|teacher|"
     # Step- and extended family, in-laws, a manager or a landlord: "I want to kill my stepdad".
-    r"step-?(?:dad|mum|mom|father|mother|brother|sister|son|daughter)|stepdad|stepmum|stepmom|"
+    r"step[- ]?(?:dad|mum|mom|father|mother|brother|sister|son|daughter)|stepdad|stepmum|stepmom|"
     r"stepfather|stepmother|uncle|aunt|auntie|cousin|grandad|grandpa|grandma|gran|nan|nephew|"
     r"niece|(?:brother|sister|mother|father|son|daughter)-in-law|in-laws|manager|supervisor|"
     r"landlord|ex-?(?:husband|wife|boyfriend|girlfriend|partner)))"
@@ -208,6 +208,14 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         # "I wish I wasn't here", but not "I wish I was here with you" or "was around more".
         r"\bwish(?:ing|ed)? (?:that )?i (?:was|were) (?:dead|never born)\b",
         r"\bwish(?:ing|ed)? (?:that )?i (?:wasn'?t|weren'?t) (?:here|alive|born|around)\b",
+        # "I wish I'd never been born", "I wish I could die" (not "could dye my hair"); not a
+        # parent's cruelty reported ("he said he wished I'd never been born").
+        r"(?<!\bhe )(?<!\bshe )(?<!\bthey )\bwish(?:ing|ed|es)? (?:that )?i(?:'d| had) never been born\b|"
+        r"(?<!\bhe )(?<!\bshe )(?<!\bthey )\bwish(?:ing|ed|es)? (?:that )?i (?:hadn'?t|had not) been born\b",
+        r"\bwish(?:ing|ed)? (?:that )?i (?:could|would|could just|would just) (?:die|be dead)\b(?! (?:my|it|her|his|the)\b)",
+        # "Nobody would care if I died": the same as "if I died nobody would care".
+        r"\b(?:nobody|no one|no-one)(?:'d| would| will|'ll)? (?:even )?(?:care|notice|miss me) if i (?:died|was dead|were dead|was gone|disappeared|killed myself)\b",
+        r"\bdisappear (?:and never come back|and never be found)\b",
         r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were)n'?t (?:here|around))\b",
         # Not wanting to live, but not "to live with my mum" or "to go on the trip".
         rf"\b(?:don'?t|do not|dont|not) (?:want|wanna|wanting) to (?:be here|exist|live{_NOT_SOMEWHERE}|be alive|wake up|go on{_NOT_ONTO}|be around any ?more)\b",
@@ -397,7 +405,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         # The same blows and touching by someone named by their role: a teacher, a coach, a
         # grandparent, a grown child. Only on "me" or "us": "touched my shoulder" is not a blow.
         r"\b(?:my|our) (?:teacher|coach|tutor|boss|manager|supervisor|neighbou?r|priest|pastor|babysitter|carer|"
-        r"step-?brother|step-?sister|step-?mum|step-?mother|step-?dad|step-?father|cousin|grandad|grandpa|grandfather|"
+        r"step[- ]?brother|step[- ]?sister|step[- ]?mum|step[- ]?mother|step[- ]?dad|step[- ]?father|cousin|grandad|grandpa|grandfather|"
         rf"grandma|gran|nan|aunt|auntie|sister|son|daughter|landlord|flatmate|housemate|roommate) {_ADVERB}"
         r"(?:hits?|beats?|beat|chokes?|choked|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|strangle[sd]|touche[sd]|molest(?:s|ed)) "
         r"(?:me|us)\b(?! out| up| back| off)",
@@ -430,6 +438,8 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bthrew me (?:out|against|into|down)\b",
         r"\bmarks on my (?:arms?|neck|legs?|body|face)\b",
         r"\bpinches me\b",
+        # "My partner is violent" (not violent films).
+        r"\b(?:he|she|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|ex))(?:'s| is| gets| can be| has been| becomes) (?:really |very |so |quite )?violent\b(?! (?:films?|movies?|games?|videos?|shows?)\b)",
         # Burns by someone close ("my mum burns me with cigarettes"; not "burned me a CD"), and
         # money withheld ("won't let me have my own money").
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|stepmum|stepmother|uncle|brother|sister|ex|carer)) (?:burns|burned|burnt) (?:me|us)\b(?! (?:a|an|some|up|out|off)\b)",
