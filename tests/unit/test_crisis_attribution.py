@@ -304,136 +304,119 @@ _SI, _SH = CrisisCategory.SUICIDAL_IDEATION, CrisisCategory.SELF_HARM
 _HTO, _AB = CrisisCategory.HARM_TO_OTHERS, CrisisCategory.ABUSE_DISCLOSURE
 
 
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        # C-SSRS question 1 in the answer's words, and an overdose the speaker took.
-        ("i hope i don't wake up tomorrow", _SI),
-        ("i pray every night i don't wake up", _SI),
-        ("i took an overdose", _SI),
-        ("i overdosed last weekend", _SI),
-        ("i hope i don't wake up late tomorrow", None),
-        ("i hope i don't wake up the baby", None),
-        ("i overdosed on sugar at the party", None),
-        ("my brother took an overdose and it broke me", None),
-        # Self-harm in its usual words; a cut that is a noun, hair and ties are not.
-        ("i've been cutting on myself again", _SH),
-        ("i relapsed and cut last night", _SH),
-        ("i feel like cutting again", _SH),
-        ("i have a cut on my arm from the cat", None),
-        ("i relapsed and cut my hair short", None),
-        ("i feel like cutting ties with her", None),
-        ("so i just wanna cut, you know, stop drinking", None),
-        # Harm to a step-relation or wider family, wishes and plans; the dying and fiction are not.
-        ("i want to kill my stepdad", _HTO),
-        ("part of me wants her and him to die", _HTO),
-        ("i hope she dies", _HTO),
-        ("i'm planning to hurt him", _HTO),
-        ("i just hope he dies peacefully now, he's suffering so much", None),
-        ("there's a character who's planning to kill her husband", None),
-        ("i could kill my cousin for eating my chips lol", None),
-        # Threats made to stop the speaker leaving or telling, stalking, passive blows.
-        ("he said he'd kill me if i leave", _AB),
-        ("she said she would kill me if i told anyone", _AB),
-        ("my ex has been stalking me", _AB),
-        ("i get hit at home", _AB),
-        ("my mum said she'd kill me if i got another tattoo", None),
-        ("mum'll kill me if i'm late", None),
-        ("i got hit by a car last year", None),
-        ("i stalk my ex on instagram lol", None),
-    ],
-)
-def test_the_usual_words_of_overdose_urges_threats_and_wishes_and_their_look_alikes(
-    text: str, category: CrisisCategory | None
-) -> None:
-    cats = crisis_categories(explicit_hits(text, None))
-    assert cats == ([category] if category else [])
+# The usual words of C-SSRS question 1, overdoses, urges, threats and wishes.
+_OVERDOSE_URGES_THREATS_WISHES: list[tuple[str, CrisisCategory | None]] = [
+    # C-SSRS question 1 in the answer's words, and an overdose the speaker took.
+    ("i hope i don't wake up tomorrow", _SI),
+    ("i pray every night i don't wake up", _SI),
+    ("i took an overdose", _SI),
+    ("i overdosed last weekend", _SI),
+    ("i hope i don't wake up late tomorrow", None),
+    ("i hope i don't wake up the baby", None),
+    ("i overdosed on sugar at the party", None),
+    ("my brother took an overdose and it broke me", None),
+    # Self-harm in its usual words; a cut that is a noun, hair and ties are not.
+    ("i've been cutting on myself again", _SH),
+    ("i relapsed and cut last night", _SH),
+    ("i feel like cutting again", _SH),
+    ("i have a cut on my arm from the cat", None),
+    ("i relapsed and cut my hair short", None),
+    ("i feel like cutting ties with her", None),
+    ("so i just wanna cut, you know, stop drinking", None),
+    # Harm to a step-relation or wider family, wishes and plans; the dying and fiction are not.
+    ("i want to kill my stepdad", _HTO),
+    ("part of me wants her and him to die", _HTO),
+    ("i hope she dies", _HTO),
+    ("i'm planning to hurt him", _HTO),
+    ("i just hope he dies peacefully now, he's suffering so much", None),
+    ("there's a character who's planning to kill her husband", None),
+    ("i could kill my cousin for eating my chips lol", None),
+    # Threats made to stop the speaker leaving or telling, stalking, passive blows.
+    ("he said he'd kill me if i leave", _AB),
+    ("she said she would kill me if i told anyone", _AB),
+    ("my ex has been stalking me", _AB),
+    ("i get hit at home", _AB),
+    ("my mum said she'd kill me if i got another tattoo", None),
+    ("mum'll kill me if i'm late", None),
+    ("i got hit by a car last year", None),
+    ("i stalk my ex on instagram lol", None),
+]
+
+# Aborted attempts, a baby or a school threatened, coercive control.
+_ABORTED_ATTEMPTS_BABY_SCHOOL_CONTROL: list[tuple[str, CrisisCategory | None]] = [
+    # Behaviour the C-SSRS asks about, and being a burden in its usual words.
+    ("i took the pills out and sat with them but didn't swallow them", _SI),
+    ("everyone would be happier if i was gone", _SI),
+    ("i forgot my tablets and didn't take them this morning", None),
+    ("the tablets were huge, i couldn't swallow them so the gp gave me liquid", None),
+    ("it'd be easier if i was gone for the weekend so they can decorate", None),
+    # Harm to a baby, feared or meant, and a mass-violence threat.
+    ("i'm scared i'll hurt my baby", _HTO),
+    ("i want to hurt the baby", _HTO),
+    ("i'm going to shoot up the school", _HTO),
+    ("i'm going to shoot up some heroin", None),
+    ("we're doing a photo shoot at the school tomorrow", None),
+    # Coercive control: unsafe at home, grooming, threats that stop a leaving, monitoring.
+    ("i'm not safe at home", _AB),
+    ("i'm being groomed by an older man online", _AB),
+    ("he threatens to kill himself if i leave", _AB),
+    ("she says she'll take the kids if i leave", _AB),
+    ("he monitors everything i do", _AB),
+    ("the kids aren't safe at home while the builders are in", None),
+    ("i'm being groomed for the manager role", None),
+    ("my manager monitors everything i do at work", None),
+]
+
+# Methods, purging and abuse in their usual words.
+_METHODS_PURGING_ABUSE: list[tuple[str, CrisisCategory | None]] = [
+    # Methods in their usual words, and their everyday look-alikes.
+    ("i'm going to drive my car into a wall", _SI),
+    ("i've been thinking of crashing the car on purpose", _SI),
+    ("i stood on the train tracks last night", _SI),
+    ("i bought rope", _SI),
+    ("i bought a rope yesterday", _SI),
+    ("i've got enough pills to do it", _SI),
+    ("i drank bleach", _SI),
+    ("i tried to drown myself", _SI),
+    ("i slit my wrists last year and i'm thinking about it again", _SI),
+    ("the train stood on the tracks for an hour", None),
+    ("i bought a rope for the tent", None),
+    ("the dog drank bleach and we rushed him to the vet", None),
+    ("i shot myself in the foot with that email", None),
+    # Purging and starving as punishment; worry is not.
+    ("i make myself throw up", _SH),
+    ("i haven't eaten in a week because i don't deserve food", _SH),
+    ("i made myself sick with worry", None),
+    # Harm imagined, burns, watching porn made to, money withheld.
+    ("i keep imagining strangling my boss", _HTO),
+    ("my mum burns me with cigarettes", _AB),
+    ("he makes me watch porn with him", _AB),
+    ("my boyfriend won't let me have my own money", _AB),
+    ("my sister burned me a cd", None),
+]
+
+# Death wishes in the past tense and violence named.
+_DEATH_WISHES_AND_VIOLENCE_NAMED: list[tuple[str, CrisisCategory | None]] = [
+    ("i wish i'd never been born", _SI),
+    ("i wish i could die", _SI),
+    ("nobody would care if i died", _SI),
+    ("i want to disappear and never come back", _SI),
+    ("my step dad touches me", _AB),
+    ("he gets violent when he drinks", _AB),
+    ("he said he wished i'd never been born", None),
+    ("i wish i could die my hair blue", None),
+    ("he likes violent films", None),
+]
 
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [
-        # Behaviour the C-SSRS asks about, and being a burden in its usual words.
-        ("i took the pills out and sat with them but didn't swallow them", _SI),
-        ("everyone would be happier if i was gone", _SI),
-        ("i forgot my tablets and didn't take them this morning", None),
-        ("the tablets were huge, i couldn't swallow them so the gp gave me liquid", None),
-        ("it'd be easier if i was gone for the weekend so they can decorate", None),
-        # Harm to a baby, feared or meant, and a mass-violence threat.
-        ("i'm scared i'll hurt my baby", _HTO),
-        ("i want to hurt the baby", _HTO),
-        ("i'm going to shoot up the school", _HTO),
-        ("i'm going to shoot up some heroin", None),
-        ("we're doing a photo shoot at the school tomorrow", None),
-        # Coercive control: unsafe at home, grooming, threats that stop a leaving, monitoring.
-        ("i'm not safe at home", _AB),
-        ("i'm being groomed by an older man online", _AB),
-        ("he threatens to kill himself if i leave", _AB),
-        ("she says she'll take the kids if i leave", _AB),
-        ("he monitors everything i do", _AB),
-        ("the kids aren't safe at home while the builders are in", None),
-        ("i'm being groomed for the manager role", None),
-        ("my manager monitors everything i do at work", None),
-    ],
+    _OVERDOSE_URGES_THREATS_WISHES
+    + _ABORTED_ATTEMPTS_BABY_SCHOOL_CONTROL
+    + _METHODS_PURGING_ABUSE
+    + _DEATH_WISHES_AND_VIOLENCE_NAMED,
 )
-def test_aborted_attempts_threats_to_a_baby_or_a_school_and_coercive_control(
-    text: str, category: CrisisCategory | None
-) -> None:
-    cats = crisis_categories(explicit_hits(text, None))
-    assert cats == ([category] if category else [])
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        # Methods in their usual words, and their everyday look-alikes.
-        ("i'm going to drive my car into a wall", _SI),
-        ("i've been thinking of crashing the car on purpose", _SI),
-        ("i stood on the train tracks last night", _SI),
-        ("i bought rope", _SI),
-        ("i bought a rope yesterday", _SI),
-        ("i've got enough pills to do it", _SI),
-        ("i drank bleach", _SI),
-        ("i tried to drown myself", _SI),
-        ("i slit my wrists last year and i'm thinking about it again", _SI),
-        ("the train stood on the tracks for an hour", None),
-        ("i bought a rope for the tent", None),
-        ("the dog drank bleach and we rushed him to the vet", None),
-        ("i shot myself in the foot with that email", None),
-        # Purging and starving as punishment; worry is not.
-        ("i make myself throw up", _SH),
-        ("i haven't eaten in a week because i don't deserve food", _SH),
-        ("i made myself sick with worry", None),
-        # Harm imagined, burns, watching porn made to, money withheld.
-        ("i keep imagining strangling my boss", _HTO),
-        ("my mum burns me with cigarettes", _AB),
-        ("he makes me watch porn with him", _AB),
-        ("my boyfriend won't let me have my own money", _AB),
-        ("my sister burned me a cd", None),
-    ],
-)
-def test_methods_purging_and_abuse_in_their_usual_words_and_their_look_alikes(
-    text: str, category: CrisisCategory | None
-) -> None:
-    cats = crisis_categories(explicit_hits(text, None))
-    assert cats == ([category] if category else [])
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("i wish i'd never been born", _SI),
-        ("i wish i could die", _SI),
-        ("nobody would care if i died", _SI),
-        ("i want to disappear and never come back", _SI),
-        ("my step dad touches me", _AB),
-        ("he gets violent when he drinks", _AB),
-        ("he said he wished i'd never been born", None),
-        ("i wish i could die my hair blue", None),
-        ("he likes violent films", None),
-    ],
-)
-def test_death_wishes_in_the_past_tense_and_violence_named_and_their_look_alikes(
+def test_crisis_in_its_usual_words_is_explicit_and_its_look_alikes_are_not(
     text: str, category: CrisisCategory | None
 ) -> None:
     cats = crisis_categories(explicit_hits(text, None))
