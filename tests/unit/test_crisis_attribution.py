@@ -408,13 +408,55 @@ _DEATH_WISHES_AND_VIOLENCE_NAMED: list[tuple[str, CrisisCategory | None]] = [
     ("he likes violent films", None),
 ]
 
+# As chats and forum posts type them: "my self", "wanna", misspellings, shorthand, a left-out "I".
+_TYPED_SPELLINGS_AND_SHORTHAND: list[tuple[str, CrisisCategory | None]] = [
+    ("well until i become homeless then its time to hang my self", _SI),
+    ("i keep hurting my self", _SH),
+    ("they really hurt my self-esteem", None),
+    ("i hurt my self esteem by comparing myself to her", None),
+    ("i dont wanna live anymore", _SI),
+    ("i don't wanna be here anymore", _SI),
+    ("i dont wanna exist anymore", _SI),
+    ("i don't wanna live in this town anymore", None),
+    ("i don't wanna go on the trip", None),
+    ("i wish i didnt exist", _SI),
+    ("i want to give up on life", _SI),
+    ("i'm not giving up on life", None),
+    ("i wanna sleep forever", _SI),
+    ("i could sleep forever after that hike lol", None),
+    ("thinking about unaliving myself", _SI),
+    ("i'm suicidial", _SI),
+    ("feeling sucidal again", _SI),
+    ("im not sucidal, just tired", None),
+    ("sucide prevention week is coming up", None),
+    ("plan to sucide", _SI),
+    ("been thinking about suicide a lot", _SI),
+    ("thinking about suicide prevention as a career", None),
+    ("writing an essay about suicide", None),
+    ("i want to off myself", _SI),
+    ("i'm going to ctb soon", _SI),
+    ("i should just die", _SI),
+    ("i should just die in a hole, that was so awkward", None),
+    ("i should just die of embarrassment lol", None),
+    ("i want to dissapear forever", _SI),
+    ("been sh'ing again", _SH),
+    ("i relapsed on sh last night", _SH),
+    ("my sh scars are showing", _SH),
+    ("sh, don't tell anyone", None),
+    ("he sa'd me", _AB),
+    ("he r*ped me", _AB),
+    ("he hurts my confidence every day", None),
+    ("i took all of my meds this morning like the doctor said", None),
+]
+
 
 @pytest.mark.parametrize(
     ("text", "category"),
     _OVERDOSE_URGES_THREATS_WISHES
     + _ABORTED_ATTEMPTS_BABY_SCHOOL_CONTROL
     + _METHODS_PURGING_ABUSE
-    + _DEATH_WISHES_AND_VIOLENCE_NAMED,
+    + _DEATH_WISHES_AND_VIOLENCE_NAMED
+    + _TYPED_SPELLINGS_AND_SHORTHAND,
 )
 def test_crisis_in_its_usual_words_is_explicit_and_its_look_alikes_are_not(
     text: str, category: CrisisCategory | None

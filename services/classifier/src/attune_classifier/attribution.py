@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from attune_classifier.lexicon import MarkerHit, normalise
+from attune_classifier.lexicon import SUICIDE_NOUN, MarkerHit, normalise
 from attune_schemas import CrisisCategory, MarkerFamily
 
 SI = CrisisCategory.SUICIDAL_IDEATION.value
@@ -112,7 +112,7 @@ _SUPPORT = re.compile(
 )
 # Nouns that name a topic unless someone owns them ("my overdose", "I self-harm").
 _NOUN = re.compile(
-    r"^(?:suicide|suicides|self[- ]?harm|overdoses?|abuse|abuser|abusive|molest\w*|rape|"
+    rf"^(?:{SUICIDE_NOUN}|suicides|self[- ]?harm|overdoses?|abuse|abuser|abusive|molest\w*|rape|"
     r"sexual(?:ly)? assault\w*|od)$",
     _I,
 )
@@ -198,6 +198,14 @@ _OWN_ACT = re.compile(
     r"\b(?:think\w*|thought\w*|contemplat\w*|consider\w*|attempt\w*|plann?\w*|commit\w*|"
     r"tried|try|trying|urges?|obsess\w*|fantasi[sz]\w*|dream\w*|chose|chosen|decided|write|"
     r"writing|wrote|written)\s+(?:\w+\s+){0,3}$",
+    _I,
+)
+# A reply with its "I" left out, as chats write them: "plan to sucide", "been thinking about
+# suicide". Not "writing an essay about suicide": only the verbs of owning the act itself.
+_ELIDED_OWN_ACT = re.compile(
+    r"^\W*(?:(?:been|keep|kept|still|just|always|honestly|seriously)\s+)*"
+    r"(?:think\w*|thought\w*|contemplat\w*|consider\w*|attempt\w*|plann?\w*|tried|trying|"
+    r"obsess\w*|fantasi[sz]\w*)\s+(?:(?:to|about|of|on|committing|commit|my)\s+){0,2}$",
     _I,
 )
 # The act as the subject of a statement: "ending it is not the way", "suicide is never...".
@@ -362,7 +370,11 @@ def attribute(text: str, hit: MarkerHit) -> Attribution:
         # speaker is its subject ("I think about suicide", "been self harming").
         if _TOPIC_AFTER.match(norm[end:]) and not _OWN_ACT.search(before):
             return result(Who.TOPIC)
-        if nearest is Who.SELF and _OWN_ACT.search(before):
+        if (nearest is Who.SELF and _OWN_ACT.search(before)) or (
+            nearest is None
+            and _ELIDED_OWN_ACT.match(norm[s_lo:start])
+            and not _TOPIC_AFTER.match(norm[end:])
+        ):
             return result(Who.SELF)
         if _TOPIC_BEFORE.search(norm[max(c_lo, start - 30) : start]):
             return result(Who.TOPIC)

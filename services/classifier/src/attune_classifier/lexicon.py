@@ -55,7 +55,15 @@ def _c(*patterns: str) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
 
 
-_ME = r"(?:my ?self|me)"
+# "myself" as chats type it, "my self" too, but not "my self esteem" or "my self-worth".
+_MYSELF = (
+    r"(?:myself|my self(?![- ]?(?:esteem|worth|confidence|image|respect|care|belief|control|"
+    r"doubt|love|talk|awareness|sabotag\w*|conscious\w*)\b))"
+)
+_ME = rf"(?:{_MYSELF}|me)"
+# Suicide and suicidal as they are typed in chats and posts ("plan to sucide", "suiciadal").
+SUICIDE_NOUN = r"(?:suicide|suicde|sucide|suicied|suiside|suicid)"
+SUICIDAL = r"(?:suicidal|suicidial|suicidle|suicidel|suicdal|sucidal|suiciadal|suisidal)"
 _PERSON = (
     r"(?:him|her|them|someone|somebody|people|my (?:son|daughter|kids?|child|children|baby|"
     r"wife|husband|partner|boyfriend|girlfriend|mum|mom|dad|father|mother|brother|sister|"
@@ -107,7 +115,7 @@ WITHDRAWAL: dict[str, tuple[re.Pattern[str], ...]] = {
     "avoidant_storytelling": _c(
         r"^\W*anyway(?:s)?\b",
         r"\b(?:can we|let'?s) (?:talk about|change) (?:something else|the subject|topic)\b",
-        r"\bi don'?t (?:want|wanna) to (?:talk|get into) (?:about )?(?:it|that|this)\b",
+        r"\bi don'?t (?:want to|wanna) (?:talk|get into) (?:about )?(?:it|that|this)\b",
         r"\bchanging the subject\b",
         r"\bon (?:a|another) (?:different|random|unrelated) note\b",
         r"\bdid (?:you|u) (?:see|watch|hear)\b",
@@ -197,11 +205,16 @@ CONFRONTATION: dict[str, tuple[re.Pattern[str], ...]] = {
 CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     CrisisCategory.SUICIDAL_IDEATION.value: _c(
         # "kill me" is nearly always the idiom ("my legs are killing me"); ideation says myself.
-        r"\b(?:kill|killing|killed|end|ending|ended) my ?self\b",
+        rf"\b(?:kill|killing|killed|end|ending|ended) {_MYSELF}\b",
         r"\b(?:want|wish|need) (?:someone|somebody|something) (?:to|would|could) (?:just )?kill me\b",
         r"\bkms\b",
-        r"\bsuicid(?:e|al)\b",
-        r"\bunalive\b",
+        # Chat shorthand for the same: "off myself", "ctb" (catch the bus), "i should just die"
+        # (not "die in a hole" of embarrassment).
+        rf"\b(?:to|gonna|wanna|going to|could|might|just|should) off {_MYSELF}\b",
+        r"\bctb\b",
+        r"\bi (?:should|might as well|may as well|oughta) (?:just )?(?:die|be dead)\b(?! in a (?:hole|ditch|corner)\b)",
+        rf"\b(?:{SUICIDE_NOUN}|{SUICIDAL})\b",
+        r"\bunaliv(?:e|ing)\b",
         r"\b(?:end|ending|take|taking) (?:it all|my (?:own )?life)\b",
         r"\b(?:end|ending) things\b",
         r"\b(?:want|wants|wanna|wanted|wanting|wish|wishing|going) (?:to )?(?:die|be dead)\b",
@@ -218,7 +231,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bdisappear (?:and never come back|and never be found)\b",
         r"\b(?:better off|be better) (?:dead|without me|if i (?:was|were)n'?t (?:here|around))\b",
         # Not wanting to live, but not "to live with my mum" or "to go on the trip".
-        rf"\b(?:don'?t|do not|dont|not) (?:want|wanna|wanting) to (?:be here|exist|live{_NOT_SOMEWHERE}|be alive|wake up|go on{_NOT_ONTO}|be around any ?more)\b",
+        rf"\b(?:don'?t|do not|dont|not) (?:want to|wanna|wanting to) (?:be here|exist|live{_NOT_SOMEWHERE}|be alive|wake up|go on{_NOT_ONTO}|be around any ?more)\b",
         # "Life isn't worth living", but not "your life ... not worth living" said to someone else.
         r"\b(?:(?<!your )life|it|this|mine)(?:'s| is| feels| seems)? (?:not|isn'?t|no longer|ain'?t) worth (?:living|being alive)\b",
         r"\b(?:want|wanna|wanting|wish|need) (?:to )?(?:just )?stop (?:living|existing|being alive)\b",
@@ -231,7 +244,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         rf"\bcan'?t (?:go on{_NOT_ONTO}|do this anymore|keep going)\b",
         r"\b(?:won'?t|will not|not going to) be (?:around|here) (?:much )?(?:longer|for long|anymore)\b",
         r"\b(?:giving|gave) (?:away )?(?:my|all my) (?:stuff|things|belongings)(?: away)?\b",
-        r"\b(?:goodbye|suicide) (?:note|letter)\b",
+        rf"\b(?:goodbye|{SUICIDE_NOUN}) (?:note|letter)\b",
         r"\b(?:overdose|od)\b",
         # An overdose the speaker took ("I took an overdose", "I overdosed last weekend"); not
         # a sugar or a box-set overdose.
@@ -245,7 +258,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:held|put|pressed|holding|pressing) (?:a|the|my) (?:knife|blade|razor|kitchen knife) (?:to|against|on) my (?:wrists?|throat|neck|arms?|chest)\b",
         r"\b(?:research\w*|look\w* up|looking up|read\w* (?:up )?(?:about|on)|search\w*(?: for)?|googl\w*) (?:the )?(?:best |easiest |quickest |painless )?(?:ways|how) to (?:die|kill myself|end (?:it|my life))\b",
         r"\bhang(?:ing)? {_ME}\b".replace("{_ME}", _ME),
-        r"\b(?:disappear|not exist) (?:forever|for good|permanently)\b",
+        r"\b(?:dis+ap+ear|not exist) (?:forever|for good|permanently)\b",
         r"\bend(?:ing)? it\b(?! with)",
         # Passive ideation: not waking up, tired of existing, rather not live.
         r"\b(?:and|just|to|i'?d|would|could) (?:not|never) (?:have to )?wake up\b",
@@ -253,7 +266,12 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:til|till|until) i (?:don'?t|dont|do not) wake up\b",
         r"\b(?:tired|sick|done) (?:of|with) (?:being alive|living|existing|life|being a person)\b",
         r"\b(?:hate|hating) being alive\b",
-        r"\b(?:want|wanna) to not (?:exist|be here|be alive|be around)\b",
+        # "I wish I didn't exist", "I want to sleep forever" (C-SSRS: to go to sleep and not wake
+        # up), "giving up on life"; not "I could sleep forever after that hike lol".
+        r"\bwish(?:ing|ed)? (?:that )?i (?:didn'?t|did not|could (?:just )?stop|could just not) exist\b",
+        r"\b(?:want|wanna|wish|wishing|wished) (?:to |i could )?(?:just )?(?:go to )?sleep forever\b(?![^.!?]{0,40}(?:😂|🤣|\blol\b|\bhaha))",
+        r"\b(?:giv(?:e|ing)|gave|given) up on (?:life|living)\b",
+        r"\b(?:want to|wanna) not (?:exist|be here|be alive|be around)\b",
         r"\b(?:i'?d|would) rather (?:not (?:live|be alive|exist|be here)|be dead|die)\b",
         r"\brather (?:not|never) wake up\b",
         # Safety in the client's own words: "I can't keep myself safe".
@@ -290,7 +308,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:crash|crashing|crashed) (?:my|the) car (?:on purpose|deliberately)\b",
         r"\bi (?:\w+ )?(?:stood|standing|sat|sitting|lay|lying|laid|walked|went) (?:on|onto|across|down) (?:the )?(?:train |railway |rail )?(?:tracks|line|level crossing)\b",
         r"\bi (?:\w+ )?(?:drank|drunk|drink|swallowed|took) (?:some )?(?:bleach|anti-?freeze|weed ?killer|poison|drain cleaner)\b",
-        r"\b(?:drown|drowned|drowning|suffocate|suffocated|suffocating|poison|poisoned|poisoning|electrocute|gas|gassed|shoot|shot) my ?self\b(?! in the foot)",
+        rf"\b(?:drown|drowned|drowning|suffocate|suffocated|suffocating|poison|poisoned|poisoning|electrocute|gas|gassed|shoot|shot) {_MYSELF}\b(?! in the foot)",
         r"\benough (?:pills|tablets|paracetamol|meds|insulin|sleeping pills) to (?:do it|die|kill me|end it|not wake up)\b",
         # Wrists only: "slit my throat" is a common hyperbole ("'slit my throat' gifs lol").
         r"\bslit(?:ting)? (?:my )?wrists?\b",
@@ -326,8 +344,11 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"(?![^.!?]{0,40}\b(?:photo|picture|selfie|view|see|look|watch|pool|swim|lesson|class|proud)\w*)",
     ),
     CrisisCategory.SELF_HARM.value: _c(
-        r"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching|starve|starving|starved) my ?self\b",
+        rf"\b(?:cut|cutting|burn|burning|burnt|burned|hurt|hurting|harm|harming|hit|hitting|punish|punishing|scratch|scratching|starve|starving|starved) {_MYSELF}\b",
         r"\bself[- ]?(?:harm(?:ing)?|abus(?:e|ing))\b",
+        # "sh" as forums and chats write self-harm: "been sh'ing", "relapsed on sh", "my sh scars".
+        r"\b(?:i|been|keep|kept|started|start|stopped|relapsed(?: on)?|urges? to|want to|wanna|gonna|going to|not to) sh(?:'?ing|'?ed|'?d)?\b(?!\W*(?:\.\.|up|it)\b)",
+        r"\bsh (?:scars?|urges?|again|wounds?|cuts?|relapse)\b",
         r"\bcut(?:ting)? (?:again|my (?:arms?|wrists?|legs?|thighs?))\b",
         r"\b(?:razor|blade)s?\b",
         r"\brelaps(?:e|ed|ing)\b[^.!?]{0,30}\b(?:cutting|self[- ]?harm|burning)\b",
@@ -399,7 +420,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     CrisisCategory.ABUSE_DISCLOSURE.value: _c(
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
-        rf"{_ADVERB}(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
+        rf"{_ADVERB}(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|r[a*@]p(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
         # Pushed to study or into a career is not a blow; pushed to the floor or into a wall is.
         r"(?!(?<=push(?:es|ed) (?:me|us)) (?:to|into) (?!(?:the |a )?(?:ground|floor|wall|stairs|door|bed|car|water|fridge|table|mirror|counter)\b))",
         # The same blows and touching by someone named by their role: a teacher, a coach, a
@@ -407,11 +428,11 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:my|our) (?:teacher|coach|tutor|boss|manager|supervisor|neighbou?r|priest|pastor|babysitter|carer|"
         r"step[- ]?brother|step[- ]?sister|step[- ]?mum|step[- ]?mother|step[- ]?dad|step[- ]?father|cousin|grandad|grandpa|grandfather|"
         rf"grandma|gran|nan|aunt|auntie|sister|son|daughter|landlord|flatmate|housemate|roommate) {_ADVERB}"
-        r"(?:hits?|beats?|beat|chokes?|choked|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|rap(?:es|ed)|strangle[sd]|touche[sd]|molest(?:s|ed)) "
+        r"(?:hits?|beats?|beat|chokes?|choked|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|r[a*@]p(?:es|ed)|strangle[sd]|touche[sd]|molest(?:s|ed)) "
         r"(?:me|us)\b(?! out| up| back| off)",
         # Self-abuse is self-harm, not abuse by someone else.
         r"(?<!self )(?<!self-)\b(?:abus(?:e|es|ed|ive|ing))\b",
-        r"\b(?:molest\w*|raped?|sexual(?:ly)? assault\w*)\b",
+        r"\b(?:molest\w*|r[a*@]ped?|sexual(?:ly)? assault\w*|sa'd)\b",
         r"\b(?:afraid|scared|terrified) (?:of (?:him|her|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad))|to go home)\b",
         r"\b(?:not|never) allowed to (?:see|leave|go out|have|talk to|call)\b",
         r"\b(?:checks|controls|takes) my (?:phone|money|messages|bank)\b",
@@ -468,16 +489,16 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
 
 # Explicit denials, idioms and quotes that must not count as crisis on their own.
 CRISIS_EXCLUSIONS = _c(
-    r"\b(?:i'?m|i am|im) not (?:feeling )?(?:suicidal|going to (?:kill|hurt) myself)\b",
-    r"\bnot (?:at all )?suicidal\b",
-    r"\b(?:never|not) (?:been|felt|feeling|had) (?:suicidal|any (?:suicidal )?thoughts)\b",
-    r"\bno (?:thoughts|plans?|intention|urges?) (?:of|to|about) (?:suicide|killing myself|hurting myself|self[- ]?harm|harming myself|ending)\b",
+    rf"\b(?:i'?m|i am|im) not (?:feeling )?(?:{SUICIDAL}|going to (?:kill|hurt) myself)\b",
+    rf"\bnot (?:at all )?{SUICIDAL}\b",
+    rf"\b(?:never|not) (?:been|felt|feeling|had) (?:{SUICIDAL}|any (?:{SUICIDAL} )?thoughts)\b",
+    rf"\bno (?:thoughts|plans?|intention|urges?) (?:of|to|about) (?:{SUICIDE_NOUN}|killing myself|hurting myself|self[- ]?harm|harming myself|ending)\b",
     r"\b(?:would|will|could)(?: never|n'?t ever|n'?t) (?:ever )?(?:kill|hurt|harm) (?:myself|anyone|him|her)\b",
     r"\bi (?:don'?t|do not) (?:want to|wanna) (?:die|kill myself|hurt myself|hurt anyone)\b",
     r"\b(?:is|are|was|were|been|it'?s|they'?re) (?:absolutely |literally |just )?killing me\b",
     r"\b(?:could|would|'d) (?:kill|murder|die) for\b",
     r"\b(?:dying|die) (?:to (?:know|see|try|get|hear|go)|of (?:embarrassment|shame|boredom|laughter))\b",
-    r"\b(?:hurt|hurting|hurts) (?:his|her|their|your|my|someone'?s|anyone'?s|people'?s|\w+'s) feelings\b",
+    r"\b(?:hurt|hurting|hurts) (?:his|her|their|your|my|someone'?s|anyone'?s|people'?s|\w+'s) (?:feelings|pride|ego|confidence|self[- ]?(?:esteem|worth|confidence|image)|chances|reputation|career|grades)\b",
     r"\b(?:bored|scared|worried|tickled|freezing) to death\b",
     r"\bdead (?:tired|serious|on|set|end|line)\b",
     r"\bkill(?:ing|ed)? (?:time|it|the (?:vibe|mood|lights))\b",
@@ -530,8 +551,8 @@ _NEGATION_BEFORE = re.compile(
 CRISIS_CUES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
-        "death": r"\b(?:die|dying|died|dead|death|suicid\w*|kill(?:ing)? myself|funeral|grave|coffin|afterlife)\b",
-        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|not (?:wanting|want) to (?:be (?:here|around|alive)|live|exist)|not being (?:here|around|alive)|(?:not|isn'?t|no longer) worth (?:living|being alive)|stop (?:living|existing)|disappear\w*|gone for good|not exist\w*|never wake|not wake|(?:don'?t|dont|didn'?t|won'?t|wont|wouldn'?t) (?:\w+ ){0,3}wake(?: up)?|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
+        "death": rf"\b(?:die|dying|died|dead|death|suicid\w*|{SUICIDE_NOUN}|{SUICIDAL}|kill(?:ing)? {_MYSELF}|unaliv\w*|funeral|grave|coffin|afterlife)\b",
+        "not_being": r"\b(?:not (?:be )?(?:here|around|alive)|not (?:wanting to|want to|wanna) (?:be (?:here|around|alive)|live|exist)|give up on (?:life|living)|not being (?:here|around|alive)|(?:not|isn'?t|no longer) worth (?:living|being alive)|stop (?:living|existing)|disappear\w*|gone for good|not exist\w*|never wake|not wake|(?:don'?t|dont|didn'?t|won'?t|wont|wouldn'?t) (?:\w+ ){0,3}wake(?: up)?|sleep forever|end (?:it|things|everything)|no way out|no point|can'?t go on|can'?t do this|not come round|(?:after|when) i'?m gone|won'?t be (?:here|around))\b",
         "means": r"\b(?:pills?|tablets?|overdos\w*|paracetamol|rope|noose|belt|ligature|bridge|cliffs?|ledge|roof|tracks?|train|jump\w*|gun|shotgun|knife|knives|blade|razor|petrol|engine running|the edge|insulin|dose|lethal|fatal|drown\w*|bleach|anti-?freeze|carbon monoxide|exhaust pipe|how (?:many|much|high|long) (?:would|does|do|will|to|it)|tak(?:e|es|ing|en|ed|ok) (?:a (?:bit|little|few) )extra(?! (?:care|time|effort|caution|money|shifts?))|extra (?:units|doses?|tablets|pills)|more than (?:prescribed|the (?:dose|prescription)|i'?m (?:supposed|meant) to)|doubl\w* (?:up|the dose|my dose))\b",
         "self_harm_act": r"\b(?:cut\w*|burn\w*|bleed\w*|bled|blood|scars?|stitches|scratch\w*|bruis\w*|hurt\w* (?:myself|me)|harm\w*|punch\w* (?:the )?wall|scald\w*|kettle|lighter|pull\w* (?:my |out my )?hair|head (?:against|into)|starv\w*|haven'?t eaten|stopped eating|not eating|make myself (?:sick|throw up)|purg\w*|deserve (?:it|to hurt|the pain|to suffer)|on purpose|deliberately|wanted it to hurt|"
         r"radiator|candle|hot tap|boiling|scrub\w*|wire brush|hair tie|freezing|cold (?:bath|shower)|straighteners|bang\w* my head|headbang\w*|slam\w* my|smash\w* my|squeez\w* the|blades?|punish\w*|deserved? (?:it|this|to feel)|felt (?:fair|right)|(?:until|till) (?:it|they|its|theyre|it'?s) (?:hurts?|raw|purple|numb)|blister\w*|how long i can go|sick after)\b",
