@@ -13,7 +13,7 @@ import pkgutil
 import attune_classifier
 from attune_classifier import embedding, text_caches
 from attune_classifier.model import ModelScorer
-from attune_classifier.scoring import ScoringInput, ContextTurn
+from attune_classifier.scoring import ContextTurn, ScoringInput
 from attune_models.bench import ARTIFACTS
 
 # Loaders, not text caches: the model and the tokenizer are read once per process.

@@ -58,6 +58,14 @@ from attune_schemas import MarkerFamily
         "my insurance has a $20 copay so i can't go every week",
         "i have a small amount of money saved up for a deposit",
         "in bed i watch tv or check my phone till i'm tired",
+        "i was going to post it but he beat me to it",
+        "my mum pushed me to apply for the job",
+        "my family isn't pushing me to get a job",
+        "the major my parents forced me into",
+        "hit my thumb with the hammer putting up shelves",
+        "we went clay pigeon shooting with my dad",
+        "the dog bit me on the hand at the park",
+        "the baby kicked me all night",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -90,6 +98,10 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "he stabbed me in the arm",
         "he checks my phone every night",
         "i've saved up my tablets",
+        "he pushed me to the ground",
+        "he beats me at home",
+        "i hit my head against the wall on purpose",
+        "i want to shoot him",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

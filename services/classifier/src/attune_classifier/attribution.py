@@ -112,8 +112,8 @@ _SUPPORT = re.compile(
 )
 # Nouns that name a topic unless someone owns them ("my overdose", "I self-harm").
 _NOUN = re.compile(
-    rf"^(?:{SUICIDE_NOUN}|suicides|self[- ]?harm|overdoses?|abuse|abuser|abusive|molest\w*|rape|"
-    r"sexual(?:ly)? assault\w*|od)$",
+    rf"^(?:{SUICIDE_NOUN}|suicides|self[- ]?harm|overdoses?|abuse|abuser|abusive|molestation|"
+    r"molesters?|rape|sexual(?:ly)? assault\w*|od)$",
     _I,
 )
 # A noun in a compound or after a determiner names a subject of talk: "suicide prevention day",
@@ -146,7 +146,8 @@ _QUOTE = re.compile(
     _I,
 )
 _REPORTING = re.compile(
-    r"\b(?:said|says|say|told|tells|tell|texted|wrote|writes|posted|posts|messaged|asked|"
+    r"\b(?:said|says|say|told|tells|tell|texted|wrote|writes|write|posted|posts|post|typed|types|"
+    r"messaged|asked|"
     r"screamed|shouted|yelled|goes|went|like)\b[^.!?]{0,40}$",
     _I,
 )

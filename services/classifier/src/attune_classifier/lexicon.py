@@ -67,6 +67,8 @@ SUICIDAL = r"(?:suicidal|suicidial|suicidle|suicidel|suicdal|sucidal|suiciadal|s
 _PERSON = (
     r"(?:him|her|them|someone|somebody|people|my (?:son|daughter|kids?|child|children|baby|"
     r"wife|husband|partner|boyfriend|girlfriend|mum|mom|dad|father|mother|brother|sister|"
+    # As chats write them: "my bf", "my hubby", "my parents".
+    r"bf|gf|hubby|wifey|fiance|fiancee|parents|"
     r"boss|neighbou?r|ex|roommate|flatmate|coworker|colleague|teacher|"
     # Step- and extended family, in-laws, a manager or a landlord: "I want to kill my stepdad".
     r"step[- ]?(?:dad|mum|mom|father|mother|brother|sister|son|daughter)|stepdad|stepmum|stepmom|"
@@ -202,6 +204,12 @@ CONFRONTATION: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
 }
 
+# Wanting, meaning or picturing an act on someone: "i've thought about poisoning his food".
+_HTO_INTENT = (
+    r"(?:want|wanna|going|gonna|will|'ll|thinking about|thought about|think about|plan|planning|"
+    r"urge|urges|tempted|fantasi[sz]e about|keep thinking about)"
+)
+
 CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
     CrisisCategory.SUICIDAL_IDEATION.value: _c(
         # "kill me" is nearly always the idiom ("my legs are killing me"); ideation says myself.
@@ -241,7 +249,8 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bno (?:reason|point) (?:to|in) (?:live|living|going on|being here)\b",
         r"\b(?:don'?t|dont|do not|no longer) have (?:a|any) (?:will|reason) to (?:live|go on|keep going|be alive)\b",
         r"\b(?:lost|losing) (?:the|my|all) will to live\b",
-        rf"\bcan'?t (?:go on{_NOT_ONTO}|do this anymore|keep going)\b",
+        # "can't keep going through that" (an event), "to the gym", "back to him" are not.
+        rf"\bcan'?t (?:go on{_NOT_ONTO}|do this anymore|keep going(?! (?:through (?:that|it|those)|to|back|with|on about|out|there|round|in|into|over)\b))\b",
         r"\b(?:won'?t|will not|not going to) be (?:around|here) (?:much )?(?:longer|for long|anymore)\b",
         r"\b(?:giving|gave) (?:away )?(?:my|all my) (?:stuff|things|belongings)(?: away)?\b",
         rf"\b(?:goodbye|{SUICIDE_NOUN}) (?:note|letter)\b",
@@ -325,7 +334,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bnot planning on being (?:here|around)\b",
         r"\b(?:check(?:ing)? out|log(?:ging)? off) for good\b",
         r"\b(?:picked|chose|choosing|planned|planning) (?:out )?(?:the|my) (?:song|music|hymn)s? (?:for|at) my funeral\b",
-        r"\b(?:written|wrote|writing|left) (?:\w+ )?letters? (?:to|for) (?:my|the) (?:kids|children|son|daughter|family|parents|mum|mom|dad|wife|husband|partner)\b",
+        # Letters left for the family, unless the message gives a return ("back in 6 months",
+        # a deployment), as preparation.py reads an ordinary reason.
+        r"\b(?:written|wrote|writing|left) (?:\w+ )?letters? (?:to|for) (?:my|the) (?:kids|children|son|daughter|family|parents|mum|mom|dad|wife|husband|partner)\b"
+        r"(?!.{0,80}\b(?:(?:back|home) in (?:\d+|a few|a couple of|two|three|four|six|nine|twelve) (?:days|weeks|months)|deploy\w*|tour of duty)\b)",
         r"\b(?:want|wanted|need|wish) (?:it all|everything|all of it|the pain) to (?:stop|end)\b(?! for a (?:bit|while|day|minute))",
         # Method questions, often put generically ("how many would it take", "does it hurt to drown").
         r"\bhow (?:many|much) (?:\w+ ){0,5}(?:would|does|do|will|to|it) (?:it )?(?:take|kill|be (?:fatal|lethal|enough))\b",
@@ -365,6 +377,9 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\brelaps\w*\b[^.!?]{0,15}\b(?:and|&) (?:cut|burn(?:ed|t)|hurt myself)\b(?! (?:my|the|a|his|her|our|some|off|back|down|out|ties)\b)",
         r"\b(?:feel like|urges? to|want to|wanna|tempted to|itching to) (?:cut|cutting|burn|burning)"
         r"(?=\W*$|\s*[.!?;]|\s+(?:again|myself|tonight|so bad|really bad|badly|right now|all the time)\b)",
+        # The urge as the subject: "the urge to cut is so strong tonight".
+        r"\b(?:the|my) (?:urges?|need|craving) to (?:cut|burn|hurt myself|self[- ]?harm)\b(?! (?:down|back|out|off|ties|costs|my hair|the)\b)"
+        r"(?=[^.!?]{0,30}\b(?:strong|bad|back|won'?t go|worse|again|tonight|overwhelming|unbearable|getting)\b)",
         r"\bcutting (?:again|every|most|each|since)\b",
         r"\b(?:head|fist)s? (?:against|into|on) the (?:wall|door|desk|window|floor)\b",
         r"\b(?:slam|bang|smash|hit|punch)\w* my (?:head|hand|fist)s?\b[^.!?]{0,30}\b(?:wall|door|desk|window|until|till|til)\b",
@@ -416,11 +431,29 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:deserve|get) what'?s coming\b",
         r"\bif i hurt (?:him|her|them)\b",
         r"\b(?:hurt|hurting|kill|killing) (?:people|everyone|them all)\b",
+        # Intent in other verbs: poison, run over, push under a train, burn a home; a list of
+        # targets; a fear of snapping; violent images that keep coming.
+        rf"\b{_HTO_INTENT} (?:to )?(?:poison|poisoning) (?:{_PERSON}|(?:his|her|their) (?:food|drink|tea|coffee|dinner))\b",
+        rf"\b{_HTO_INTENT} (?:to )?(?:shoot|shooting|stab|stabbing) (?:people|everyone|everybody|them all)\b(?! (?:a|an)\b)",
+        rf"\b{_HTO_INTENT} (?:to )?(?:run|running) {_PERSON} (?:over|down)\b(?! (?:to|there|for|later|in|at|from)\b)",
+        rf"\b{_HTO_INTENT} (?:to )?(?:push|pushing|shove|shoving) (?:{_PERSON}|strangers|a stranger) (?:in front of|under|onto|off)\b",
+        rf"\b{_HTO_INTENT} (?:to )?(?:burn|burning|torch|torching) (?:his|her|their|my \w+'s) (?:house|flat|car|place|home|shop)\b|"
+        rf"\b{_HTO_INTENT} (?:to )?(?:set|setting) fire to (?:his|her|their|my \w+'s) \w+\b",
+        r"\b(?:people|someone|everyone|those|the ones) i (?:want|wanna|'m going|am going|plan|need) to (?:hurt|kill|shoot|stab|make pay)\b(?! (?:me|myself)\b)",
+        r"\b(?:scared|afraid|worried|terrified) (?:i'?ll|i will|i might|i'?m going to|that i'?ll) (?:(?:snap and )?(?:hurt|kill|attack) (?:someone|somebody|people)|(?:kill|attack|snap and hurt) (?:him|her|them))\b",
+        r"\b(?:picturing|imagining|fantasi[sz]ing about|visuali[sz]ing) (?:hurting|killing|stabbing|strangling|shooting) (?:someone|somebody|people|him|her|them|the (?:kids|children|baby|babies)|my \w+)\b",
+        # A weapon got for someone: "i bought a gun to deal with him"; not a knife as a present.
+        rf"\b(?:bought|got|getting|have|carry|carrying|keep) (?:myself )?(?:a|the) (?:gun|knife|blade|weapon|bat|machete|crowbar)\b[^.!?]{{0,20}}\bto (?:deal with|use on|sort out|get back at|hurt|scare|teach) {_PERSON}\b",
         r"\bi (?:threw|hit|slapped|shoved|pushed|punched|kicked) (?:a \w+ at )?(?:him|her|them|my (?:son|daughter|kid|child|wife|husband|partner))\b",
     ),
     CrisisCategory.ABUSE_DISCLOSURE.value: _c(
-        r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad|stepfather|uncle|brother|ex)) "
+        r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|bf|gf|hubby|fiance|fiancee|dad|father|mum|mom|mother|parents|stepdad|stepfather|uncle|brother|ex)) "
         rf"{_ADVERB}(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|r[a*@]p(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
+        # Forced into a course or a career ("the major my parents forced me into") is no blow.
+        r"(?!(?:(?<=forced me)|(?<=forces me)) into (?:(?:a|the|that|this|my) )?(?:major|degree|course|career|job|medicine|law|engineering|university|uni|college|business|accounting|family business)\b)"
+        r"(?!(?:(?<=forced me)|(?<=forces me)) into\W*(?:[,.;!?]|$))"
+        # Beaten at a game or to it: "my gf beats me at every game", "he beat me to it".
+        r"(?!(?:(?<=beats me)|(?<=beat me)|(?<=beats us)|(?<=beat us)) (?:at (?:\w+ ){0,2}(?:chess|cards|monopoly|scrabble|games?|tennis|golf|pool|darts|fifa|everything|arm wrestling|running)|in (?:the|a|every) (?:race|game|match|quiz)|to (?:it|the)))"
         # Pushed to study or into a career is not a blow; pushed to the floor or into a wall is.
         r"(?!(?<=push(?:es|ed) (?:me|us)) (?:to|into) (?!(?:the |a )?(?:ground|floor|wall|stairs|door|bed|car|water|fridge|table|mirror|counter)\b))",
         # The same blows and touching by someone named by their role: a teacher, a coach, a
@@ -433,7 +466,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         # Self-abuse is self-harm, not abuse by someone else.
         r"(?<!self )(?<!self-)\b(?:abus(?:e|es|ed|ive|ing))\b",
         r"\b(?:molest\w*|r[a*@]ped?|sexual(?:ly)? assault\w*|sa'd)\b",
-        r"\b(?:afraid|scared|terrified) (?:of (?:him|her|my (?:partner|husband|wife|boyfriend|girlfriend|dad|father|mum|mom|mother|stepdad))|to go home)\b",
+        r"\b(?:afraid|scared|terrified) (?:of (?:him|her|my (?:partner|husband|wife|boyfriend|girlfriend|bf|gf|hubby|fiance|fiancee|dad|father|mum|mom|mother|parents|stepdad))|to go home)\b",
         r"\b(?:not|never) allowed to (?:see|leave|go out|have|talk to|call)\b",
         r"\b(?:checks|controls|takes) my (?:phone|money|messages|bank)\b",
         r"\block(?:s|ed) me (?:in|out)\b",
@@ -456,6 +489,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\bpunch(?:es|ed)? the walls? next to (?:my|me)\b",
         r"\bheld me down\b",
         r"\b(?:he|she|they|my \w+) (?:\w+ )?threw (?:a |one |the )?(?:glass|plate|bottle|mug|chair|phone|something)\b",
+        r"\b(?:he|she|they|my \w+) (?:\w+ )?(?:throws|is throwing|keeps throwing|started throwing) (?:things|stuff|plates|glasses|bottles|chairs|a \w+|the \w+) at me\b",
         r"\bthrew me (?:out|against|into|down)\b",
         r"\bmarks on my (?:arms?|neck|legs?|body|face)\b",
         r"\bpinches me\b",
@@ -499,6 +533,8 @@ CRISIS_EXCLUSIONS = _c(
     r"\b(?:could|would|'d) (?:kill|murder|die) for\b",
     r"\b(?:dying|die) (?:to (?:know|see|try|get|hear|go)|of (?:embarrassment|shame|boredom|laughter))\b",
     r"\b(?:hurt|hurting|hurts) (?:his|her|their|your|my|someone'?s|anyone'?s|people'?s|\w+'s) (?:feelings|pride|ego|confidence|self[- ]?(?:esteem|worth|confidence|image)|chances|reputation|career|grades)\b",
+    # Hurt by what the speaker says or does: "i'll hurt him if i tell him the truth".
+    r"\bhurt (?:him|her|them|my \w+) (?:if|when) i (?:tell|told|say|said|leave|left|break up|end|ended|don'?t|didn'?t|cancel|say no|ask|move)\b",
     r"\b(?:bored|scared|worried|tickled|freezing) to death\b",
     r"\bdead (?:tired|serious|on|set|end|line)\b",
     r"\bkill(?:ing|ed)? (?:time|it|the (?:vibe|mood|lights))\b",
@@ -644,6 +680,18 @@ def cue_counts(text: str) -> tuple[int, ...]:
 # so the phrase neither opens the cue gate nor reaches the crisis model; the marker rules and
 # their own exclusions are unaffected.
 CUE_IDIOMS = _c(
+    # Injuries nobody meant: a pet's scratch or bite, a baby's kick, a thumb under the hammer,
+    # a head on the cupboard door; shooting as a sport or a film ("clay pigeon shooting").
+    r"\b(?:the |my |our |his |her )?(?:cat|cats|kitten|dog|dogs|puppy|pup|horse|pony|hamster|rabbit|parrot|budgie|ferret|guinea pig)(?:'s)?\b[^.!?]{0,30}\b(?:scratch\w*|bit|bites?|bitten|kick\w*|claw\w*|nipp\w*)\b|"
+    r"\b(?:scratch\w*|bites?|bitten|claw marks)\b[^.!?]{0,30}\b(?:from|by|off) (?:the |my |our |his |her )?(?:cat|kitten|dog|puppy|horse|pony|hamster|rabbit|parrot|ferret|guinea pig)\b|"
+    r"\b(?:the |my |our )?(?:baby|bump|toddler|little one)(?:'s)? (?:\w+ )?(?:kick\w*|headbutt\w*|hit|hits|bit|bites)\b",
+    r"\b(?:hit|bashed|smashed|banged|whacked|trapped|caught|stubbed) my (?:thumb|finger|fingers|toe|toes|shin|knee|elbow|funny bone|head) (?:with|on|in|against) (?:the|a|my) (?:hammer|door|car door|cupboard|cabinet|shelf|table|corner|bed|drawer|low beam|beam|doorframe)\b",
+    r"\b(?:clay (?:pigeon )?|target |skeet |trap |photo |film |video |music video |fashion )shoot\w*|\bshoot\w* (?:hoops|pool|some hoops|a film|a video|photos|pictures|the breeze)\b|\bbruis\w* (?:from|off) the (?:recoil|gun|rifle)\b",
+    # Beaten at a game or to it, pushed to study: "he beat me to it", "mum pushed me to apply".
+    r"\bbeat(?:s|en)? (?:me|us|you|him|her|them) (?:to (?:it|the)\b|at (?:\w+ ){0,2}(?:chess|cards|monopoly|scrabble|games?|tennis|golf|pool|darts|fifa|everything|arm wrestling|running)\b|in (?:the|a|every) (?:race|game|match|quiz)\b)",
+    r"\bforc(?:ed|es|ing) (?:me|us|him|her|them) into (?:(?:a|the|that|this|my) )?(?:major|degree|course|career|job|medicine|law|engineering|university|uni|college|business|accounting|family business)\b|"
+    r"\b(?:major|degree|course|career|job|subject)s? (?:\w+ ){0,3}forc(?:ed|es) (?:me|us) into\b",
+    r"\bpush(?:es|ed|ing)? (?:me|us|myself|him|her|them) (?:to|into) (?:study|work|do|be|try|go|apply|take|get|keep|finish|practi[cs]e|medicine|law|university|uni|college|sports?|the limit)\b",
     r"\bcut(?:s|ting)? (?:(?:right|way) )?(?:down|back|out|off|it out|that out|corners|ties|costs?|the cord|in line|class(?:es)?|school)\b",
     r"\bcut(?:s|ting)? (?:up )?(?:the |my |your )?(?:credit )?cards\b",
     r"\bcut(?:s|ting)? (?:my |his |her |the |your )?(?:hair|grass|lawn|nails|losses|hours|budget|spending|salt|sugar)\b",
