@@ -81,11 +81,16 @@ def bench_scoring(scorer: ModelScorer, n: int, batch: int) -> dict[str, float]:
 
 
 def conversation_events(conversations: int, turns: int) -> list[MessageSent]:
-    """Interleaved conversations, alternating AI and client turns, realistic texts."""
+    """Interleaved conversations, alternating AI and client turns, realistic texts.
+
+    The corpus has fewer texts than a run sends, so each client message ends with a number of
+    its own ("… #1234"): a repeated text would be scored from the classifier's text caches, work
+    the service never skips for a new message.
+    """
     texts = [i.text for i in corpus_inputs(2000)]
     rng = random.Random(2)
     start = datetime.now(UTC) - timedelta(hours=1)
-    events = []
+    events: list[MessageSent] = []
     for t in range(turns):
         for c in range(conversations):
             sender = Sender.AI if t % 2 == 0 else Sender.CLIENT
@@ -97,7 +102,7 @@ def conversation_events(conversations: int, turns: int) -> list[MessageSent]:
                     occurred_at=start + timedelta(seconds=t * 30 + c % 30),
                     message_id=f"m{t}",
                     sender=sender,
-                    text=rng.choice(texts)
+                    text=f"{rng.choice(texts)} #{len(events)}"
                     if sender is Sender.CLIENT
                     else "What's been on your mind?",
                 )
@@ -327,7 +332,8 @@ def main() -> None:
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     parser.add_argument("--messages", type=int, default=4000)
-    parser.add_argument("--conversations", type=int, default=400)
+    # 12,000 events: a run of a few seconds, long enough for steady state on the broker.
+    parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=12)
     parser.add_argument("--memory-conversations", type=int, default=100_000)
     parser.add_argument(
