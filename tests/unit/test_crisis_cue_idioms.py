@@ -66,6 +66,10 @@ from attune_schemas import MarkerFamily
         "we went clay pigeon shooting with my dad",
         "the dog bit me on the hand at the park",
         "the baby kicked me all night",
+        "i'm just gonna take one tablet right before i go to bed",
+        "i'll take one tablet of the cholesterol statin, uh, in the evening",
+        "you can solve this problem by taking a pill once a day",
+        "we had a flutter on the horses",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -102,6 +106,8 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "he beats me at home",
         "i hit my head against the wall on purpose",
         "i want to shoot him",
+        "i want to take a pill and never wake up",
+        "i took one tablet after another until the box was empty",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

@@ -741,7 +741,12 @@ CUE_IDIOMS = _c(
     # Medicine taken as prescribed, and quitting a habit: "one tablet before bed with my other
     # medications", "pills for the rest of my life", "I've taken pills, I've taken the patch",
     # "if I decided to quit smoking".
-    r"\b(?:one|a|two|the) (?:tablet|pill)s? (?:a day|every|each|twice|before|after|with|at night|in the morning)\b",
+    r"\b(?:one|a|two|the) (?:tablet|pill)s? (?:a day|every|each|twice|before|after(?! another)|with|at night|in the morning)\b",
+    # ... with a word or two between: "one tablet right before i go to bed", "one tablet of the
+    # statin in the evening", "a pill once a day".
+    r"\b(?:one|a|two) (?:tablet|pill)s? (?:[\w,]+ ){1,5}?(?:once a day|twice a day|a day|before (?:bed|i go to bed|breakfast|food|meals?)|after (?:food|meals?|breakfast|dinner)|with (?:food|water|my (?:other )?(?:medications|meds|tablets|pills))|at night|in the (?:morning|evening))\b",
+    # A small bet: "hit a bit of a flutter", "have a flutter on the horses".
+    r"\b(?:hit|have|had|having|put) (?:a )?(?:bit of a |little |small )?flutter\b",
     r"\b(?:pills|tablets|meds|medication) for the rest of (?:my|your|his|her|their) life\b|\b(?:with|and) my (?:other )?(?:medications|meds|tablets|pills)\b",
     r"\b(?:pills?|tablets?)\b(?=[^.!?]{0,40}\b(?:the patch|patches|nicotine|gum|vap(?:e|ing)|champix|zyban)\b)",
     r"\bdecid(?:ed|e|ing) to (?:quit|stop|give up|cut down on|cut back on|cut out) (?:smoking|drinking|vaping|booze|alcohol|weed|cigarettes|the cigs|sugar|caffeine|coffee|gambling|junk food|takeaways)\b",
