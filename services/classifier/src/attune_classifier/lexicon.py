@@ -204,6 +204,22 @@ CONFRONTATION: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
 }
 
+# Games one is beaten at, and courses or careers one is pushed or forced into: the abuse rule
+# and the cue idioms both read them as no blow.
+_GAMES = (
+    r"(?:chess|cards|monopoly|scrabble|games?|tennis|golf|pool|darts|fifa|everything|"
+    r"arm wrestling|running)"
+)
+_COURSES = (
+    r"(?:major|degree|course|career|job|medicine|law|engineering|university|uni|college|"
+    r"business|accounting|family business)"
+)
+# A return date, an ordinary reason for letters or arrangements: "back in 6 months".
+RETURN_DATE = (
+    r"(?:back|home) in (?:\d+|a few|a couple of|two|three|four|six|nine|twelve) "
+    r"(?:days|weeks|months)"
+)
+
 # Wanting, meaning or picturing an act on someone: "i've thought about poisoning his food".
 _HTO_INTENT = (
     r"(?:want|wanna|going|gonna|will|'ll|thinking about|thought about|think about|plan|planning|"
@@ -337,7 +353,7 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         # Letters left for the family, unless the message gives a return ("back in 6 months",
         # a deployment), as preparation.py reads an ordinary reason.
         r"\b(?:written|wrote|writing|left) (?:\w+ )?letters? (?:to|for) (?:my|the) (?:kids|children|son|daughter|family|parents|mum|mom|dad|wife|husband|partner)\b"
-        r"(?!.{0,80}\b(?:(?:back|home) in (?:\d+|a few|a couple of|two|three|four|six|nine|twelve) (?:days|weeks|months)|deploy\w*|tour of duty)\b)",
+        rf"(?!.{{0,80}}\b(?:{RETURN_DATE}|deploy\w*|tour of duty)\b)",
         r"\b(?:want|wanted|need|wish) (?:it all|everything|all of it|the pain) to (?:stop|end)\b(?! for a (?:bit|while|day|minute))",
         # Method questions, often put generically ("how many would it take", "does it hurt to drown").
         r"\bhow (?:many|much) (?:\w+ ){0,5}(?:would|does|do|will|to|it) (?:it )?(?:take|kill|be (?:fatal|lethal|enough))\b",
@@ -450,10 +466,10 @@ CRISIS: dict[str, tuple[re.Pattern[str], ...]] = {
         r"\b(?:he|she|they|my (?:partner|husband|wife|boyfriend|girlfriend|bf|gf|hubby|fiance|fiancee|dad|father|mum|mom|mother|parents|stepdad|stepfather|uncle|brother|ex)) "
         rf"{_ADVERB}(?:hits?|hit|beats?|beat|chokes?|choked|pushe[sd]|shove[sd]|slap(?:s|ped)|kick(?:s|ed)|punch(?:es|ed)|r[a*@]p(?:es|ed)|forced|forces|strangled|threaten(?:s|ed)|touche[sd]|hurts?) (?:me|my|us)\b(?! out)"
         # Forced into a course or a career ("the major my parents forced me into") is no blow.
-        r"(?!(?:(?<=forced me)|(?<=forces me)) into (?:(?:a|the|that|this|my) )?(?:major|degree|course|career|job|medicine|law|engineering|university|uni|college|business|accounting|family business)\b)"
+        rf"(?!(?:(?<=forced me)|(?<=forces me)) into (?:(?:a|the|that|this|my) )?{_COURSES}\b)"
         r"(?!(?:(?<=forced me)|(?<=forces me)) into\W*(?:[,.;!?]|$))"
         # Beaten at a game or to it: "my gf beats me at every game", "he beat me to it".
-        r"(?!(?:(?<=beats me)|(?<=beat me)|(?<=beats us)|(?<=beat us)) (?:at (?:\w+ ){0,2}(?:chess|cards|monopoly|scrabble|games?|tennis|golf|pool|darts|fifa|everything|arm wrestling|running)|in (?:the|a|every) (?:race|game|match|quiz)|to (?:it|the)))"
+        rf"(?!(?:(?<=beats me)|(?<=beat me)|(?<=beats us)|(?<=beat us)) (?:at (?:\w+ ){{0,2}}{_GAMES}|in (?:the|a|every) (?:race|game|match|quiz)|to (?:it|the)))"
         # Pushed to study or into a career is not a blow; pushed to the floor or into a wall is.
         r"(?!(?<=push(?:es|ed) (?:me|us)) (?:to|into) (?!(?:the |a )?(?:ground|floor|wall|stairs|door|bed|car|water|fridge|table|mirror|counter)\b))",
         # The same blows and touching by someone named by their role: a teacher, a coach, a
@@ -688,8 +704,8 @@ CUE_IDIOMS = _c(
     r"\b(?:hit|bashed|smashed|banged|whacked|trapped|caught|stubbed) my (?:thumb|finger|fingers|toe|toes|shin|knee|elbow|funny bone|head) (?:with|on|in|against) (?:the|a|my) (?:hammer|door|car door|cupboard|cabinet|shelf|table|corner|bed|drawer|low beam|beam|doorframe)\b",
     r"\b(?:clay (?:pigeon )?|target |skeet |trap |photo |film |video |music video |fashion )shoot\w*|\bshoot\w* (?:hoops|pool|some hoops|a film|a video|photos|pictures|the breeze)\b|\bbruis\w* (?:from|off) the (?:recoil|gun|rifle)\b",
     # Beaten at a game or to it, pushed to study: "he beat me to it", "mum pushed me to apply".
-    r"\bbeat(?:s|en)? (?:me|us|you|him|her|them) (?:to (?:it|the)\b|at (?:\w+ ){0,2}(?:chess|cards|monopoly|scrabble|games?|tennis|golf|pool|darts|fifa|everything|arm wrestling|running)\b|in (?:the|a|every) (?:race|game|match|quiz)\b)",
-    r"\bforc(?:ed|es|ing) (?:me|us|him|her|them) into (?:(?:a|the|that|this|my) )?(?:major|degree|course|career|job|medicine|law|engineering|university|uni|college|business|accounting|family business)\b|"
+    rf"\bbeat(?:s|en)? (?:me|us|you|him|her|them) (?:to (?:it|the)\b|at (?:\w+ ){{0,2}}{_GAMES}\b|in (?:the|a|every) (?:race|game|match|quiz)\b)",
+    rf"\bforc(?:ed|es|ing) (?:me|us|him|her|them) into (?:(?:a|the|that|this|my) )?{_COURSES}\b|"
     r"\b(?:major|degree|course|career|job|subject)s? (?:\w+ ){0,3}forc(?:ed|es) (?:me|us) into\b",
     r"\bpush(?:es|ed|ing)? (?:me|us|myself|him|her|them) (?:to|into) (?:study|work|do|be|try|go|apply|take|get|keep|finish|practi[cs]e|medicine|law|university|uni|college|sports?|the limit)\b",
     r"\bcut(?:s|ting)? (?:(?:right|way) )?(?:down|back|out|off|it out|that out|corners|ties|costs?|the cord|in line|class(?:es)?|school)\b",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from attune_classifier.lexicon import MarkerHit, excluded, normalise
+from attune_classifier.lexicon import RETURN_DATE, MarkerHit, excluded, normalise
 from attune_classifier.prefilter import Prefilter
 from attune_schemas import CrisisCategory, MarkerFamily
 
@@ -111,8 +111,7 @@ _REASON = re.compile(
     r"emigrat\w*|relocat\w*|declutter\w*|clear(?:ing|ed)?[- ]out|clearing (?:out|space)|"
     r"downsiz\w*|spring clean\w*|holidays?|travel\w*|trip|backpack\w*|deploy\w*|tour of duty|"
     # A return date: "back in 6 months", "home in a few weeks".
-    r"(?:back|home) in (?:\d+|a few|a couple of|two|three|four|six|nine|twelve) "
-    r"(?:days|weeks|months)|"
+    rf"{RETURN_DATE}|"
     r"upgrad\w*|outgr[eo]wn?|doesn'?t fit|don'?t fit|never wear|don'?t wear|charity shop|"
     r"car boot|ebay|vinted|sold|selling|operation|surgery|op on|procedure|pregnan\w*|maternity|"
     r"(?:the )?baby(?:'s)? (?:is )?due|retir\w*|wedding|(?:off|going|back) to uni|university|"
