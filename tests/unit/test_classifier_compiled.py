@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from attune_classifier import embedding
 from attune_classifier.model import ModelScorer, as_objects
 from attune_models.corpus import load
 
@@ -27,3 +28,12 @@ def test_compiled_models_equal_scikit_learn(scorer: ModelScorer, name: str) -> N
     assert got.shape == expected.shape
     assert np.allclose(got, expected, atol=1e-9)
     assert list(scorer.fast[name].classes_) == list(scorer.model[name].classes_)
+
+
+def test_the_embedding_is_loaded_with_the_models_not_by_the_first_message() -> None:
+    embedding._tokenizer.cache_clear()
+    embedding._model.cache_clear()
+    ModelScorer.load(ARTIFACTS)
+    # Loaded at start-up: the first message after a start is not the one that waits for it.
+    assert embedding._model.cache_info().currsize == 1
+    assert embedding._tokenizer.cache_info().currsize == 1

@@ -137,6 +137,11 @@ def _block(part: Any, coef: Array) -> tuple[_Block, int]:
             ), width
         raise TypeError(f"unexpected final step {type(last).__name__}")
     width = int(getattr(part, "dim", 0)) or int(part.transform([]).shape[1])
+    # A part with weights of its own outside the artifact (the embedding) loads them here, at
+    # start-up, so that the first message costs what any message costs.
+    load = getattr(part, "load", None)
+    if callable(load):
+        load()
     return _Block(part.transform, coef[:width]), width
 
 

@@ -35,6 +35,7 @@ from sklearn.preprocessing import MaxAbsScaler
 
 from attune_classifier.attribution import own_risk
 from attune_classifier.embedding import embed
+from attune_classifier.embedding import load as load_embedding
 from attune_classifier.lexicon import (
     CONFRONTATION_MARKERS,
     CRISIS_MARKERS,
@@ -204,6 +205,10 @@ class EmbeddingFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
 
     def fit(self, items: Sequence[ScoringInput], y: Any = None) -> EmbeddingFeatures:
         return self
+
+    def load(self) -> None:
+        """Load the weights from the wheel now (`embedding.load`)."""
+        load_embedding(self.dim)
 
     def transform(self, items: Sequence[ScoringInput]) -> NDArray[np.float32]:
         if self.column == "client":
