@@ -70,6 +70,17 @@ from attune_schemas import MarkerFamily
         "i'll take one tablet of the cholesterol statin, uh, in the evening",
         "you can solve this problem by taking a pill once a day",
         "we had a flutter on the horses",
+        # Another's death told as a loss, blows of fortune, circumstances doing the forcing.
+        "my grandad died in march and the house feels empty",
+        "our old cat sadly died last week",
+        "she was dying for most of my second year",
+        "we'll take another hit if the shop closes",
+        "then the recession hit and nobody was hiring",
+        "you hit the nail on the head there",
+        "my brother was hit by a car on his bike last year",
+        "the whole team was forced to work from home",
+        "the gym was forced to close again",
+        "there have been cuts to the budget at work",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -108,6 +119,13 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "i want to shoot him",
         "i want to take a pill and never wake up",
         "i took one tablet after another until the box was empty",
+        # The same words as the speaker's own wish, or beside one.
+        "my dad died last year and i just want to die too",
+        "my mum died. i want to be with her again",
+        "i hope i get hit by a car on the way home",
+        "he hit me again last night",
+        "he forced me to have sex with him",
+        "since lockdown hit he locks me in the flat",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

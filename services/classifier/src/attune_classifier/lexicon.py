@@ -695,6 +695,14 @@ def cue_counts(text: str) -> tuple[int, ...]:
 # track", "hit the gym") and routine ("wake up at six"). A cue match inside one is not counted,
 # so the phrase neither opens the cue gate nor reaches the crisis model; the marker rules and
 # their own exclusions are unaffected.
+# Kin, friends and pets, as a bereavement names them (`CUE_IDIOMS`).
+_KIN = (
+    r"(?:mum|mom|mother|dad|father|parents?|grand(?:ma|pa|mother|father|parents?|dad|mum|mom)|grandad|granddad|nan|nana|gran|granny|"
+    r"brother|sister|son|daughter|kids?|child|baby|husband|wife|partner|boyfriend|girlfriend|ex|"
+    r"friend|uncle|aunt|auntie|cousin|nephew|niece|dog|cat|pet|puppy|horse)"
+)
+
+
 CUE_IDIOMS = _c(
     # Injuries nobody meant: a pet's scratch or bite, a baby's kick, a thumb under the hammer,
     # a head on the cupboard door; shooting as a sport or a film ("clay pigeon shooting").
@@ -767,6 +775,23 @@ CUE_IDIOMS = _c(
     r"\b(?:pills?|tablets?)\b(?=[^.!?]{0,40}\b(?:the patch|patches|nicotine|gum|vap(?:e|ing)|champix|zyban)\b)",
     r"\bdecid(?:ed|e|ing) to (?:quit|stop|give up|cut down on|cut back on|cut out) (?:smoking|drinking|vaping|booze|alcohol|weed|cigarettes|the cigs|sugar|caffeine|coffee|gambling|junk food|takeaways)\b",
     r"\btrack(?:ing)? (?:my|your|the) (?:triggers|symptoms|periods?|cycle|moods?|meals|water|budget|expenses|hours)\b",
+    # Another's death told as a loss: "my dog died three days ago", "my father was dying", "he
+    # died on the way". A wish or plan of the speaker's own in the same message still cues.
+    rf"\b(?:(?:my|our|his|her|their|the) (?:\w+ ){{0,2}}?{_KIN}|he|she|they)(?:'s| has| had| have)? "
+    r"(?:\w+ )?(?:died|was dying|is dying|were dying|are dying|is dead|was dead|had died)\b",
+    # Circumstances, not a person, doing the forcing: "forced to work from home", "businesses
+    # will be forced to shut down".
+    r"\bforc(?:ed|ing) to (?:work (?:from|at) home|stay (?:at )?(?:home|in|inside|indoors)|close|shut|"
+    r"cancel|postpone|isolate|self[- ]isolate|quarantine|furlough|downsize|lay (?:off|people off)|"
+    r"retire|take (?:unpaid )?leave)\b",
+    # Blows of fortune, not of a person: "take another hit", "when covid hit", "hit the nail on
+    # the head", "hit rock bottom"; someone else's accident: "she was hit by a car" (a wish to
+    # be hit by one is not an accident).
+    r"\b(?:take|takes|took|taking|taken) (?:a|another|the) (?:\w+ )?hit\b|"
+    r"\b(?:covid|corona(?:virus)?|the (?:pandemic|virus|recession|lockdown|crash|storm|news)|lockdown|reality|it all) (?:really |finally |just )?hits?\b|"
+    r"\bhit the nail on the head\b|\bhit (?:rock bottom|a (?:wall|low|rough patch|brick wall|new low))\b|"
+    r"\b(?:he|she|they|(?:my|his|her|their|our) \w+) (?:was|were|got) hit by (?:a|the) (?:car|bus|truck|van|lorry|taxi|bike|cyclist|motorbike|ball|drunk driver)\b",
+    r"\bcuts? (?:in|to) (?:the |our |my |their )?(?:budget|funding|services|benefits|staff|hours|pay|wages)\b",
 )
 
 

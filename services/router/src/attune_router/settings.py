@@ -32,7 +32,7 @@ class RouterSettings(ServiceSettings):
     episode_timeout_seconds: float = Field(default=6 * 3600, gt=0)
     # After a crisis alert, rupture/disengagement alerts for that conversation are inhibited.
     crisis_inhibits_seconds: float = Field(default=24 * 3600, ge=0)
-    crisis_critical: float = Field(default=0.6, ge=0, le=1)
+    crisis_critical: float = Field(default=0.58, ge=0, le=1)
     max_conversations: int = Field(default=200_000, gt=0)
     # Assessments dated more than this ahead of the service clock, or before the epoch, are
     # dead-lettered: applied, one bad timestamp would resolve or inhibit alerts early.
