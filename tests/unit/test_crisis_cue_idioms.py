@@ -81,6 +81,10 @@ from attune_schemas import MarkerFamily
         "the whole team was forced to work from home",
         "the gym was forced to close again",
         "there have been cuts to the budget at work",
+        "my overtime was cut again this month",
+        "it's this shooting pain down my left leg",
+        "sometimes it stabs, other times it just aches",
+        "i lost my keys and we couldn't track them down",
     ],
 )
 def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
@@ -126,6 +130,10 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "he hit me again last night",
         "he forced me to have sex with him",
         "since lockdown hit he locks me in the flat",
+        "my wrists were cut again last night",
+        "i want to cut myself when the pain comes",
+        "he can track my location all day",
+        "i stand by the tracks at night",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

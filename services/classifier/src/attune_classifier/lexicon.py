@@ -792,6 +792,15 @@ CUE_IDIOMS = _c(
     r"\bhit the nail on the head\b|\bhit (?:rock bottom|a (?:wall|low|rough patch|brick wall|new low))\b|"
     r"\b(?:he|she|they|(?:my|his|her|their|our) \w+) (?:was|were|got) hit by (?:a|the) (?:car|bus|truck|van|lorry|taxi|bike|cyclist|motorbike|ball|drunk driver)\b",
     r"\bcuts? (?:in|to) (?:the |our |my |their )?(?:budget|funding|services|benefits|staff|hours|pay|wages)\b",
+    # ... and the same cuts told in the passive: "my hours at work were cut", "jobs being cut".
+    r"\b(?:hours|pay|wages|salary|jobs?|budget|funding|benefits|shifts?|positions?|staff|roles?|overtime)"
+    r"(?: at work)? (?:were|was|got|have been|has been|had been|being|are being|is being|will be|might be|could be) (?:\w+ )?cut\b",
+    # Pain described, not inflicted: "a real stabbing feeling", "shooting pains", "it burns".
+    r"\b(?:stabbing|shooting|burning|cutting|throbbing) (?:pains?|feelings?|sensations?|aches?|headaches?)\b|"
+    r"\bit (?:really |kind of |sort of |just )?(?:stabs|burns|stings)\b",
+    # Tracking as the speaker's own search: "so I couldn't track it" (not a railway track, nor
+    # someone tracking the speaker).
+    r"\b(?:i|we) (?:can'?t|cannot|couldn'?t|could|can|tried to|try to|was able to|wasn'?t able to|managed to) track\b",
 )
 
 
