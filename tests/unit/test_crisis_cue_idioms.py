@@ -82,6 +82,8 @@ from attune_schemas import MarkerFamily
         "the gym was forced to close again",
         "there have been cuts to the budget at work",
         "my overtime was cut again this month",
+        "my phone died halfway through the call",
+        "well my car is about to die so it's the bus for me",
         "it's this shooting pain down my left leg",
         "sometimes it stabs, other times it just aches",
         "i lost my keys and we couldn't track them down",
@@ -134,6 +136,7 @@ def test_everyday_phrases_hold_no_risk_cue(text: str) -> None:
         "i want to cut myself when the pain comes",
         "he can track my location all day",
         "i stand by the tracks at night",
+        "my phone died and i sat there thinking i want to die",
     ],
 )
 def test_the_same_words_as_acts_or_beside_risk_still_cue(text: str) -> None:

@@ -779,6 +779,10 @@ CUE_IDIOMS = _c(
     # died on the way". A wish or plan of the speaker's own in the same message still cues.
     rf"\b(?:(?:my|our|his|her|their|the) (?:\w+ ){{0,2}}?{_KIN}|he|she|they)(?:'s| has| had| have)? "
     r"(?:\w+ )?(?:died|was dying|is dying|were dying|are dying|is dead|was dead|had died)\b",
+    # Things that die: "my phone died", "the battery's dying", "my car is about to die".
+    r"\b(?:my|the|our|his|her|your) (?:\w+ )?(?:car|phone|battery|laptop|computer|tablet|ipad|iphone|tv|telly|fridge|"
+    r"boiler|plants?|engine|charger|headphones|kindle|console|pc|van)(?:'s| is| was| has| had| just| finally)* "
+    r"(?:about to |going to |gonna |starting to )?(?:die|died|dying|dead)\b",
     # Circumstances, not a person, doing the forcing: "forced to work from home", "businesses
     # will be forced to shut down".
     r"\bforc(?:ed|ing) to (?:work (?:from|at) home|stay (?:at )?(?:home|in|inside|indoors)|close|shut|"
