@@ -690,11 +690,6 @@ def cue_counts(text: str) -> tuple[int, ...]:
     return tuple(crisis_cue_counts(text))
 
 
-# Everyday phrases in which a cue word says nothing of risk: health talk ("cut down on
-# drinking", "blood pressure", "burn off the calories"), idioms ("take the edge off", "keep
-# track", "hit the gym") and routine ("wake up at six"). A cue match inside one is not counted,
-# so the phrase neither opens the cue gate nor reaches the crisis model; the marker rules and
-# their own exclusions are unaffected.
 # Kin, friends and pets, as a bereavement names them (`CUE_IDIOMS`).
 _KIN = (
     r"(?:mum|mom|mother|dad|father|parents?|grand(?:ma|pa|mother|father|parents?|dad|mum|mom)|grandad|granddad|nan|nana|gran|granny|"
@@ -703,6 +698,11 @@ _KIN = (
 )
 
 
+# Everyday phrases in which a cue word says nothing of risk: health talk ("cut down on
+# drinking", "blood pressure", "burn off the calories"), idioms ("take the edge off", "keep
+# track", "hit the gym") and routine ("wake up at six"). A cue match inside one is not counted,
+# so the phrase neither opens the cue gate nor reaches the crisis model; the marker rules and
+# their own exclusions are unaffected.
 CUE_IDIOMS = _c(
     # Injuries nobody meant: a pet's scratch or bite, a baby's kick, a thumb under the hammer,
     # a head on the cupboard door; shooting as a sport or a film ("clay pigeon shooting").
@@ -720,6 +720,11 @@ CUE_IDIOMS = _c(
     r"\bcut(?:s|ting)? (?:up )?(?:the |my |your )?(?:credit )?cards\b",
     r"\bcut(?:s|ting)? (?:my |his |her |the |your )?(?:hair|grass|lawn|nails|losses|hours|budget|spending|salt|sugar)\b",
     r"\b(?:short|hair|pay|price|job|budget|tax|paper|power|spending)[ -]?cuts?\b",
+    # ... and told the other way round, or in the passive: "cuts to the budget", "my hours at
+    # work were cut", "jobs being cut".
+    r"\bcuts? (?:in|to) (?:the |our |my |their )?(?:budget|funding|services|benefits|staff|hours|pay|wages)\b",
+    r"\b(?:hours|pay|wages|salary|jobs?|budget|funding|benefits|shifts?|positions?|staff|roles?|overtime)"
+    r"(?: at work)? (?:were|was|got|have been|has been|had been|being|are being|is being|will be|might be|could be) (?:\w+ )?cut\b",
     r"\bburn(?:s|ed|t|ing)? (?:off |through )?(?:the |some |more |extra |my |your )?(?:calories|fat|energy|money|cash|savings)\b",
     r"\b(?:burn(?:ed|t)?[ -]?out|burnout|heartburn|sunburn\w*|burning (?:question|desire|ambition))\b",
     r"\btakes? the edge off\b|\bon the edge of (?:my|your|the|our) seats?\b|\bcutting[- ]edge\b",
@@ -795,10 +800,6 @@ CUE_IDIOMS = _c(
     r"\b(?:covid|corona(?:virus)?|the (?:pandemic|virus|recession|lockdown|crash|storm|news)|lockdown|reality|it all) (?:really |finally |just )?hits?\b|"
     r"\bhit the nail on the head\b|\bhit (?:rock bottom|a (?:wall|low|rough patch|brick wall|new low))\b|"
     r"\b(?:he|she|they|(?:my|his|her|their|our) \w+) (?:was|were|got) hit by (?:a|the) (?:car|bus|truck|van|lorry|taxi|bike|cyclist|motorbike|ball|drunk driver)\b",
-    r"\bcuts? (?:in|to) (?:the |our |my |their )?(?:budget|funding|services|benefits|staff|hours|pay|wages)\b",
-    # ... and the same cuts told in the passive: "my hours at work were cut", "jobs being cut".
-    r"\b(?:hours|pay|wages|salary|jobs?|budget|funding|benefits|shifts?|positions?|staff|roles?|overtime)"
-    r"(?: at work)? (?:were|was|got|have been|has been|had been|being|are being|is being|will be|might be|could be) (?:\w+ )?cut\b",
     # Pain described, not inflicted: "a real stabbing feeling", "shooting pains", "it burns".
     r"\b(?:stabbing|shooting|burning|cutting|throbbing) (?:pains?|feelings?|sensations?|aches?|headaches?)\b|"
     r"\bit (?:really |kind of |sort of |just )?(?:stabs|burns|stings)\b",
